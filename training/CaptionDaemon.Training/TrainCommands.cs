@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace CaptionDaemon.Training;
+
+/// <summary>The subcommands of captiond-train; each feature folder contributes its own.</summary>
+internal static class TrainCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
