@@ -5,7 +5,9 @@ namespace CaptionDaemon.Training.Data.Scenes;
 /// never heard in training. Held-out recordings are taken round-robin over categories, first from categories that keep
 /// at least two recordings for training, then from those that keep one, and only then (for tiny libraries) from
 /// categories with a single recording: a category seen only in a held-out split cannot be learnt, so that is avoided
-/// as long as possible, and the held-out splits still cover as many categories as they can.
+/// as long as possible, and the held-out splits still cover as many categories as they can. Within a category, a
+/// recording whose caption words all occur in the captions of recordings left for training is preferred, so that
+/// held-out captions use words the model can know ("a door closes" is not held out if it is the only closing door).
 /// </summary>
 internal static class SplitPlanner
 {
@@ -23,7 +25,7 @@ internal static class SplitPlanner
         // Each category's recordings in a seeded random order; categories sorted by size (largest first) then name.
         var categories = sounds
             .GroupBy(s => s.Category, StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Queue: new Queue<SourceSound>(g.OrderBy(s => s.Id, StringComparer.Ordinal).OrderBy(_ => random.Next()))))
+            .Select(g => (Name: g.Key, Queue: g.OrderBy(s => s.Id, StringComparer.Ordinal).OrderBy(_ => random.Next()).ToList()))
             .OrderByDescending(c => c.Queue.Count)
             .ThenBy(c => c.Name, StringComparer.Ordinal)
             .ToList();
@@ -36,8 +38,12 @@ internal static class SplitPlanner
         };
         var given = targets.Keys.ToDictionary(k => k, _ => 0, StringComparer.Ordinal);
         var sizes = categories.ToDictionary(c => c.Name, c => c.Queue.Count, StringComparer.Ordinal);
+        var trainingWords = sounds.SelectMany(Words).GroupBy(w => w, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var turn = 0;
-        foreach (var keepForTraining in new[] { 2, 1, 0 })
+        // Strict passes hold out only recordings whose words stay covered by training; the relaxed passes after them
+        // take any recording, so that small libraries still reach the split sizes.
+        foreach (var (keepForTraining, strict) in new[] { (2, true), (1, true), (2, false), (1, false), (0, false) })
         {
             var progress = true;
             while (progress && given.Any(g => g.Value < targets[g.Key]))
@@ -62,13 +68,26 @@ internal static class SplitPlanner
                         continue;
                     }
 
+                    var index = queue.FindIndex(s => Words(s).All(w => trainingWords[w] >= 2));
+                    if (index < 0 && strict)
+                    {
+                        continue;
+                    }
+
                     var split = open[turn++ % open.Count];
                     if (keepForTraining == 0 && given[split] > 0)
                     {
                         split = open.First(k => given[k] == 0);
                     }
 
-                    splits[queue.Dequeue().Id] = split;
+                    var chosen = queue[Math.Max(index, 0)];
+                    queue.Remove(chosen);
+                    foreach (var word in Words(chosen))
+                    {
+                        trainingWords[word]--;
+                    }
+
+                    splits[chosen.Id] = split;
                     given[split]++;
                     progress = true;
                 }
@@ -77,6 +96,9 @@ internal static class SplitPlanner
 
         return splits;
     }
+
+    private static IEnumerable<string> Words(SourceSound sound)
+        => sound.Entry.Caption.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal);
 
     private static int Target(int count, double fraction)
         => fraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(count * fraction, MidpointRounding.AwayFromZero));
