@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace CaptionDaemon.Inference.Bundles;
 
@@ -59,6 +60,7 @@ public sealed record BundleManifest
     public required JsonObject Training { get; init; }
 
     /// <summary>Number of samples in one window (<see cref="SampleRate"/> x <see cref="WindowSeconds"/>).</summary>
+    [JsonIgnore]
     public int WindowSamples => checked((int)Math.Round(SampleRate * WindowSeconds));
 
     /// <summary>Reads and parses a manifest file.</summary>
