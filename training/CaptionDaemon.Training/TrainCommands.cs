@@ -7,6 +7,6 @@ internal static class TrainCommands
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return Data.DataCommand.Create();
     }
 }
