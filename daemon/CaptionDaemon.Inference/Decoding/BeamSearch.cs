@@ -89,6 +89,9 @@ internal sealed class BeamSearch
 
     public int ActiveWindows { get; private set; }
 
+    /// <summary>The window a row of the current layout belongs to.</summary>
+    public int WindowOf(int row) => _slotWindow[row / _beam];
+
     /// <summary>Starts a search: every row gets <paramref name="startToken"/>, beam indices are the identity.</summary>
     public void Begin(
         int windows, int beam, int vocab, int startToken, int endToken, int maxTokens, double alpha, Span<long> tokens, Span<long> beamIndex)
