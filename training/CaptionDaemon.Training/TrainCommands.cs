@@ -8,5 +8,6 @@ internal static class TrainCommands
     public static IEnumerable<Command> All()
     {
         yield return Data.DataCommand.Create();
+        yield return Evaluation.ScoreCommand.Create();
     }
 }
