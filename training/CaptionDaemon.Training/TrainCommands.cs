@@ -8,5 +8,7 @@ internal static class TrainCommands
     public static IEnumerable<Command> All()
     {
         yield return Data.DataCommand.Create();
+        yield return Evaluation.ScoreCommand.Create();
+        yield return Evaluation.EvalCommand.Create();
     }
 }

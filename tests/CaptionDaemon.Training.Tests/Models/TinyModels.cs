@@ -1,0 +1,65 @@
+using CaptionDaemon.Training.Models;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Training.Tests.Models;
+
+/// <summary>Small configurations and signals that keep model tests to seconds on two shared cores.</summary>
+internal static class TinyModels
+{
+    public static CaptionModelConfig Config(int vocabSize = 12) => new()
+    {
+        VocabSize = vocabSize,
+        EncoderChannels = [4, 8],
+        DModel = 32,
+        DecoderLayers = 2,
+        Heads = 4,
+        FeedForward = 64,
+        Dropout = 0,
+        MaxTokens = 16,
+    };
+
+    /// <summary>Gives every BatchNorm non-trivial running statistics and affine parameters, as after training.</summary>
+    public static void RandomiseBatchNorms(nn.Module model, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var (name, buffer) in model.named_buffers())
+        {
+            if (name.EndsWith("running_mean", StringComparison.Ordinal))
+            {
+                buffer.copy_(randn(buffer.shape, generator: generator) * 0.5);
+            }
+            else if (name.EndsWith("running_var", StringComparison.Ordinal))
+            {
+                buffer.copy_(rand(buffer.shape, generator: generator) + 0.5);
+            }
+        }
+
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (name.Contains("norm", StringComparison.OrdinalIgnoreCase))
+            {
+                parameter.add_(randn(parameter.shape, generator: generator) * 0.1);
+            }
+        }
+    }
+
+    /// <summary>Sines plus noise at 16 kHz, deterministic for a seed: energy in every frequency band.</summary>
+    public static float[] SinesAndNoise(int samples, int seed, params double[] frequencies)
+    {
+        var random = new Random(seed);
+        var audio = new float[samples];
+        for (var n = 0; n < samples; n++)
+        {
+            var value = 0.05 * ((random.NextDouble() * 2) - 1);
+            foreach (var f in frequencies)
+            {
+                value += 0.2 * Math.Sin((2 * Math.PI * f * n / 16000) + f);
+            }
+
+            audio[n] = (float)value;
+        }
+
+        return audio;
+    }
+}

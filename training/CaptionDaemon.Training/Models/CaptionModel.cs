@@ -1,0 +1,187 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CaptionDaemon.Training.Models;
+
+/// <summary>Parameter counts of a model; the encoder includes the front end.</summary>
+internal readonly record struct ParameterCounts(long Encoder, long Decoder)
+{
+    public long Total => Encoder + Decoder;
+}
+
+/// <summary>
+/// The audio captioning model (docs/captioning-core.md, "Model"): log-mel front end and CNN encoder, Transformer
+/// decoder. Besides teacher-forced <see cref="forward"/> it offers exactly the computations of the exported ONNX
+/// graphs (<see cref="Encode"/>, <see cref="CrossKeyValues"/>, <see cref="Step"/>), so parity can be tested and
+/// TorchSharp-side decoding behaves like the daemon's.
+/// </summary>
+internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
+{
+    public const int PadToken = 0;
+    public const int StartToken = 1;
+    public const int EndToken = 2;
+    public const int UnknownToken = 3;
+
+    /// <summary>File names inside a checkpoint folder.</summary>
+    public const string WeightsFileName = "model.bin";
+    public const string ConfigFileName = "config.json";
+    public const string VocabFileName = "vocab.json";
+
+    private readonly LogMelFrontend _frontend;
+    private readonly CnnAudioEncoder _encoder;
+    private readonly TransformerCaptionDecoder _decoder;
+
+    public CaptionModel(CaptionModelConfig config)
+        : base(nameof(CaptionModel))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        _frontend = new LogMelFrontend(config);
+        _encoder = new CnnAudioEncoder(config);
+        _decoder = new TransformerCaptionDecoder(config);
+        RegisterComponents();
+    }
+
+    public CaptionModelConfig Config { get; }
+
+    internal LogMelFrontend Frontend => _frontend;
+
+    internal CnnAudioEncoder Encoder => _encoder;
+
+    internal TransformerCaptionDecoder Decoder => _decoder;
+
+    /// <summary>Waveform <c>[B, S]</c> to memory <c>[B, T', DModel]</c> and pooled embedding <c>[B, EmbeddingDim]</c>.</summary>
+    public (Tensor Memory, Tensor Embedding) Encode(Tensor audio) => _encoder.forward(_frontend.forward(audio));
+
+    /// <summary>Teacher forcing: waveform <c>[B, S]</c> and input tokens <c>[B, L]</c> (starting with &lt;start&gt;) to logits <c>[B, L, V]</c>.</summary>
+    public override Tensor forward(Tensor audio, Tensor inputTokens)
+    {
+        using var scope = NewDisposeScope();
+        var (memory, _) = Encode(audio);
+        return _decoder.forward(inputTokens, memory).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Cross-attention keys and values <c>[layers, B, heads, T', head_dim]</c> of <paramref name="memory"/>.</summary>
+    public (Tensor CrossKeys, Tensor CrossValues) CrossKeyValues(Tensor memory) => _decoder.CrossKeyValues(memory);
+
+    /// <summary>One decoder step, exactly the ONNX <c>decoder_step</c> graph without its beam reordering (see the contract).</summary>
+    public (Tensor LogProbs, Tensor PresentKeys, Tensor PresentValues) Step(
+        Tensor tokens, Tensor pastKeys, Tensor pastValues, Tensor crossKeys, Tensor crossValues) =>
+        _decoder.Step(tokens, pastKeys, pastValues, crossKeys, crossValues);
+
+    /// <summary>An empty self-attention cache <c>[layers, batch, heads, 0, head_dim]</c> for the first step.</summary>
+    public (Tensor Keys, Tensor Values) EmptyCache(long batch, Device? device = null) =>
+        (zeros([Config.DecoderLayers, batch, Config.Heads, 0, Config.HeadDim], device: device),
+         zeros([Config.DecoderLayers, batch, Config.Heads, 0, Config.HeadDim], device: device));
+
+    /// <summary>
+    /// Greedy captions of <paramref name="audio"/> <c>[B, S]</c>, in evaluation mode and without gradients: token ids
+    /// after &lt;start&gt; up to and excluding &lt;end&gt;, at most <paramref name="maxTokens"/> decoder steps
+    /// (&lt;end&gt; included) and never past the positional table.
+    /// </summary>
+    public int[][] GreedyDecode(Tensor audio, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(audio);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
+        var wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var batch = (int)audio.shape[0];
+            var (memory, _) = Encode(audio);
+            var (crossKeys, crossValues) = CrossKeyValues(memory);
+            var (keys, values) = EmptyCache(batch, audio.device);
+            var tokens = full(batch, StartToken, dtype: ScalarType.Int64, device: audio.device);
+            var captions = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
+            var finished = new bool[batch];
+            var steps = Math.Min(maxTokens, Config.MaxTokens);
+            for (var step = 0; step < steps && finished.Contains(false); step++)
+            {
+                using var stepScope = NewDisposeScope();
+                var (logProbs, presentKeys, presentValues) = Step(tokens, keys, values, crossKeys, crossValues);
+                tokens = logProbs.argmax(-1).MoveToOuterDisposeScope();
+                keys = presentKeys.MoveToOuterDisposeScope();
+                values = presentValues.MoveToOuterDisposeScope();
+                var chosen = tokens.data<long>().ToArray();
+                for (var b = 0; b < batch; b++)
+                {
+                    if (finished[b])
+                    {
+                        continue;
+                    }
+
+                    if (chosen[b] == EndToken)
+                    {
+                        finished[b] = true;
+                    }
+                    else
+                    {
+                        captions[b].Add((int)chosen[b]);
+                    }
+                }
+            }
+
+            return captions.Select(c => c.ToArray()).ToArray();
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
+
+    /// <summary>Trainable parameters of the encoder (front end included) and of the decoder.</summary>
+    public ParameterCounts CountParameters()
+    {
+        static long Count(Module module) => module.parameters().Sum(p => p.numel());
+        return new ParameterCounts(Count(_frontend) + Count(_encoder), Count(_decoder));
+    }
+
+    /// <summary>
+    /// Writes a checkpoint folder: <c>model.bin</c> (TorchSharp state dict: parameters and BatchNorm statistics),
+    /// <c>config.json</c> and <c>vocab.json</c> (<c>{"tokens": [...]}</c>, index = id).
+    /// </summary>
+    public void SaveCheckpoint(string directory, IReadOnlyList<string> vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (vocabulary.Count != Config.VocabSize)
+        {
+            throw new ArgumentException($"The vocabulary has {vocabulary.Count} tokens; the model has {Config.VocabSize}.", nameof(vocabulary));
+        }
+
+        Directory.CreateDirectory(directory);
+        save(Path.Combine(directory, WeightsFileName));
+        File.WriteAllText(Path.Combine(directory, ConfigFileName), Config.ToJson());
+        File.WriteAllBytes(Path.Combine(directory, VocabFileName), JsonSerializer.SerializeToUtf8Bytes(new { tokens = vocabulary }));
+    }
+
+    /// <summary>Reads a checkpoint folder written by <see cref="SaveCheckpoint"/>.</summary>
+    /// <exception cref="FileNotFoundException">A checkpoint file is missing.</exception>
+    public static CaptionModel LoadCheckpoint(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var configPath = Path.Combine(directory, ConfigFileName);
+        var weightsPath = Path.Combine(directory, WeightsFileName);
+        if (!File.Exists(configPath))
+        {
+            throw new FileNotFoundException($"Checkpoint {directory} has no {ConfigFileName}.", configPath);
+        }
+
+        var model = new CaptionModel(CaptionModelConfig.FromJson(File.ReadAllText(configPath)));
+        model.load(weightsPath);
+        return model;
+    }
+
+    /// <summary>Reads the tokens of a checkpoint's or bundle's <c>vocab.json</c>.</summary>
+    public static IReadOnlyList<string> ReadVocabulary(string vocabPath)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(vocabPath));
+        return document.RootElement.GetProperty("tokens").EnumerateArray()
+            .Select(t => t.GetString() ?? throw new InvalidDataException($"{vocabPath}: a token is null."))
+            .ToArray();
+    }
+}

@@ -1,0 +1,72 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CaptionDaemon.Training.Models;
+
+/// <summary>
+/// Waveform <c>[B, S]</c> to normalised log-mel <c>[B, 1, MelBins, T]</c>, T = floor((S - NFft) / Hop) + 1.
+/// The STFT is a Conv1d with fixed Hann-windowed DFT kernels (no centre padding) so that the ONNX graph can use a
+/// plain Conv everywhere, including ONNX Runtime's CUDA provider, which has no STFT kernel.
+/// Only the BatchNorm over mel bins is trainable.
+/// </summary>
+internal sealed class LogMelFrontend : Module<Tensor, Tensor>
+{
+    /// <summary>Floor of the mel power before the logarithm, so silence maps to -100 dB instead of -inf.</summary>
+    public const float PowerFloor = 1e-10f;
+
+    private readonly Tensor _dftKernels;
+    private readonly Tensor _melFilters;
+    private readonly BatchNorm1d _norm;
+    private readonly int _bins;
+    private readonly int _hop;
+
+    public LogMelFrontend(CaptionModelConfig config)
+        : base(nameof(LogMelFrontend))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _bins = config.FrequencyBins;
+        _hop = config.Hop;
+        _dftKernels = tensor(SpectralKernels.WindowedDftKernels(config.NFft), [2 * _bins, 1, config.NFft]);
+        _melFilters = tensor(
+            SpectralKernels.HtkMelFilterbank(config.SampleRate, config.NFft, config.MelBins, config.FMin, config.FMax),
+            [config.MelBins, _bins]);
+        _norm = BatchNorm1d(config.MelBins);
+
+        // Constants derived from the configuration: kept out of checkpoints, rebuilt on load.
+        register_buffer(nameof(_dftKernels), _dftKernels, persistent: false);
+        register_buffer(nameof(_melFilters), _melFilters, persistent: false);
+        RegisterComponents();
+    }
+
+    /// <summary>Windowed DFT kernels <c>[2F, 1, NFft]</c> (real rows then imaginary rows).</summary>
+    internal Tensor DftKernels => _dftKernels;
+
+    /// <summary>HTK mel filterbank <c>[MelBins, F]</c>.</summary>
+    internal Tensor MelFilters => _melFilters;
+
+    internal BatchNorm1d Norm => _norm;
+
+    internal int Hop => _hop;
+
+    public override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        return Normalise(LogMel(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Log-mel power in dB <c>[B, MelBins, T]</c> before the BatchNorm.</summary>
+    internal Tensor LogMel(Tensor waveform)
+    {
+        using var scope = NewDisposeScope();
+        var spectrum = functional.conv1d(waveform.unsqueeze(1), _dftKernels, stride: _hop);
+        var real = spectrum.narrow(1, 0, _bins);
+        var imaginary = spectrum.narrow(1, _bins, _bins);
+        var power = real.square() + imaginary.square();
+        var mel = matmul(_melFilters, power);
+        return (mel.clamp_min(PowerFloor).log10() * 10).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Normalise(Tensor logMel) => _norm.forward(logMel).unsqueeze(1);
+}
