@@ -88,7 +88,11 @@ internal static class WavFile
 
     /// <summary>Reads the format and length of a PCM WAV file from its header, without reading the samples.</summary>
     /// <exception cref="InvalidDataException">The file is not a PCM WAV file; the message names it.</exception>
-    public static WavInfo ReadInfo(string path) => ReadHeader(path).Info;
+    public static WavInfo ReadInfo(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ReadHeader(path).Info;
+    }
 
     private static (WavInfo Info, long DataOffset) ReadHeader(string path)
     {
@@ -152,8 +156,9 @@ internal static class WavFile
     /// ffmpeg; null for any other format, which the caller then decodes with <see cref="AudioDecoder"/>. Starting
     /// ffmpeg costs far more than reading a short file, and scene generation reads hundreds of them.
     /// </summary>
-    public static float[]? TryReadMono16(string path, int sampleRate)
+    public static float[]? TryReadMono16(string path, int sampleRate, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         WavInfo info;
         long dataOffset;
         try

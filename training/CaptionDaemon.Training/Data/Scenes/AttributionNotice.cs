@@ -12,7 +12,7 @@ namespace CaptionDaemon.Training.Data.Scenes;
 /// </summary>
 internal static class AttributionNotice
 {
-    public static string Build(string soundsDirectory, IEnumerable<SoundIndexEntry> used, string title)
+    public static string Build(string soundsDirectory, IEnumerable<SoundIndexEntry> used, string title, CancellationToken cancellationToken = default)
     {
         var builder = new StringBuilder();
         builder.AppendLine(title);
@@ -22,6 +22,7 @@ internal static class AttributionNotice
         builder.AppendLine("derived from file names.");
         foreach (var package in used.GroupBy(e => e.Package, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var first = package.First();
             builder.AppendLine();
             builder.AppendLine(new string('=', 100));

@@ -107,7 +107,7 @@ internal sealed class SoundLibrary
         Parallel.ForEach(entries, options, entry =>
         {
             var path = Path.Combine(soundsDirectory, entry.File);
-            var samples = WavFile.TryReadMono16(path, sampleRate) ?? AudioDecoder.Decode(path, sampleRate, cancellationToken);
+            var samples = WavFile.TryReadMono16(path, sampleRate, cancellationToken) ?? AudioDecoder.Decode(path, sampleRate, cancellationToken);
             loaded.Add(Analyze(entry, samples, sampleRate));
         });
 
