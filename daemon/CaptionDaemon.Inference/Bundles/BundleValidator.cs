@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+
+namespace CaptionDaemon.Inference.Bundles;
+
+/// <summary>Checks a bundle against its manifest and the contract; every failure is a <see cref="BundleException"/> naming the file.</summary>
+internal static class BundleValidator
+{
+    public static readonly string[] SpecialTokens = ["<pad>", "<start>", "<end>", "<unk>"];
+
+    /// <summary>Checks the values of a parsed manifest (sizes, ids, file names).</summary>
+    public static void CheckManifest(BundleManifest m, string path)
+    {
+        if (string.IsNullOrWhiteSpace(m.Name))
+        {
+            Fail(path, "'name' is empty.");
+        }
+
+        Positive(path, "sample_rate", m.SampleRate);
+        if (!double.IsFinite(m.WindowSeconds) || m.WindowSeconds <= 0)
+        {
+            Fail(path, $"'window_seconds' must be positive (is {m.WindowSeconds.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        Positive(path, "max_caption_tokens", m.MaxCaptionTokens);
+        var a = m.Architecture;
+        Positive(path, "architecture.d_model", a.DModel);
+        Positive(path, "architecture.decoder_layers", a.DecoderLayers);
+        Positive(path, "architecture.heads", a.Heads);
+        Positive(path, "architecture.head_dim", a.HeadDim);
+        Positive(path, "architecture.vocab_size", a.VocabSize);
+        Positive(path, "architecture.embedding_dim", a.EmbeddingDim);
+        Positive(path, "architecture.mel_bins", a.MelBins);
+        if (a.Heads * a.HeadDim != a.DModel)
+        {
+            Fail(path, $"architecture.heads ({a.Heads}) x head_dim ({a.HeadDim}) must equal d_model ({a.DModel}).");
+        }
+
+        int[] ids = [m.Tokens.Pad, m.Tokens.Start, m.Tokens.End, m.Tokens.Unk];
+        string[] names = ["pad", "start", "end", "unk"];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] < 0 || ids[i] >= a.VocabSize)
+            {
+                Fail(path, $"tokens.{names[i]} = {ids[i]} is outside the vocabulary (architecture.vocab_size {a.VocabSize}).");
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (ids[i] == ids[j])
+                {
+                    Fail(path, $"tokens.{names[i]} and tokens.{names[j]} have the same id {ids[i]}.");
+                }
+            }
+        }
+
+        CheckNames(path, "graphs.encoder", m.Graphs.Encoder, BundleContract.Encoder);
+        CheckNames(path, "graphs.cross_kv", m.Graphs.CrossKv, BundleContract.CrossKv);
+        CheckNames(path, "graphs.decoder_step", m.Graphs.DecoderStep, BundleContract.DecoderStep);
+    }
+
+    /// <summary>Reads a bundle file after checking its name stays in the folder and its SHA-256 matches the manifest.</summary>
+    public static byte[] ReadVerified(string directory, string field, string fileName, string expectedSha256, string manifestPath)
+    {
+        if (string.IsNullOrWhiteSpace(fileName) || Path.GetFileName(fileName) != fileName)
+        {
+            Fail(manifestPath, $"{field}.file \"{fileName}\" must be a plain file name inside the bundle folder.");
+        }
+
+        var path = Path.Combine(directory, fileName);
+        if (!File.Exists(path))
+        {
+            Fail(path, $"missing ({field}.file in the manifest).");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BundleException($"{path}: cannot be read: {e.Message}", e);
+        }
+
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            Fail(path, $"sha256 mismatch: the manifest ({field}.sha256) says {expectedSha256}, the file is {actual}.");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Parses vocab.json and checks its size and special tokens against the manifest.</summary>
+    public static string[] ParseVocabulary(byte[] json, string path, BundleManifest m)
+    {
+        BundleVocabFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(json, BundleJsonContext.Default.BundleVocabFile);
+        }
+        catch (JsonException e)
+        {
+            throw new BundleException($"{path}: invalid vocabulary: {e.Message}", e);
+        }
+
+        if (file is null)
+        {
+            Fail(path, "the vocabulary is null.");
+        }
+
+        var tokens = file.Tokens.ToArray();
+        if (tokens.Length != m.Architecture.VocabSize)
+        {
+            Fail(path, $"vocabulary size mismatch: {tokens.Length} tokens, the manifest's architecture.vocab_size is {m.Architecture.VocabSize}.");
+        }
+
+        int[] ids = [m.Tokens.Pad, m.Tokens.Start, m.Tokens.End, m.Tokens.Unk];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (tokens[ids[i]] != SpecialTokens[i])
+            {
+                Fail(path, $"token {ids[i]} is \"{tokens[ids[i]]}\" but the manifest's special token id says {SpecialTokens[i]}.");
+            }
+        }
+
+        return tokens;
+    }
+
+    /// <summary>Checks the inputs and outputs of a loaded graph against the contract (names, element types, ranks, fixed sizes).</summary>
+    public static void CheckSession(InferenceSession session, GraphContract contract, BundleArchitecture a, string path)
+    {
+        CheckSide(path, "input", session.InputMetadata, contract.Inputs, a);
+        CheckSide(path, "output", session.OutputMetadata, contract.Outputs, a);
+    }
+
+    private static void CheckSide(
+        string path, string side, IReadOnlyDictionary<string, NodeMetadata> actual, TensorContract[] expected, BundleArchitecture a)
+    {
+        var missing = expected.Where(e => !actual.ContainsKey(e.Name)).Select(e => e.Name).ToArray();
+        var unexpected = actual.Keys.Where(k => expected.All(e => e.Name != k)).Order(StringComparer.Ordinal).ToArray();
+        if (missing.Length > 0 || unexpected.Length > 0)
+        {
+            Fail(path, $"graph {side}s differ from the manifest and the contract: missing [{string.Join(", ", missing)}], "
+                + $"unexpected [{string.Join(", ", unexpected)}].");
+        }
+
+        foreach (var e in expected)
+        {
+            var meta = actual[e.Name];
+            if (!meta.IsTensor || meta.ElementDataType != e.ElementType)
+            {
+                Fail(path, $"{side} '{e.Name}' is {Describe(meta)}, the contract says a {e.ElementType} tensor.");
+            }
+
+            var dims = meta.Dimensions;
+            if (dims.Length != e.Rank)
+            {
+                Fail(path, $"{side} '{e.Name}' has rank {dims.Length} ({Shape(meta)}), the contract says rank {e.Rank}.");
+            }
+
+            for (var i = 0; i < dims.Length; i++)
+            {
+                var want = BundleContract.Size(e.Axes[i], a);
+                if (want < 0 && dims[i] > 0)
+                {
+                    Fail(path, $"{side} '{e.Name}' fixes axis {i} to {dims[i]} ({Shape(meta)}); the contract makes it symbolic (batching needs it).");
+                }
+
+                if (want > 0 && dims[i] > 0 && dims[i] != want)
+                {
+                    Fail(path, $"{side} '{e.Name}' axis {i} is {dims[i]} ({Shape(meta)}), the manifest's architecture says {want} ({e.Axes[i]}).");
+                }
+            }
+        }
+    }
+
+    private static string Describe(NodeMetadata meta) =>
+        meta.IsTensor ? $"a {meta.ElementDataType} tensor" : $"a {meta.OnnxValueType}";
+
+    private static string Shape(NodeMetadata meta) =>
+        "[" + string.Join(",", meta.Dimensions.Select((d, i) =>
+            d > 0 ? d.ToString(CultureInfo.InvariantCulture)
+            : i < meta.SymbolicDimensions.Length && !string.IsNullOrEmpty(meta.SymbolicDimensions[i]) ? meta.SymbolicDimensions[i] : "?")) + "]";
+
+    private static void CheckNames(string path, string field, BundleGraph graph, GraphContract contract)
+    {
+        Same(path, $"{field}.inputs", graph.Inputs, contract.Inputs);
+        Same(path, $"{field}.outputs", graph.Outputs, contract.Outputs);
+    }
+
+    private static void Same(string path, string field, IReadOnlyList<string> listed, TensorContract[] contract)
+    {
+        var want = contract.Select(c => c.Name).ToArray();
+        if (listed.Count != want.Length || !listed.Order(StringComparer.Ordinal).SequenceEqual(want.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            Fail(path, $"{field} is [{string.Join(", ", listed)}], the contract says [{string.Join(", ", want)}].");
+        }
+    }
+
+    private static void Positive(string path, string field, int value)
+    {
+        if (value <= 0)
+        {
+            Fail(path, $"'{field}' must be positive (is {value}).");
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Fail(string path, string what) => throw new BundleException($"{path}: {what}");
+}

@@ -1,0 +1,9 @@
+namespace CaptionDaemon.Inference;
+
+/// <summary>The caption of one audio window.</summary>
+/// <param name="Text">The words up to (not including) <c>&lt;end&gt;</c>, joined by single spaces.</param>
+/// <param name="Confidence">exp(mean log-probability of the emitted tokens, <c>&lt;end&gt;</c> included), in [0, 1].</param>
+/// <param name="TokenIds">The word ids of <paramref name="Text"/> (no <c>&lt;start&gt;</c>, no <c>&lt;end&gt;</c>).</param>
+/// <param name="Score">The length-normalised log-probability the search ranked the caption by (see <see cref="DecodeOptions.LengthPenalty"/>).</param>
+/// <param name="Ended">True when the model emitted <c>&lt;end&gt;</c>; false when the caption was cut at the maximum length.</param>
+public sealed record CaptionResult(string Text, float Confidence, IReadOnlyList<int> TokenIds, double Score, bool Ended);

@@ -1,0 +1,27 @@
+namespace CaptionDaemon.Inference;
+
+/// <summary>How captions are searched for: beam width, length normalisation and caption length.</summary>
+public sealed record DecodeOptions
+{
+    /// <summary>Beam search with 3 beams and length normalisation alpha 1.0.</summary>
+    public static DecodeOptions Default { get; } = new();
+
+    /// <summary>Greedy decoding (a beam of 1).</summary>
+    public static DecodeOptions Greedy { get; } = new() { Beam = 1 };
+
+    /// <summary>Hypotheses kept per window; 1 is greedy decoding. Default 3.</summary>
+    public int Beam { get; init; } = 3;
+
+    /// <summary>
+    /// Exponent alpha of the length normalisation: a hypothesis scores (sum of its token log-probabilities) / length^alpha,
+    /// the length counting <c>&lt;end&gt;</c>. 0 ranks by total log-probability (favouring short captions); default 1.0
+    /// ranks by mean log-probability.
+    /// </summary>
+    public double LengthPenalty { get; init; } = 1.0;
+
+    /// <summary>
+    /// Maximum tokens per caption (<c>&lt;end&gt;</c> included); null uses the bundle's <c>max_caption_tokens</c>, which is
+    /// also the upper limit. A caption that reaches it without <c>&lt;end&gt;</c> is cut there.
+    /// </summary>
+    public int? MaxTokens { get; init; }
+}
