@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Models;
 
-public sealed class ShiftedMatmulConvolutionTests
+public sealed class SafeConvolutionTests
 {
     [Theory]
     [InlineData(true)]
@@ -19,7 +19,7 @@ public sealed class ShiftedMatmulConvolutionTests
         var x = randn([2, 3, 9, 13], generator: generator).requires_grad_(true);
         var upstream = randn([2, 5, 9, 13], generator: generator);
 
-        var output = ShiftedMatmulConvolution.Forward(conv, x);
+        var output = SafeConvolution.Forward(conv, x);
         output.backward([upstream]);
 
         var x64 = x.detach().to_type(ScalarType.Float64);
@@ -45,13 +45,13 @@ public sealed class ShiftedMatmulConvolutionTests
     [Fact]
     public void Forward_Repeatedly_NeverGivesNonFiniteInputGradients()
     {
-        // The case that broke libtorch's Conv2d backward on this machine: small channel counts, many calls.
+        // The case that broke libtorch's Conv2d backward on this machine: few channels, many calls.
         using var conv = nn.Conv2d(4, 4, 3, padding: 1, bias: false);
         for (var trial = 0; trial < 300; trial++)
         {
             using var scope = NewDisposeScope();
             var x = randn([4, 4, 64, 24], requires_grad: true);
-            ShiftedMatmulConvolution.Forward(conv, x).square().sum().backward();
+            SafeConvolution.Forward(conv, x).square().sum().backward();
             Assert.True(x.grad!.isfinite().all().item<bool>(), $"trial {trial}");
         }
     }
@@ -64,7 +64,7 @@ public sealed class ShiftedMatmulConvolutionTests
         using var noGrad = no_grad();
         var x = randn(1, 2, 5, 6);
 
-        Assert.Equal(0.0, MaxAbsDiff(conv.forward(x), ShiftedMatmulConvolution.Forward(conv, x)));
+        Assert.Equal(0.0, MaxAbsDiff(conv.forward(x), SafeConvolution.Forward(conv, x)));
     }
 
     private static double MaxAbsDiff(Tensor expected, Tensor actual) =>
