@@ -9,5 +9,6 @@ internal static class TrainCommands
     {
         yield return Data.DataCommand.Create();
         yield return Evaluation.ScoreCommand.Create();
+        yield return Training.TrainCommand.Create();
     }
 }
