@@ -136,7 +136,7 @@ internal sealed class CaptionTrainer
                 }
 
                 var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
-                lossSum += TrainStep(model, optimizer, train, batch, rng, windowSamples);
+                lossSum += SupervisedStep.Run(model, optimizer, CaptionBatch.FromClips(train, batch, windowSamples, rng), options.LabelSmoothing, options.GradientClip);
                 globalStep++;
                 _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / (step + 1), learningRate);
             }
@@ -243,54 +243,6 @@ internal sealed class CaptionTrainer
         var vocabulary = Vocabulary.Load(Path.Combine(lastDirectory, Vocabulary.FileName));
         var model = CaptionModel.LoadCheckpoint(lastDirectory);
         return (model, vocabulary, record);
-    }
-
-    /// <summary>One optimisation step on the clips <paramref name="batch"/> with all their captions; returns the loss.</summary>
-    private double TrainStep(CaptionModel model, optim.Optimizer optimizer, ClipSet train, ReadOnlySpan<int> batch, Random rng, int windowSamples)
-    {
-        using var scope = NewDisposeScope();
-        var audio = new float[batch.Length * windowSamples];
-        var rows = new List<(int Clip, int[] Words)>();
-        for (var i = 0; i < batch.Length; i++)
-        {
-            train.CopyWindow(batch[i], audio.AsSpan(i * windowSamples, windowSamples), rng);
-            foreach (var words in train.CaptionIds[batch[i]])
-            {
-                rows.Add((i, words));
-            }
-        }
-
-        // Input <start> w1..wn, target w1..wn <end>; both padded with <pad> (ignored by the loss) to the longest caption.
-        var length = rows.Max(r => r.Words.Length) + 1;
-        var inputs = new long[rows.Count * length];
-        var targets = new long[rows.Count * length];
-        var clipOfRow = new long[rows.Count];
-        for (var r = 0; r < rows.Count; r++)
-        {
-            var (clip, words) = rows[r];
-            clipOfRow[r] = clip;
-            inputs[r * length] = Vocabulary.Start;
-            for (var j = 0; j < words.Length; j++)
-            {
-                inputs[(r * length) + j + 1] = words[j];
-                targets[(r * length) + j] = words[j];
-            }
-
-            targets[(r * length) + words.Length] = Vocabulary.End;
-        }
-
-        optimizer.zero_grad();
-        var (memory, _) = model.Encode(tensor(audio, [batch.Length, windowSamples]));
-        var logits = model.Decoder.forward(tensor(inputs, [rows.Count, length]), memory.index_select(0, tensor(clipOfRow)));
-        var loss = nn.functional.cross_entropy(
-            logits.reshape(-1, model.Config.VocabSize),
-            tensor(targets),
-            ignore_index: Vocabulary.Pad,
-            label_smoothing: _options.LabelSmoothing);
-        loss.backward();
-        nn.utils.clip_grad_norm_(model.parameters(), _options.GradientClip);
-        optimizer.step();
-        return loss.item<float>();
     }
 
     private void EvaluateBestOnTest(
