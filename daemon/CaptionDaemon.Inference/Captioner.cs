@@ -23,7 +23,6 @@ public sealed class Captioner : IDisposable
     private static readonly string[] MemoryOutput = ["memory"];
 
     private readonly CaptionBundle _bundle;
-    private readonly BundleSessions _sessions;
     private readonly RunOptions _runOptions = new();
     private DecodeWorkspace? _workspace;
     private BeamSearch? _search;
@@ -32,7 +31,6 @@ public sealed class Captioner : IDisposable
     internal Captioner(CaptionBundle bundle)
     {
         _bundle = bundle;
-        _sessions = bundle.Sessions;
     }
 
     /// <summary>The bundle this captioner runs.</summary>
@@ -56,6 +54,7 @@ public sealed class Captioner : IDisposable
     public CaptionResult[] Caption(ReadOnlySpan<float> windows, int count, DecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var sessions = _bundle.Sessions; // throws once the bundle is disposed
         options ??= DecodeOptions.Default;
         var manifest = _bundle.Manifest;
         var arch = manifest.Architecture;
@@ -90,7 +89,7 @@ public sealed class Captioner : IDisposable
 
         var total = Stopwatch.StartNew();
         var hyps = checked(count * beam);
-        var ws = EncodeIntoWorkspace(windows, count, beam, hyps);
+        var ws = EncodeIntoWorkspace(sessions, windows, count, beam, hyps);
         var encoded = total.Elapsed;
         var search = _search!;
 
@@ -162,14 +161,14 @@ public sealed class Captioner : IDisposable
     }
 
     /// <summary>Runs the encoder on the batch and writes each window's memory beam times into the workspace.</summary>
-    private unsafe DecodeWorkspace EncodeIntoWorkspace(ReadOnlySpan<float> windows, int count, int beam, int hyps)
+    private unsafe DecodeWorkspace EncodeIntoWorkspace(BundleSessions sessions, ReadOnlySpan<float> windows, int count, int beam, int hyps)
     {
         fixed (float* audio = windows)
         {
             // The OrtValue borrows the caller's samples for the duration of the (synchronous) run: no copy.
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, _bundle.WindowSamples], (IntPtr)audio, (long)windows.Length * sizeof(float));
-            using var outputs = _sessions.Encoder.Run(_runOptions, AudioInput, [input], MemoryOutput);
+            using var outputs = sessions.Encoder.Run(_runOptions, AudioInput, [input], MemoryOutput);
             var memory = outputs.First();
             var shape = memory.GetTensorTypeAndShape().Shape;
             var arch = _bundle.Manifest.Architecture;
@@ -180,7 +179,7 @@ public sealed class Captioner : IDisposable
             }
 
             var frames = checked((int)shape[1]);
-            var ws = EnsureWorkspace(hyps, frames);
+            var ws = EnsureWorkspace(sessions, hyps, frames);
             var source = memory.GetTensorDataAsSpan<float>();
             var row = frames * arch.DModel;
             var target = ws.Memory.Span;
@@ -197,7 +196,7 @@ public sealed class Captioner : IDisposable
         }
     }
 
-    private DecodeWorkspace EnsureWorkspace(int hyps, int frames)
+    private DecodeWorkspace EnsureWorkspace(BundleSessions sessions, int hyps, int frames)
     {
         var manifest = _bundle.Manifest;
         if (_workspace is { } ws && ws.Capacity >= hyps && ws.Dims.Frames == frames)
@@ -211,7 +210,7 @@ public sealed class Captioner : IDisposable
         var capacity = checked((int)BitOperations.RoundUpToPowerOf2((uint)hyps));
         var a = manifest.Architecture;
         var dims = new DecoderDims(a.DecoderLayers, a.Heads, a.HeadDim, a.DModel, a.VocabSize, frames, manifest.MaxCaptionTokens);
-        _workspace = new DecodeWorkspace(capacity, dims, _sessions.CrossKv, _sessions.DecoderStep, _sessions.Provider, _bundle.CudaDeviceId);
+        _workspace = new DecodeWorkspace(capacity, dims, sessions.CrossKv, sessions.DecoderStep, sessions.Provider, _bundle.CudaDeviceId);
         _search = new BeamSearch(capacity, manifest.MaxCaptionTokens);
         return _workspace;
     }

@@ -42,7 +42,7 @@ internal static class InferenceScenario
             if (json is not null)
             {
                 var document = new { scenario = "inference", machine = MachineDescription(), threads, results };
-                File.WriteAllText(json.FullName, JsonSerializer.Serialize(document, JsonOptions));
+                File.WriteAllText(json.FullName, JsonSerializer.Serialize(document, _jsonOptions));
                 Console.WriteLine($"wrote {json.FullName}");
             }
 
@@ -51,7 +51,7 @@ internal static class InferenceScenario
         return command;
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions _jsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     internal sealed record Row(string Engine, string Decode, int Batch, double MsPerWindow, double MeanTokens);
 

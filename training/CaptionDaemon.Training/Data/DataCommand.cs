@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CaptionDaemon.Training.Data.Scenes;
 using CaptionDaemon.Training.Data.Sounds;
 
 namespace CaptionDaemon.Training.Data;
@@ -10,6 +11,7 @@ internal static class DataCommand
     {
         var command = new Command("data", "Training data: fetch real recordings from Debian packages, generate captioned scenes.");
         command.Subcommands.Add(SoundFetchCommand.Create());
+        command.Subcommands.Add(SceneCommand.Create());
         return command;
     }
 }

@@ -88,7 +88,13 @@ internal static class WavFile
 
     /// <summary>Reads the format and length of a PCM WAV file from its header, without reading the samples.</summary>
     /// <exception cref="InvalidDataException">The file is not a PCM WAV file; the message names it.</exception>
-    public static WavInfo ReadInfo(string path)
+    public static WavInfo ReadInfo(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ReadHeader(path).Info;
+    }
+
+    private static (WavInfo Info, long DataOffset) ReadHeader(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
         using var reader = new BinaryReader(stream, Encoding.ASCII);
@@ -134,7 +140,7 @@ internal static class WavFile
 
                 // A header may claim more data than the file holds (an interrupted writer); trust the file.
                 var available = Math.Min(size, stream.Length - stream.Position);
-                return new WavInfo(sampleRate.Value, channels, bits, available / (channels * bits / 8));
+                return (new WavInfo(sampleRate.Value, channels, bits, available / (channels * bits / 8)), stream.Position);
             }
             else
             {
@@ -143,6 +149,46 @@ internal static class WavFile
         }
 
         throw new InvalidDataException($"'{path}' has no data chunk.");
+    }
+
+    /// <summary>
+    /// Reads a mono 16-bit PCM WAV at <paramref name="sampleRate"/> (what <c>data fetch</c> writes) without starting
+    /// ffmpeg; null for any other format, which the caller then decodes with <see cref="AudioDecoder"/>. Starting
+    /// ffmpeg costs far more than reading a short file, and scene generation reads hundreds of them.
+    /// </summary>
+    public static float[]? TryReadMono16(string path, int sampleRate, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WavInfo info;
+        long dataOffset;
+        try
+        {
+            (info, dataOffset) = ReadHeader(path);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+
+        if (info.Channels != 1 || info.BitsPerSample != 16 || info.SampleRate != sampleRate || info.Frames > int.MaxValue)
+        {
+            return null;
+        }
+
+        var bytes = new byte[info.Frames * 2];
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1))
+        {
+            stream.Position = dataOffset;
+            stream.ReadExactly(bytes);
+        }
+
+        var samples = new float[info.Frames];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(i * 2)) / 32768f;
+        }
+
+        return samples;
     }
 
     private static short ToPcm16(float sample)

@@ -58,8 +58,9 @@ internal sealed class SoundCatalog
 
     /// <summary>Reads a catalog file.</summary>
     /// <exception cref="DatasetFormatException">The file is missing or a row is malformed; the message names file and line.</exception>
-    public static SoundCatalog Load(string path)
+    public static SoundCatalog Load(string path, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (!File.Exists(path))
         {
             throw new DatasetFormatException($"Sound catalog '{path}' does not exist.");

@@ -63,7 +63,7 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
 
     public async Task<SoundFetchReport> FetchAsync(CancellationToken cancellationToken)
     {
-        var catalog = SoundCatalog.Load(options.CatalogPath);
+        var catalog = SoundCatalog.Load(options.CatalogPath, cancellationToken);
         var packages = SelectPackages(catalog);
         var output = Path.GetFullPath(options.OutputDirectory);
         Directory.CreateDirectory(output);
@@ -124,7 +124,7 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         }
 
         var entries = BuildIndex(output, catalog, versions);
-        SoundIndex.Write(output, entries);
+        SoundIndex.Write(output, entries, cancellationToken);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"index: {entries.Count} recordings, {entries.Select(e => e.Category).Distinct().Count()} categories, {entries.Sum(e => e.DurationSeconds) / 60:0.0} min -> {Path.Combine(output, SoundIndex.FileName)}"));
         return new SoundFetchReport(entries.Count, converted, fetched, upToDate, skipped, failures);

@@ -96,7 +96,7 @@ internal static class SoundIndex
     }
 
     /// <summary>Writes the index through a temporary file so that readers never see half of it.</summary>
-    public static void Write(string soundsDirectory, IEnumerable<SoundIndexEntry> entries)
+    public static void Write(string soundsDirectory, IEnumerable<SoundIndexEntry> entries, CancellationToken cancellationToken = default)
     {
         var path = Path.Combine(soundsDirectory, FileName);
         var temporary = path + ".partial";
@@ -105,6 +105,7 @@ internal static class SoundIndex
             writer.NewLine = "\n";
             foreach (var entry in entries)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 writer.WriteLine(JsonSerializer.Serialize(entry, s_json));
             }
         }
