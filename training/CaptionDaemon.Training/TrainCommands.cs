@@ -7,6 +7,8 @@ internal static class TrainCommands
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return Data.DataCommand.Create();
+        yield return Evaluation.ScoreCommand.Create();
+        yield return Evaluation.EvalCommand.Create();
     }
 }

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using CaptionDaemon.Benchmarks.Inference;
+
+namespace CaptionDaemon.Benchmarks;
+
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("CaptionDaemon benchmarks: each scenario prints its figures and can write them as JSON.");
+        root.Subcommands.Add(InferenceScenario.CreateCommand());
+        return root.Parse(args).Invoke();
+    }
+}

@@ -1,0 +1,109 @@
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Sounds;
+
+namespace CaptionDaemon.Training.Tests.Data;
+
+[Collection(TestSoundsCollection.Name)]
+public sealed class SoundFetcherTests(TestSoundsFixture sounds) : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    [Fact]
+    public void Fetch_RealPackage_ConvertsEveryListedRecordingTo16kMonoWav()
+    {
+        var catalog = SoundCatalog.Load(SoundCatalog.BundledPath);
+        var listed = catalog.Recordings.Where(r => r.Package == TestSoundsFixture.Package).Select(r => r.Id).Order().ToList();
+
+        var index = SoundIndex.Load(sounds.Directory);
+
+        var entries = index.Where(e => e.Package == TestSoundsFixture.Package).ToList();
+        Assert.Equal(listed, entries.Select(e => e.Id).Order());
+        Assert.All(entries, e =>
+        {
+            var info = WavFile.ReadInfo(Path.Combine(sounds.Directory, e.File));
+            Assert.Equal(new WavInfo(16000, 1, 16, info.Frames), info);
+            Assert.Equal(e.DurationSeconds, info.DurationSeconds, 3);
+            Assert.True(info.DurationSeconds > 0.1, $"{e.Id} is {info.DurationSeconds} s");
+        });
+        Assert.Contains(entries, e => e.SourcePath.StartsWith("0snd.pk3:", StringComparison.Ordinal));
+        Assert.All(entries, e => Assert.StartsWith("GPL-2+", e.License, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fetch_RealPackage_KeepsTheDebianCopyrightFile()
+    {
+        var copyright = File.ReadAllText(Path.Combine(sounds.Directory, SoundFetcher.CopyrightRelativePath(TestSoundsFixture.Package)));
+
+        Assert.Contains("Copyright", copyright, StringComparison.Ordinal);
+        Assert.Contains("License", copyright, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(sounds.Directory, SoundCatalog.FileName)));
+    }
+
+    [Fact]
+    public async Task Fetch_SecondRun_IsUpToDateAndDownloadsNothing()
+    {
+        var options = new SoundFetchOptions
+        {
+            OutputDirectory = sounds.Directory,
+            CatalogPath = SoundCatalog.BundledPath,
+            Packages = [TestSoundsFixture.Package],
+        };
+
+        var report = await new SoundFetcher(options, TextWriter.Null).FetchAsync(CancellationToken.None);
+
+        Assert.Equal(new[] { TestSoundsFixture.Package }, report.PackagesUpToDate);
+        Assert.Empty(report.PackagesFetched);
+        Assert.Equal(0, report.RecordingsConverted);
+        Assert.False(Directory.Exists(Path.Combine(sounds.Directory, ".staging", TestSoundsFixture.Package)));
+    }
+
+    [Fact]
+    public async Task Fetch_PackageOverSizeLimit_IsSkippedWithoutDownload()
+    {
+        var output = _files.PathOf("sized");
+        var options = new SoundFetchOptions
+        {
+            OutputDirectory = output,
+            CatalogPath = SoundCatalog.BundledPath,
+            Packages = ["micropolis-data"],
+            MaxPackageMegabytes = 1,
+        };
+
+        var report = await new SoundFetcher(options, TextWriter.Null).FetchAsync(CancellationToken.None);
+
+        Assert.Equal(new[] { "micropolis-data" }, report.PackagesSkippedBySize);
+        Assert.Equal(0, report.RecordingsInIndex);
+        Assert.False(Directory.Exists(Path.Combine(output, "debs")) && Directory.EnumerateFiles(Path.Combine(output, "debs")).Any());
+    }
+
+    [Fact]
+    public async Task Fetch_UnknownPackage_ThrowsListingCatalogPackages()
+    {
+        var options = new SoundFetchOptions
+        {
+            OutputDirectory = _files.PathOf("unknown"),
+            CatalogPath = SoundCatalog.BundledPath,
+            Packages = ["no-such-sounds"],
+        };
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => new SoundFetcher(options, TextWriter.Null).FetchAsync(CancellationToken.None));
+
+        Assert.Contains("no-such-sounds", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("qabcs-data", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CatalogLoad_Bundled_HasEveryRowWithUniqueIds()
+    {
+        var catalog = SoundCatalog.Load(SoundCatalog.BundledPath);
+
+        Assert.Equal(407, catalog.Recordings.Count);
+        Assert.Equal(catalog.Recordings.Count, catalog.Recordings.Select(r => r.Id).Distinct().Count());
+        var member = catalog.Recordings.First(r => r.SourcePath == "0snd.pk3:sound/footsteps/gravel1.ogg");
+        Assert.Equal("0snd.pk3", member.ArchiveName);
+        Assert.Equal("sound/footsteps/gravel1.ogg", member.MemberPath);
+        Assert.Equal("ufoai-sound/footsteps_gravel1", member.Id);
+    }
+
+    public void Dispose() => _files.Dispose();
+}

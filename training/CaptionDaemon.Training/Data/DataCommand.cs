@@ -1,0 +1,17 @@
+using System.CommandLine;
+using CaptionDaemon.Training.Data.Scenes;
+using CaptionDaemon.Training.Data.Sounds;
+
+namespace CaptionDaemon.Training.Data;
+
+/// <summary><c>captiond-train data ...</c>: get training sounds and build data sets from them.</summary>
+internal static class DataCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("data", "Training data: fetch real recordings from Debian packages, generate captioned scenes.");
+        command.Subcommands.Add(SoundFetchCommand.Create());
+        command.Subcommands.Add(SceneCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CaptionDaemon.Training.Data.Sounds;
+
+namespace CaptionDaemon.Training.Data.Scenes;
+
+/// <summary><c>captiond-train data scenes</c>.</summary>
+internal static class SceneCommand
+{
+    public static Command Create()
+    {
+        var sounds = new Option<string>("--sounds")
+        {
+            Description = "Sounds folder written by 'data fetch' (index.jsonl + audio/). Default: the fetch default.",
+            DefaultValueFactory = _ => SoundFetcher.DefaultDirectory,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "Where to write the scene set (Clotho layout, scenes.jsonl, NOTICE); must be new, empty or an earlier scene set.",
+            Required = true,
+        };
+        var clips = new Option<int>("--clips") { Description = "Number of clips over all splits.", DefaultValueFactory = _ => 4000 };
+        var seed = new Option<int>("--seed") { Description = "Seed: the same seed and sounds give the same set.", DefaultValueFactory = _ => 1 };
+        var seconds = new Option<double>("--seconds") { Description = "Clip length in seconds.", DefaultValueFactory = _ => 10.0 };
+        var validation = new Option<double>("--val-fraction")
+        {
+            Description = "Fraction of clips (and, separately, of recordings) for validation.",
+            DefaultValueFactory = _ => 0.1,
+        };
+        var test = new Option<double>("--test-fraction")
+        {
+            Description = "Fraction of clips (and, separately, of recordings) for the test split (Clotho 'evaluation').",
+            DefaultValueFactory = _ => 0.1,
+        };
+
+        var command = new Command("scenes", "Mix the fetched recordings into captioned scenes (1-3 events over a background, five captions each), split by recording into development/validation/evaluation in the Clotho layout.");
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var options = new SceneSetOptions
+            {
+                SoundsDirectory = parseResult.GetValue(sounds)!,
+                OutputDirectory = parseResult.GetValue(output)!,
+                Clips = parseResult.GetValue(clips),
+                Seed = parseResult.GetValue(seed),
+                Seconds = parseResult.GetValue(seconds),
+                ValidationFraction = parseResult.GetValue(validation),
+                TestFraction = parseResult.GetValue(test),
+            };
+            var stopwatch = Stopwatch.StartNew();
+            try
+            {
+                var report = new SceneSetBuilder(options, Console.Out).Build(cancellationToken);
+                foreach (var split in report.Splits)
+                {
+                    Console.WriteLine($"{split.Split}: {split.Clips} clips, {split.RecordingsUsed} recordings used ({split.EventRecordings} event + {split.BackgroundRecordings} background available), {split.CategoriesUsed} categories");
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"loading {report.LoadTime.TotalSeconds:0.0} s, generating {report.GenerateTime.TotalSeconds:0.0} s, total {stopwatch.Elapsed.TotalSeconds:0.0} s -> {Path.GetFullPath(options.OutputDirectory)}"));
+                return Task.FromResult(0);
+            }
+            catch (Exception ex) when (ex is DatasetFormatException or AudioDecodeException or ArgumentException or IOException or InvalidOperationException)
+            {
+                Console.Error.WriteLine("data scenes: " + ex.Message);
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+}
