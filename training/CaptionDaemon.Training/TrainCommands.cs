@@ -10,5 +10,6 @@ internal static class TrainCommands
         yield return Data.DataCommand.Create();
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
+        yield return Export.ExportCommand.Create();
     }
 }
