@@ -45,7 +45,7 @@ public sealed class CaptionerMeasurements(ITestOutputHelper output)
                 var options = DecodeOptions.Default with { Beam = beam };
                 var input = audio.AsSpan(0, batch * bundle.WindowSamples);
                 captioner.Caption(input, batch, options); // warm-up: buffers and bindings for this size
-                var runs = batch == 32 ? 2 : batch == 8 ? 3 : 5;
+                var runs = batch == 32 ? 3 : batch == 8 ? 5 : 10;
                 var watch = Stopwatch.StartNew();
                 TimeSpan encode = default, decode = default;
                 long bytes = 0, steps = 0;
