@@ -37,7 +37,7 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>Declares <paramref name="value"/> as the graph output <paramref name="name"/> (through Identity if named otherwise).</summary>
-    public void Output(string name, string value, DataType type, params OnnxDim[] dims)
+    public void Output(string name, string value, DataType type, params OnnxDim[]? dims)
     {
         if (value != name)
         {
@@ -47,6 +47,9 @@ internal sealed class OnnxGraphBuilder
 
         _graph.Output.Add(ValueInfo(name, type, dims));
     }
+
+    /// <summary>Declares a graph output whose rank and shape are left to ONNX Runtime's shape inference.</summary>
+    public void OutputOfAnyShape(string name, string value, DataType type) => Output(name, value, type, dims: null);
 
     /// <summary>A float32 initialiser holding a copy of <paramref name="tensor"/> (detached, on the CPU, contiguous).</summary>
     public string Initializer(string hint, Tensor tensor)
@@ -134,8 +137,15 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
-    private static ValueInfoProto ValueInfo(string name, DataType type, OnnxDim[] dims)
+    private static ValueInfoProto ValueInfo(string name, DataType type, OnnxDim[]? dims)
     {
+        var tensorType = new TypeProto.Types.Tensor { ElemType = (int)type };
+        var info = new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
+        if (dims is null)
+        {
+            return info;
+        }
+
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
         {
@@ -144,11 +154,8 @@ internal sealed class OnnxGraphBuilder
                 : new TensorShapeProto.Types.Dimension { DimParam = dim.Symbol });
         }
 
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
-        };
+        tensorType.Shape = shape;
+        return info;
     }
 
     private void Reserve(string name)
