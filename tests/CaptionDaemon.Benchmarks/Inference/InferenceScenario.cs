@@ -83,7 +83,7 @@ internal static class InferenceScenario
 
         if (torch)
         {
-            var checkpoint = Path.Combine(bundleDir, "checkpoint");
+            var checkpoint = Path.Combine(bundleDir, CaptionDaemon.Training.Export.BundleExporter.CheckpointDirectoryName);
             if (!Directory.Exists(checkpoint))
             {
                 throw new DirectoryNotFoundException($"{bundleDir} has no checkpoint/ folder; the TorchSharp baseline needs the trainer's weights.");

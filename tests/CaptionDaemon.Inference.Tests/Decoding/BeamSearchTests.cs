@@ -109,6 +109,37 @@ public sealed class BeamSearchTests
     }
 
     [Fact]
+    public void Advance_TwoWindowsBeamTwo_ParentsPointAtTheExpandedRows()
+    {
+        var search = new BeamSearch(capacity: 4, maxLength: 4);
+        var tokens = new long[4];
+        var beamIndex = new long[4];
+        search.Begin(2, 2, Vocab, 1, End, 4, 1.0, tokens, beamIndex);
+        var logprobs = new float[4 * Vocab];
+        for (var r = 0; r < 4; r++)
+        {
+            Row(1).CopyTo(logprobs, r * Vocab);
+        }
+
+        search.Advance(0, logprobs, tokens, beamIndex, allowCompaction: false);
+
+        // Step 0 expands only the first row of each window: both beams of window 1 continue row 2.
+        Assert.Equal([4L, 5L, 4L, 5L], tokens);
+        Assert.Equal([0L, 0L, 2L, 2L], beamIndex);
+
+        // Step 1: the row of "a" is flat, the row of "b" ends: "b <end>" finishes, "a" continues with two words.
+        for (var r = 0; r < 4; r++)
+        {
+            Row((int)tokens[r]).CopyTo(logprobs, r * Vocab);
+        }
+
+        search.Advance(1, logprobs, tokens, beamIndex, allowCompaction: false);
+
+        Assert.Equal([4L, 3L, 4L, 3L], tokens);
+        Assert.Equal([0L, 0L, 2L, 2L], beamIndex);
+    }
+
+    [Fact]
     public void Advance_EndAtFirstRank_StopsGreedyWithEndCounted()
     {
         var search = new BeamSearch(capacity: 1, maxLength: 5);

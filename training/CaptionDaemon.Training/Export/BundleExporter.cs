@@ -34,6 +34,9 @@ internal static class BundleExporter
 
     public const string NoticeFileName = "NOTICE";
 
+    /// <summary>Sub-folder of a bundle holding the trainer's checkpoint of the same weights.</summary>
+    public const string CheckpointDirectoryName = "checkpoint";
+
     /// <summary>Exports a checkpoint folder (<see cref="CaptionModel.SaveCheckpoint"/>) to <paramref name="outputDirectory"/>.</summary>
     public static BundleManifest ExportCheckpoint(string checkpointDirectory, string outputDirectory, string? name, double windowSeconds, int? maxCaptionTokens, bool overwrite, string command)
     {
@@ -99,6 +102,9 @@ internal static class BundleExporter
                 File.Copy(noticePath, Path.Combine(staging, NoticeFileName));
             }
 
+            // The TorchSharp weights travel with the bundle for whatever trains on it next (incremental updates,
+            // distillation) and for the paper-style TorchSharp baseline; the daemon never reads them.
+            model.SaveCheckpoint(Path.Combine(staging, CheckpointDirectoryName), vocabulary);
             var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, options.Training);
             manifest.Write(Path.Combine(staging, BundleManifest.FileName));
             if (Directory.Exists(target))

@@ -8,11 +8,13 @@ namespace CaptionDaemon.Training.Models;
 /// <summary>
 /// A stride-1, undilated, ungrouped, zero-padded Conv2d whose input gradient is computed by a forward convolution
 /// (grad_x = conv2d(grad_y, W flipped and transposed, padding k - 1 - p)) instead of libtorch's convolution backward.
-/// Why: in the libtorch of TorchSharp-cpu 0.107 on this machine (AMD EPYC, AVX-512) the backward-data kernel, which
-/// also runs conv_transpose2d, returns wrong or NaN input gradients for layers with few channels (2-8 channels:
-/// 20-70% of calls with 2 threads; also seen with one thread), while forward convolutions and weight-only gradients
-/// were always right (checked against float64). The forward pass and the weight gradient stay native and fast.
-/// Without gradients (evaluation, export parity) the module runs as is.
+/// Why: in the libtorch of TorchSharp-cpu 0.107 on this project's machines (AMD EPYC, AVX-512) the backward-data
+/// kernel, which also runs conv_transpose2d, returns wrong or NaN input gradients for layers with few channels: with
+/// oneDNN on AVX-512, 20-70% of calls on 2-8-channel layers; with oneDNN limited to AVX2 (<see cref="TorchRuntime"/>)
+/// no NaN any more, but every call on a 3-to-5 or 4-to-4 channel layer was off by more than 1 (checked against two
+/// float64 references). Forward convolutions and weight-only gradients were always right, so the forward pass and the
+/// weight gradient stay native and fast (about 15% slower than a plain native step). Without input gradients
+/// (evaluation, export parity, frozen front end) the module runs as is.
 /// </summary>
 internal static class SafeConvolution
 {

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Benchmarks.Training;
+
+/// <summary>
+/// Scenario <c>train-step</c>: seconds per supervised training step (forward, backward, AdamW update) of the student or
+/// teacher on batches of 10 s windows with five captions each, as <c>captiond-train train</c> runs them. Prints wall and
+/// CPU time per step and the load average, since on a shared machine the wall time alone says little.
+/// </summary>
+internal static class TrainStepScenario
+{
+    public static Command CreateCommand()
+    {
+        var sizeOption = new Option<string>("--size") { Description = "student or teacher.", DefaultValueFactory = _ => "student" };
+        sizeOption.AcceptOnlyFromAmong("student", "teacher");
+        var batchOption = new Option<int>("--batch") { Description = "Clips per step.", DefaultValueFactory = _ => 16 };
+        var secondsOption = new Option<double>("--window-seconds") { Description = "Seconds per window.", DefaultValueFactory = _ => 10.0 };
+        var threadsOption = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => 2 };
+        var stepsOption = new Option<int>("--steps") { Description = "Measured steps (after one warm-up step).", DefaultValueFactory = _ => 5 };
+
+        var command = new Command("train-step", "Seconds per training step of the student/teacher at a batch of 10 s windows with 5 captions each.");
+        command.Options.Add(sizeOption);
+        command.Options.Add(batchOption);
+        command.Options.Add(secondsOption);
+        command.Options.Add(threadsOption);
+        command.Options.Add(stepsOption);
+        command.SetAction(parse =>
+        {
+            Run(parse.GetValue(sizeOption)!, parse.GetValue(batchOption), parse.GetValue(secondsOption), parse.GetValue(threadsOption), parse.GetValue(stepsOption));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Run(string size, int batchSize, double windowSeconds, int threads, int steps)
+    {
+        const int vocabSize = 4500; // Clotho's vocabulary at a minimum count of 1 is about this size.
+        const int captionsPerClip = 5;
+        const int wordsPerCaption = 11; // Clotho captions have 8 to 20 words; about 11 on average.
+        torch.set_num_threads(threads);
+        random.manual_seed(1);
+        var config = size == "teacher" ? CaptionModelConfig.Teacher(vocabSize) : CaptionModelConfig.Student(vocabSize);
+        using var model = new CaptionModel(config);
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters(), 5e-4);
+        var windowSamples = (int)(windowSeconds * config.SampleRate);
+        var rng = new Random(1);
+        var audio = new float[batchSize * windowSamples];
+        for (var i = 0; i < audio.Length; i++)
+        {
+            audio[i] = (float)((rng.NextDouble() * 2) - 1) * 0.1f;
+        }
+
+        var captions = Enumerable.Range(0, batchSize * captionsPerClip)
+            .Select(r => (r / captionsPerClip, Enumerable.Range(0, wordsPerCaption).Select(_ => rng.Next(4, vocabSize)).ToArray()))
+            .ToArray();
+        var batch = CaptionBatch.Create(audio, batchSize, captions);
+
+        SupervisedStep.Run(model, optimizer, batch, 0, 1);
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        for (var step = 0; step < steps; step++)
+        {
+            SupervisedStep.Run(model, optimizer, batch, 0, 1);
+        }
+
+        var wall = clock.Elapsed.TotalSeconds / steps;
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / steps;
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{size}: {model.CountParameters().Total:N0} parameters, batch {batchSize} x {windowSeconds:0.#} s, {captionsPerClip} captions of {wordsPerCaption} words per clip, {threads} threads: {wall:0.00} s/step wall, {cpu:0.00} s/step CPU ({steps} steps; load average {load}; {Environment.ProcessorCount} cores)"));
+    }
+}

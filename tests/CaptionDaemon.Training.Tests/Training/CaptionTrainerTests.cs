@@ -1,0 +1,140 @@
+using System.Text.Json;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
+
+namespace CaptionDaemon.Training.Tests.Training;
+
+public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
+{
+    private readonly SyntheticClotho _data;
+
+    public CaptionTrainerTests(SyntheticClotho data) => _data = data;
+
+    [Fact]
+    public void Run_TinyModelOnSyntheticClips_LossFallsAndBestLastAndTestMetricsAreWritten()
+    {
+        var output = _data.NewOutputDirectory();
+        using var log = new StringWriter();
+
+        var record = new CaptionTrainer(Options(output, epochs: 8), new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Equal(8, record.History.Count);
+        Assert.True(record.History[^1].TrainLoss < record.History[0].TrainLoss * 0.6, $"train loss {record.History[0].TrainLoss} -> {record.History[^1].TrainLoss}");
+        Assert.All(record.History, e => Assert.True(double.IsFinite(e.Validation.CiderD)));
+        var best = record.History.MaxBy(e => e.Validation.CiderD)!;
+        Assert.Equal(best.Validation.CiderD, record.BestValidationCiderD);
+        Assert.Equal(record.History.First(e => e.Validation.CiderD == best.Validation.CiderD).Epoch, record.BestEpoch);
+        Assert.True(record.BestValidationCiderD > 0, "after 8 epochs the tiny model names at least some validation words");
+
+        foreach (var folder in new[] { CaptionTrainer.BestDirectoryName, CaptionTrainer.LastDirectoryName })
+        {
+            foreach (var file in new[] { CaptionModel.WeightsFileName, CaptionModel.ConfigFileName, CaptionModel.VocabFileName, TrainingRecord.FileName })
+            {
+                Assert.True(File.Exists(Path.Combine(output, folder, file)), $"{folder}/{file} missing");
+            }
+        }
+
+        Assert.True(File.Exists(Path.Combine(output, CaptionTrainer.LastDirectoryName, CaptionTrainer.OptimizerFileName)));
+        var saved = TrainingRecord.Load(Path.Combine(output, CaptionTrainer.BestDirectoryName));
+        Assert.Equal(record.BestEpoch, saved.BestEpoch);
+        Assert.Equal(8, saved.History.Count);
+        Assert.Equal("evaluation", saved.MetricsSplit);
+        Assert.NotNull(saved.Metrics);
+        Assert.Equal(2, saved.TestClips);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(output, CaptionTrainer.TestCaptionsFileName)).Length);
+        Assert.Contains("epoch 8/8  step 2/2", log.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain('\r', log.ToString());
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, CaptionTrainer.BestDirectoryName, TrainingRecord.FileName)));
+        Assert.Equal("test-command", json.RootElement.GetProperty("command").GetString());
+        Assert.Equal(_data.Root, json.RootElement.GetProperty("data").GetString());
+        Assert.True(json.RootElement.GetProperty("metrics").TryGetProperty("cider_d", out _));
+    }
+
+    [Fact]
+    public void Run_ResumeAfterInterruption_ContinuesFromSavedEpochLikeAnUninterruptedRun()
+    {
+        var uninterrupted = _data.NewOutputDirectory();
+        var interrupted = _data.NewOutputDirectory();
+        var straight = new CaptionTrainer(Options(uninterrupted, epochs: 4), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        // Stop the second run as soon as epoch 2 is reported (after its checkpoint is written), like Ctrl-C in epoch 3.
+        using var cancellation = new CancellationTokenSource();
+        using var watcher = new LineWatcher("epoch 2:", cancellation.Cancel);
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new CaptionTrainer(Options(interrupted, epochs: 4), new TrainingProgress(watcher, isTerminal: false)).Run(cancellation.Token));
+        Assert.Equal(2, TrainingRecord.Load(Path.Combine(interrupted, CaptionTrainer.LastDirectoryName)).EpochsCompleted);
+        var resumed = new CaptionTrainer(Options(interrupted, epochs: 4) with { Resume = true }, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        Assert.Equal([1, 2, 3, 4], resumed.History.Select(e => e.Epoch));
+        Assert.Equal(straight.GlobalStep, resumed.GlobalStep);
+        // Weights, optimizer moments and per-epoch random streams are restored, so epochs 3 and 4 repeat the uninterrupted run.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(straight.History[i].TrainLoss, resumed.History[i].TrainLoss, 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Run_ExistingRunWithoutResume_RefusesToOverwrite()
+    {
+        var output = _data.NewOutputDirectory();
+        Directory.CreateDirectory(Path.Combine(output, CaptionTrainer.LastDirectoryName));
+
+        var error = Assert.Throws<TrainingException>(() => new CaptionTrainer(Options(output, epochs: 1), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+
+        Assert.Contains("--resume", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LearningRateAt_WarmupThenCosine_RisesLinearlyPeaksAndEndsAtOnePercent()
+    {
+        Assert.Equal(0.25, CaptionTrainer.LearningRateAt(0, 100, 4, 1.0), 1e-12);
+        Assert.Equal(1.0, CaptionTrainer.LearningRateAt(3, 100, 4, 1.0), 1e-12);
+        Assert.Equal(1.0, CaptionTrainer.LearningRateAt(4, 100, 4, 1.0), 1e-12);
+        Assert.Equal(0.505, CaptionTrainer.LearningRateAt(52, 100, 4, 1.0), 1e-12);
+        Assert.Equal(0.01, CaptionTrainer.LearningRateAt(100, 100, 4, 1.0), 1e-12);
+    }
+
+    internal static TrainOptions Options(string output, int epochs) => new()
+    {
+        DataDirectory = SharedRoot(output),
+        OutputDirectory = output,
+        Epochs = epochs,
+        BatchSize = 4,
+        LearningRate = 3e-3,
+        WarmupSteps = 2,
+        Seed = 7,
+        Threads = 2,
+        MinWordCount = 1,
+        WindowSeconds = 2,
+        MaxDecodeTokens = 8,
+        CommandLine = "test-command",
+        ModelConfig = vocabSize => new CaptionModelConfig
+        {
+            VocabSize = vocabSize,
+            EncoderChannels = [8, 16],
+            DModel = 32,
+            DecoderLayers = 1,
+            Heads = 4,
+            FeedForward = 64,
+            Dropout = 0,
+            MaxTokens = 12,
+        },
+    };
+
+    /// <summary>Output folders live in runs/ under the data set's root.</summary>
+    private static string SharedRoot(string output) => Path.GetDirectoryName(Path.GetDirectoryName(output))!;
+
+    /// <summary>A writer that calls an action once a line starting with a prefix is written.</summary>
+    private sealed class LineWatcher(string prefix, Action action) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value?.StartsWith(prefix, StringComparison.Ordinal) == true)
+            {
+                action();
+            }
+        }
+    }
+}

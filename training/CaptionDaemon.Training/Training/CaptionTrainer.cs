@@ -1,0 +1,311 @@
+using System.Text.Json;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Training.Training;
+
+/// <summary>
+/// Supervised training of a caption model on a Clotho-layout data set (<c>captiond-train train</c>): AdamW with linear
+/// warm-up and cosine decay, teacher-forced cross-entropy that ignores &lt;pad&gt;, gradient clipping; after every epoch
+/// greedy captions of the validation split choose the <c>best/</c> checkpoint by CIDEr-D, and <c>last/</c> holds what
+/// <c>--resume</c> needs; at the end the best checkpoint is scored on the <c>evaluation</c> split.
+/// <para>
+/// Every clip is trained on all its captions in the step that sees it: the audio goes through the encoder once and its
+/// memory is repeated for each caption. The encoder is most of the cost of a step, so this uses all five Clotho captions
+/// per epoch for about the price of one, instead of one random caption per clip per epoch (which would need five times
+/// the epochs for the same text) or one example per (clip, caption) pair (five encoder passes over the same audio).
+/// </para>
+/// <para>
+/// Determinism: the weights are initialised after <c>manual_seed(seed)</c>; each epoch reseeds torch (dropout) and its
+/// own <see cref="Random"/> (clip order, crops) from (seed, epoch). An epoch therefore draws the same random numbers
+/// whether the run was resumed before it or not, and no random-generator state needs saving.
+/// </para>
+/// </summary>
+internal sealed class CaptionTrainer
+{
+    public const string BestDirectoryName = "best";
+    public const string LastDirectoryName = "last";
+    public const string OptimizerFileName = "optimizer.bin";
+    public const string TestCaptionsFileName = "test_captions.jsonl";
+    public const string TestReferencesFileName = "test_references.jsonl";
+
+    /// <summary>The recorded size of a model made by <see cref="TrainOptions.ModelConfig"/>.</summary>
+    private const string CustomSize = "custom";
+
+    /// <summary>The cosine decay ends at this fraction of the peak learning rate rather than 0, so the last epoch still learns.</summary>
+    private const double FinalLearningRateFraction = 0.01;
+
+    private readonly TrainOptions _options;
+    private readonly TrainingProgress _progress;
+
+    public CaptionTrainer(TrainOptions options, TrainingProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        options.Validate();
+        _options = options;
+        _progress = progress;
+    }
+
+    /// <summary>Trains, validates every epoch, scores the best checkpoint on the test split and returns the record.</summary>
+    /// <exception cref="TrainingException">The output folder, the checkpoint to resume or the options do not fit together.</exception>
+    /// <exception cref="DatasetFormatException">A split is missing or malformed.</exception>
+    /// <exception cref="AudioDecodeException">A clip cannot be decoded.</exception>
+    public TrainingRecord Run(CancellationToken cancellationToken = default)
+    {
+        var options = _options;
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        var outputDirectory = Path.GetFullPath(options.OutputDirectory);
+        var lastDirectory = Path.Combine(outputDirectory, LastDirectoryName);
+        var bestDirectory = Path.Combine(outputDirectory, BestDirectoryName);
+        if (options.Resume && !File.Exists(Path.Combine(lastDirectory, TrainingRecord.FileName)))
+        {
+            throw new TrainingException($"--resume: {lastDirectory} holds no checkpoint to continue from.");
+        }
+
+        if (!options.Resume && Directory.Exists(lastDirectory))
+        {
+            throw new TrainingException($"{outputDirectory} already holds a training run ({lastDirectory}); pass --resume to continue it or choose another --out.");
+        }
+
+        torch.set_num_threads(options.Threads);
+        var trainClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Development, cancellationToken);
+        if (options.MaxTrainClips is { } maxClips)
+        {
+            trainClips = trainClips.Take(maxClips).ToArray();
+        }
+
+        var validationClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Validation, cancellationToken);
+
+        var (model, vocabulary, record) = options.Resume
+            ? Resume(lastDirectory, dataDirectory)
+            : Start(trainClips, dataDirectory);
+        using var modelScope = model;
+        var config = model.Config;
+        var windowSamples = (int)Math.Round(options.WindowSeconds * config.SampleRate);
+        // Captions keep MaxTokens - 2 words: with <start> in front (input) or <end> behind (target) they fill MaxTokens - 1 positions.
+        var maxWords = config.MaxTokens - 2;
+
+        _progress.Message($"decoding {trainClips.Count} training and {validationClips.Count} validation clips from {dataDirectory} ({options.Threads} at a time)");
+        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        var validation = ClipSet.Load(validationClips, vocabulary, maxWords, options.Threads, cancellationToken);
+
+        var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        var totalSteps = (long)stepsPerEpoch * options.Epochs;
+        var warmupSteps = options.WarmupSteps ?? (options.Resume ? record.WarmupSteps : (int)Math.Max(1, totalSteps / 20));
+        record.Epochs = options.Epochs;
+        record.StepsPerEpoch = stepsPerEpoch;
+        record.WarmupSteps = warmupSteps;
+        record.TrainClips = train.Count;
+        record.TrainCaptions = train.CaptionIds.Sum(c => c.Length);
+        record.ValidationClips = validation.Count;
+        var counts = model.CountParameters();
+        _progress.Message($"{record.Size}: {counts.Total:N0} parameters (encoder {counts.Encoder:N0}, decoder {counts.Decoder:N0}), vocabulary {vocabulary.Count}; {train.Count} clips with {record.TrainCaptions} captions, {stepsPerEpoch} steps per epoch of {options.BatchSize} clips");
+
+        using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        if (options.Resume)
+        {
+            optimizer.load_state_dict(Path.Combine(lastDirectory, OptimizerFileName));
+            _progress.Message($"resuming after epoch {record.EpochsCompleted} (step {record.GlobalStep}), best validation CIDEr-D {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch}");
+        }
+
+        var globalStep = record.GlobalStep;
+        for (var epoch = record.EpochsCompleted + 1; epoch <= options.Epochs; epoch++)
+        {
+            var epochSeed = EpochSeed(record.Seed, epoch);
+            random.manual_seed(epochSeed);
+            var rng = new Random((int)(epochSeed & int.MaxValue));
+            var order = Enumerable.Range(0, train.Count).ToArray();
+            rng.Shuffle(order);
+
+            model.train();
+            _progress.StartEpoch();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lossSum = 0.0;
+            var learningRate = 0.0;
+            for (var step = 0; step < stepsPerEpoch; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                learningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, options.LearningRate);
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.LearningRate = learningRate;
+                }
+
+                var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
+                lossSum += SupervisedStep.Run(model, optimizer, CaptionBatch.FromClips(train, batch, windowSamples, rng), options.LabelSmoothing, options.GradientClip);
+                globalStep++;
+                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / (step + 1), learningRate);
+            }
+
+            var trainSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
+            record.History.Add(new EpochRecord(epoch, lossSum / stepsPerEpoch, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
+            record.EpochsCompleted = epoch;
+            record.GlobalStep = globalStep;
+            var improved = scores.CiderD > record.BestValidationCiderD;
+            if (improved)
+            {
+                record.BestEpoch = epoch;
+                record.BestValidationCiderD = scores.CiderD;
+                WriteAtomically(bestDirectory, directory =>
+                {
+                    model.SaveCheckpoint(directory, vocabulary.Tokens);
+                    record.Save(directory);
+                });
+            }
+
+            WriteAtomically(lastDirectory, directory =>
+            {
+                model.SaveCheckpoint(directory, vocabulary.Tokens);
+                optimizer.save_state_dict(Path.Combine(directory, OptimizerFileName));
+                record.Save(directory);
+            });
+            _progress.Message(FormattableString.Invariant(
+                $"epoch {epoch}: train loss {lossSum / stepsPerEpoch:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
+        }
+
+        EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, cancellationToken);
+        return record;
+    }
+
+    /// <summary>The learning rate of a step: linear warm-up to the peak, then cosine decay to 1% of it at the last step.</summary>
+    internal static double LearningRateAt(long step, long totalSteps, long warmupSteps, double peak)
+    {
+        if (step < warmupSteps)
+        {
+            return peak * (step + 1) / warmupSteps;
+        }
+
+        var decaySteps = Math.Max(1, totalSteps - warmupSteps);
+        var progress = Math.Clamp((double)(step - warmupSteps) / decaySteps, 0, 1);
+        var floor = peak * FinalLearningRateFraction;
+        return floor + ((peak - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>The seed of an epoch's random streams: distinct per epoch, the same on every run with the same seed.</summary>
+    internal static long EpochSeed(int seed, int epoch) => ((long)seed * 1_000_003) + epoch;
+
+    private (CaptionModel Model, Vocabulary Vocabulary, TrainingRecord Record) Start(IReadOnlyList<CaptionedClip> trainClips, string dataDirectory)
+    {
+        var options = _options;
+        var vocabulary = Vocabulary.Build(trainClips.SelectMany(c => c.Captions), options.MinWordCount);
+        if (vocabulary.Count <= 4)
+        {
+            throw new TrainingException($"No word of the training captions occurs {options.MinWordCount} times; lower --min-word-count.");
+        }
+
+        random.manual_seed(options.Seed);
+        var config = options.ModelConfig?.Invoke(vocabulary.Count)
+            ?? (options.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
+        var record = new TrainingRecord
+        {
+            Data = dataDirectory,
+            Command = options.CommandLine,
+            Size = options.ModelConfig is null ? options.Size : CustomSize,
+            BatchSize = options.BatchSize,
+            LearningRate = options.LearningRate,
+            WeightDecay = options.WeightDecay,
+            LabelSmoothing = options.LabelSmoothing,
+            GradientClip = options.GradientClip,
+            Seed = options.Seed,
+            Threads = options.Threads,
+            MinWordCount = options.MinWordCount,
+            MaxTrainClips = options.MaxTrainClips,
+            WindowSeconds = options.WindowSeconds,
+            MaxDecodeTokens = options.MaxDecodeTokens,
+            VocabSize = vocabulary.Count,
+            Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return (new CaptionModel(config), vocabulary, record);
+    }
+
+    private (CaptionModel Model, Vocabulary Vocabulary, TrainingRecord Record) Resume(string lastDirectory, string dataDirectory)
+    {
+        var record = TrainingRecord.Load(lastDirectory);
+        if (!string.Equals(record.Data, dataDirectory, StringComparison.Ordinal))
+        {
+            throw new TrainingException($"--resume: {lastDirectory} was trained on {record.Data}, not on {dataDirectory}.");
+        }
+
+        // Settings that define the run come from the checkpoint; the schedule follows the new --epochs.
+        var size = _options.ModelConfig is null ? _options.Size : CustomSize;
+        if (record.Size != size || record.BatchSize != _options.BatchSize || record.MaxTrainClips != _options.MaxTrainClips)
+        {
+            throw new TrainingException(
+                $"--resume: {lastDirectory} is a {record.Size} run with --batch-size {record.BatchSize} and --max-train-clips {record.MaxTrainClips?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(all)"}; resume with the same settings.");
+        }
+
+        var vocabulary = Vocabulary.Load(Path.Combine(lastDirectory, Vocabulary.FileName));
+        var model = CaptionModel.LoadCheckpoint(lastDirectory);
+        return (model, vocabulary, record);
+    }
+
+    private void EvaluateBestOnTest(
+        string dataDirectory, string outputDirectory, string bestDirectory, string lastDirectory, int windowSamples, int maxWords, TrainingRecord record, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(ClothoDataset.CaptionsPath(dataDirectory, ClothoDataset.Evaluation)))
+        {
+            _progress.Message($"no {ClothoDataset.Evaluation} split in {dataDirectory}: the best checkpoint is not tested");
+            return;
+        }
+
+        var testClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Evaluation, cancellationToken);
+        var vocabulary = Vocabulary.Load(Path.Combine(bestDirectory, Vocabulary.FileName));
+        using var best = CaptionModel.LoadCheckpoint(bestDirectory);
+        _progress.Message($"testing the best checkpoint (epoch {record.BestEpoch}) on {testClips.Count} {ClothoDataset.Evaluation} clips");
+        var test = ClipSet.Load(testClips, vocabulary, maxWords, _options.Threads, cancellationToken);
+        var (scores, captions) = CaptionEvaluator.Evaluate(best, test, vocabulary, windowSamples, _options.BatchSize * 2, _options.MaxDecodeTokens, cancellationToken);
+        record.Metrics = scores;
+        record.MetricsSplit = ClothoDataset.Evaluation;
+        record.TestClips = test.Count;
+
+        // The captions and references in the format of 'captiond-train score', so the numbers can be checked and compared.
+        File.WriteAllLines(
+            Path.Combine(outputDirectory, TestCaptionsFileName),
+            testClips.Select((clip, i) => JsonSerializer.Serialize(new { id = clip.Id, caption = captions[i] })));
+        File.WriteAllLines(
+            Path.Combine(outputDirectory, TestReferencesFileName),
+            testClips.Select(clip => JsonSerializer.Serialize(new { id = clip.Id, captions = clip.Captions })));
+        record.Save(bestDirectory);
+        record.Save(lastDirectory);
+        _progress.Message(FormattableString.Invariant(
+            $"test ({test.Count} clips): BLEU-1 {scores.Bleu1:0.0000} BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}"));
+    }
+
+    /// <summary>
+    /// Writes a checkpoint folder next to its final place and then swaps it in, so that an interruption while saving
+    /// leaves the previous checkpoint rather than a half-written one.
+    /// </summary>
+    private static void WriteAtomically(string directory, Action<string> write)
+    {
+        var staging = directory + ".writing";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        Directory.CreateDirectory(staging);
+        write(staging);
+        var previous = directory + ".previous";
+        if (Directory.Exists(previous))
+        {
+            Directory.Delete(previous, recursive: true);
+        }
+
+        if (Directory.Exists(directory))
+        {
+            Directory.Move(directory, previous);
+        }
+
+        Directory.Move(staging, directory);
+        if (Directory.Exists(previous))
+        {
+            Directory.Delete(previous, recursive: true);
+        }
+    }
+}

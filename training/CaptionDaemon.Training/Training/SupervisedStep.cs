@@ -1,0 +1,33 @@
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Text;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Training.Training;
+
+/// <summary>One optimisation step of teacher-forced cross-entropy on a <see cref="CaptionBatch"/>.</summary>
+internal static class SupervisedStep
+{
+    /// <summary>
+    /// Encodes each window once, repeats its memory for each of its captions, and minimises the cross-entropy of the
+    /// next tokens (ignoring &lt;pad&gt;), with the global gradient norm clipped; returns the loss before the update.
+    /// </summary>
+    public static double Run(CaptionModel model, optim.Optimizer optimizer, CaptionBatch batch, double labelSmoothing, double gradientClip)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(batch);
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        var (memory, _) = model.Encode(tensor(batch.Audio, [batch.Clips, batch.WindowSamples]));
+        var logits = model.Decoder.forward(tensor(batch.Inputs, [batch.Rows, batch.Length]), memory.index_select(0, tensor(batch.ClipOfRow)));
+        var loss = nn.functional.cross_entropy(
+            logits.reshape(-1, model.Config.VocabSize),
+            tensor(batch.Targets),
+            ignore_index: Vocabulary.Pad,
+            label_smoothing: labelSmoothing);
+        loss.backward();
+        nn.utils.clip_grad_norm_(model.parameters(), gradientClip);
+        optimizer.step();
+        return loss.item<float>();
+    }
+}

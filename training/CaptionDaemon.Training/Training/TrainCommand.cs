@@ -1,0 +1,75 @@
+using System.CommandLine;
+using CaptionDaemon.Training.Data;
+
+namespace CaptionDaemon.Training.Training;
+
+/// <summary><c>captiond-train train</c>: supervised training of a student or teacher on a Clotho-layout data set.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Data set in the Clotho layout (clotho_captions_<split>.csv and <split>/ audio for development, validation, evaluation).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output folder: best/ (highest validation CIDEr-D), last/ (for --resume), test captions.", Required = true };
+        var size = new Option<string>("--size") { Description = "Model size: student or teacher.", DefaultValueFactory = _ => "student" };
+        size.AcceptOnlyFromAmong("student", "teacher");
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train (with --resume: the new total).", DefaultValueFactory = _ => 30 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Clips per step; every clip brings all its captions.", DefaultValueFactory = _ => 16 };
+        var learningRate = new Option<double>("--lr") { Description = "Peak learning rate of AdamW (after warm-up; cosine decay to 1% of it).", DefaultValueFactory = _ => 5e-4 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
+        var warmup = new Option<int?>("--warmup-steps") { Description = "Linear warm-up steps (default: 5% of all steps)." };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross-entropy (0 = none).", DefaultValueFactory = _ => 0.0 };
+        var gradientClip = new Option<double>("--grad-clip") { Description = "Maximum global gradient norm.", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, dropout, clip order and crops.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Torch threads and parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from last/." };
+        var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Train on the first N development clips only." };
+        var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
+
+        var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
+        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, maxTrainClips, minWordCount })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            try
+            {
+                var options = new TrainOptions
+                {
+                    DataDirectory = parseResult.GetValue(data)!,
+                    OutputDirectory = parseResult.GetValue(output)!,
+                    Size = parseResult.GetValue(size)!,
+                    Epochs = parseResult.GetValue(epochs),
+                    BatchSize = parseResult.GetValue(batchSize),
+                    LearningRate = parseResult.GetValue(learningRate),
+                    WeightDecay = parseResult.GetValue(weightDecay),
+                    WarmupSteps = parseResult.GetValue(warmup),
+                    LabelSmoothing = parseResult.GetValue(labelSmoothing),
+                    GradientClip = parseResult.GetValue(gradientClip),
+                    Seed = parseResult.GetValue(seed),
+                    Threads = parseResult.GetValue(threads),
+                    Resume = parseResult.GetValue(resume),
+                    MaxTrainClips = parseResult.GetValue(maxTrainClips),
+                    MinWordCount = parseResult.GetValue(minWordCount),
+                    CommandLine = "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value))),
+                };
+                // The \r progress line only makes sense on a terminal; the test harness and journald get plain lines.
+                var isTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+                var trainer = new CaptionTrainer(options, new TrainingProgress(error, isTerminal));
+                trainer.Run(cancellationToken);
+                return Task.FromResult(0);
+            }
+            catch (Exception ex) when (ex is ArgumentException or TrainingException or DatasetFormatException or AudioDecodeException or InvalidDataException or IOException)
+            {
+                error.WriteLine("train: " + ex.Message);
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    private static string Quote(string value) =>
+        value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || "-_./=:,+".Contains(c, StringComparison.Ordinal)) ? value : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

@@ -1,0 +1,88 @@
+namespace CaptionDaemon.Training.Training;
+
+/// <summary>Settings of <c>captiond-train train</c>; the defaults suit the student on Clotho-sized data.</summary>
+internal sealed record TrainOptions
+{
+    /// <summary>Root of a data set in the Clotho layout.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Where <c>best/</c>, <c>last/</c> and the test captions go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary><c>student</c> or <c>teacher</c> (the presets of <see cref="Models.CaptionModelConfig"/>).</summary>
+    public string Size { get; init; } = "student";
+
+    public int Epochs { get; init; } = 30;
+
+    /// <summary>Clips per step; each clip is trained on all its captions (see <see cref="CaptionTrainer"/>).</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Peak learning rate, reached after the warm-up.</summary>
+    public double LearningRate { get; init; } = 5e-4;
+
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Linear warm-up steps; null: 5% of all steps.</summary>
+    public int? WarmupSteps { get; init; }
+
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Maximum global gradient norm.</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Torch intra-op threads and parallel audio decoders.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public bool Resume { get; init; }
+
+    /// <summary>Use only the first N training clips (quick runs); null: all.</summary>
+    public int? MaxTrainClips { get; init; }
+
+    /// <summary>Words seen fewer times in the training captions become &lt;unk&gt;.</summary>
+    public int MinWordCount { get; init; } = 5;
+
+    /// <summary>Seconds of audio per example (the daemon's window).</summary>
+    public double WindowSeconds { get; init; } = 10.0;
+
+    /// <summary>Decoder steps (&lt;end&gt; included) when captioning for validation and test; the bundle's max_caption_tokens.</summary>
+    public int MaxDecodeTokens { get; init; } = 20;
+
+    /// <summary>
+    /// Model sizes from the vocabulary size instead of the <see cref="Size"/> preset (recorded as size <c>custom</c>);
+    /// lets tests train a model small enough to take seconds.
+    /// </summary>
+    internal Func<int, Models.CaptionModelConfig>? ModelConfig { get; init; }
+
+    /// <summary>The command line, recorded in <c>training.json</c>.</summary>
+    public string CommandLine { get; init; } = string.Empty;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        static void Require(bool condition, string message)
+        {
+            if (!condition)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(DataDirectory), "--data is required");
+        Require(!string.IsNullOrWhiteSpace(OutputDirectory), "--out is required");
+        Require(Size is "student" or "teacher", $"--size must be student or teacher, not '{Size}'");
+        Require(Epochs >= 1, "--epochs must be at least 1");
+        Require(BatchSize >= 1, "--batch-size must be at least 1");
+        Require(LearningRate is > 0 and < 1, "--lr must be in (0, 1)");
+        Require(WeightDecay >= 0, "--weight-decay must not be negative");
+        Require(WarmupSteps is null or >= 0, "--warmup-steps must not be negative");
+        Require(LabelSmoothing is >= 0 and < 1, "--label-smoothing must be in [0, 1)");
+        Require(GradientClip > 0, "--grad-clip must be positive");
+        Require(Threads >= 1, "--threads must be at least 1");
+        Require(MaxTrainClips is null or >= 1, "--max-train-clips must be at least 1");
+        Require(MinWordCount >= 1, "--min-word-count must be at least 1");
+        Require(WindowSeconds is > 0 and <= 60, "--window-seconds must be in (0, 60]");
+        Require(MaxDecodeTokens >= 1, "--max-decode-tokens must be at least 1");
+    }
+}

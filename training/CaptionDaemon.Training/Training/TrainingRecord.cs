@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CaptionDaemon.Training.Evaluation;
+
+namespace CaptionDaemon.Training.Training;
+
+/// <summary>One epoch of a run: its mean training loss and the validation metrics of greedy captions.</summary>
+internal sealed record EpochRecord(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, CaptionScores Validation);
+
+/// <summary>
+/// <c>training.json</c> of a checkpoint folder: what was trained on what, how, and how well. The exporter copies it into
+/// the bundle manifest's <c>training</c> section; <c>last/training.json</c> is also the state that <c>--resume</c>
+/// continues from (epochs done, step, best score; the random streams are derived from the seed and the epoch).
+/// </summary>
+internal sealed class TrainingRecord
+{
+    public const string FileName = "training.json";
+
+    public string Method { get; set; } = "supervised";
+
+    public string Data { get; set; } = string.Empty;
+
+    public string Command { get; set; } = string.Empty;
+
+    public string Size { get; set; } = "student";
+
+    public int Epochs { get; set; }
+
+    public int EpochsCompleted { get; set; }
+
+    public long GlobalStep { get; set; }
+
+    public int StepsPerEpoch { get; set; }
+
+    public int BatchSize { get; set; }
+
+    public double LearningRate { get; set; }
+
+    public double WeightDecay { get; set; }
+
+    public int WarmupSteps { get; set; }
+
+    public double LabelSmoothing { get; set; }
+
+    public double GradientClip { get; set; }
+
+    public int Seed { get; set; }
+
+    public int Threads { get; set; }
+
+    public int MinWordCount { get; set; }
+
+    public int? MaxTrainClips { get; set; }
+
+    public double WindowSeconds { get; set; }
+
+    public int MaxDecodeTokens { get; set; }
+
+    public int TrainClips { get; set; }
+
+    public int TrainCaptions { get; set; }
+
+    public int ValidationClips { get; set; }
+
+    public int VocabSize { get; set; }
+
+    /// <summary>Epoch of the <c>best/</c> checkpoint (highest validation CIDEr-D), 0 before the first validation.</summary>
+    public int BestEpoch { get; set; }
+
+    public double BestValidationCiderD { get; set; } = double.NegativeInfinity;
+
+    public List<EpochRecord> History { get; set; } = [];
+
+    /// <summary>Test metrics of the best checkpoint on the <c>evaluation</c> split; null until measured or without that split.</summary>
+    public CaptionScores? Metrics { get; set; }
+
+    /// <summary>The split <see cref="Metrics"/> were measured on.</summary>
+    public string? MetricsSplit { get; set; }
+
+    public int? TestClips { get; set; }
+
+    public string Started { get; set; } = string.Empty;
+
+    public string Updated { get; set; } = string.Empty;
+
+    public void Save(string directory)
+    {
+        Updated = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, _json));
+    }
+
+    /// <exception cref="InvalidDataException">The file is not a training record; the message names it.</exception>
+    public static TrainingRecord Load(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} does not exist; the checkpoint was not written by 'captiond-train train'.", path);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingRecord>(File.ReadAllText(path), _json)
+                ?? throw new InvalidDataException($"{path}: the training record is null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: not a training record ({ex.Message}).", ex);
+        }
+    }
+
+    private static readonly JsonSerializerOptions _json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        // -Infinity before the first validation is not valid JSON without this.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
