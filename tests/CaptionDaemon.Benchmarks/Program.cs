@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CaptionDaemon.Benchmarks.Inference;
+using CaptionDaemon.Benchmarks.Models;
 
 namespace CaptionDaemon.Benchmarks;
 
@@ -10,6 +11,7 @@ internal static class Program
         var root = new RootCommand("CaptionDaemon benchmarks: each scenario prints its figures and can write them as JSON.");
         root.Subcommands.Add(InferenceScenario.CreateCommand());
         root.Subcommands.Add(Training.TrainStepScenario.CreateCommand());
+        root.Subcommands.Add(EncoderScenario.CreateCommand());
         return root.Parse(args).Invoke();
     }
 }

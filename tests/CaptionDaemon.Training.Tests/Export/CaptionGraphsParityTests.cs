@@ -44,6 +44,30 @@ public sealed class CaptionGraphsParityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EncoderGraph_StudentSizeOnTenSeconds_MatchesEncode()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(15);
+        using var model = new CaptionModel(CaptionModelConfig.Student(100));
+        TinyModels.RandomiseBatchNorms(model, 15);
+        model.eval();
+        using var noGrad = no_grad();
+        var audio = TenSeconds(1);
+
+        using var runner = new OnnxRunner(CaptionGraphs.Encoder(model));
+        var onnx = runner.Run(("audio", audio));
+        var (memory, embedding) = model.Encode(audio);
+
+        Assert.Equal(new long[] { 1, 62, 256 }, onnx["memory"].shape);     // 997 frames, halved 4 times
+        Assert.Equal(new long[] { 1, 128 }, onnx["embedding"].shape);
+        var memoryDiff = OnnxRunner.MaxAbsDiff(memory, onnx["memory"]);
+        var embeddingDiff = OnnxRunner.MaxAbsDiff(embedding, onnx["embedding"]);
+        output.WriteLine($"student encoder max |diff|: memory {memoryDiff:E2}, embedding {embeddingDiff:E2}");
+        Assert.True(memoryDiff <= Tolerance, $"memory {memoryDiff}");
+        Assert.True(embeddingDiff <= Tolerance, $"embedding {embeddingDiff}");
+    }
+
+    [Fact]
     public void CrossKvGraph_Memory_MatchesCrossKeyValues()
     {
         using var scope = NewDisposeScope();
