@@ -90,7 +90,7 @@ internal sealed class CaptionTrainer
         var maxWords = config.MaxTokens - 2;
 
         _progress.Message($"decoding {trainClips.Count} training and {validationClips.Count} validation clips from {dataDirectory} ({options.Threads} at a time)");
-        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken, (done, total) => _progress.Message($"  decoded {done}/{total} training clips"));
         var validation = ClipSet.Load(validationClips, vocabulary, maxWords, options.Threads, cancellationToken);
 
         var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
