@@ -11,5 +11,6 @@ internal static class TrainCommands
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
+        yield return Export.ExportCommand.Create();
     }
 }

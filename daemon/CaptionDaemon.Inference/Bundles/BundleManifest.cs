@@ -87,6 +87,13 @@ public sealed record BundleManifest
     public static BundleManifest Parse(ReadOnlySpan<byte> utf8Json, string source)
     {
         ArgumentNullException.ThrowIfNull(source);
+
+        // Editors on some systems write a UTF-8 byte order mark; JSON parsing of raw bytes does not skip it.
+        if (utf8Json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            utf8Json = utf8Json[3..];
+        }
+
         JsonNode? node;
         try
         {

@@ -149,31 +149,9 @@ public sealed class CaptionModelTests
         ]);
         var inputs = tensor(new long[,] { { 1, 4, 5, 6 }, { 1, 4, 5, 6 }, { 1, 7, 8, 0 }, { 1, 7, 8, 0 } });
         var targets = tensor(new long[,] { { 4, 5, 6, 2 }, { 4, 5, 6, 2 }, { 7, 8, 2, 0 }, { 7, 8, 2, 0 } });
-        using var optimizer = optim.Adam(model.parameters(), 3e-3);
 
-        float Loss(bool step)
-        {
-            using var stepScope = NewDisposeScope();
-            optimizer.zero_grad();
-            var logits = model.forward(audio, inputs);
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, 9), targets.reshape(-1), ignore_index: 0);
-            if (step)
-            {
-                loss.backward();
-                optimizer.step();
-            }
+        var (first, last) = TinyModels.Train(model, audio, inputs, targets, steps: 60);
 
-            return loss.item<float>();
-        }
-
-        model.train();
-        var first = Loss(step: false);
-        for (var i = 0; i < 60; i++)
-        {
-            Loss(step: true);
-        }
-
-        var last = Loss(step: false);
         Assert.True(last < first * 0.2f, $"loss {first} -> {last}");
         var captions = model.GreedyDecode(audio, 8);
         Assert.Equal([4, 5, 6], captions[0]);

@@ -62,4 +62,35 @@ internal static class TinyModels
 
         return audio;
     }
+
+    /// <summary>Teacher-forced cross-entropy training (Adam, full batch, pad ignored); returns the loss before and after.</summary>
+    public static (float First, float Last) Train(CaptionModel model, Tensor audio, Tensor inputs, Tensor targets, int steps, double learningRate = 3e-3)
+    {
+        using var optimizer = optim.Adam(model.parameters(), learningRate);
+        var vocabSize = model.Config.VocabSize;
+        model.train();
+
+        float Loss(bool step)
+        {
+            using var stepScope = NewDisposeScope();
+            optimizer.zero_grad();
+            var logits = model.forward(audio, inputs);
+            var loss = nn.functional.cross_entropy(logits.reshape(-1, vocabSize), targets.reshape(-1), ignore_index: CaptionModel.PadToken);
+            if (step)
+            {
+                loss.backward();
+                optimizer.step();
+            }
+
+            return loss.item<float>();
+        }
+
+        var first = Loss(step: false);
+        for (var i = 0; i < steps; i++)
+        {
+            Loss(step: true);
+        }
+
+        return (first, Loss(step: false));
+    }
 }
