@@ -10,8 +10,8 @@ internal static class Program
     {
         var root = new RootCommand("CaptionDaemon benchmarks: each scenario prints its figures and can write them as JSON.");
         root.Subcommands.Add(InferenceScenario.CreateCommand());
-        root.Subcommands.Add(EncoderScenario.CreateCommand());
         root.Subcommands.Add(Training.TrainStepScenario.CreateCommand());
+        root.Subcommands.Add(EncoderScenario.CreateCommand());
         return root.Parse(args).Invoke();
     }
 }

@@ -79,6 +79,11 @@ internal sealed class CaptionTrainer
         }
 
         var validationClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Validation, cancellationToken);
+        if (trainClips.Count == 0 || validationClips.Count == 0)
+        {
+            throw new TrainingException(
+                $"{dataDirectory}: the {(trainClips.Count == 0 ? ClothoDataset.Development : ClothoDataset.Validation)} split has no clips; training needs both development and validation clips.");
+        }
 
         var (model, vocabulary, record) = options.Resume
             ? Resume(lastDirectory, dataDirectory)
@@ -90,7 +95,7 @@ internal sealed class CaptionTrainer
         var maxWords = config.MaxTokens - 2;
 
         _progress.Message($"decoding {trainClips.Count} training and {validationClips.Count} validation clips from {dataDirectory} ({options.Threads} at a time)");
-        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken, (done, total) => _progress.Message($"  decoded {done}/{total} training clips"));
         var validation = ClipSet.Load(validationClips, vocabulary, maxWords, options.Threads, cancellationToken);
 
         var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
@@ -125,6 +130,7 @@ internal sealed class CaptionTrainer
             _progress.StartEpoch();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var lossSum = 0.0;
+            var applied = 0;
             var learningRate = 0.0;
             for (var step = 0; step < stepsPerEpoch; step++)
             {
@@ -136,15 +142,32 @@ internal sealed class CaptionTrainer
                 }
 
                 var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
-                lossSum += SupervisedStep.Run(model, optimizer, CaptionBatch.FromClips(train, batch, windowSamples, rng), options.LabelSmoothing, options.GradientClip);
+                var result = SupervisedStep.Run(model, optimizer, CaptionBatch.FromClips(train, batch, windowSamples, rng), options.LabelSmoothing, options.GradientClip);
                 globalStep++;
-                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / (step + 1), learningRate);
+                if (result.Applied)
+                {
+                    lossSum += result.Loss;
+                    applied++;
+                }
+                else
+                {
+                    record.SkippedSteps++;
+                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
+                }
+
+                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / Math.Max(1, applied), learningRate);
+            }
+
+            if (applied * 2 < stepsPerEpoch)
+            {
+                throw new TrainingException(
+                    $"Training diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or check the data. {lastDirectory} holds the last good epoch.");
             }
 
             var trainSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
-            record.History.Add(new EpochRecord(epoch, lossSum / stepsPerEpoch, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
+            record.History.Add(new EpochRecord(epoch, lossSum / applied, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
             record.EpochsCompleted = epoch;
             record.GlobalStep = globalStep;
             var improved = scores.CiderD > record.BestValidationCiderD;
@@ -166,7 +189,7 @@ internal sealed class CaptionTrainer
                 record.Save(directory);
             });
             _progress.Message(FormattableString.Invariant(
-                $"epoch {epoch}: train loss {lossSum / stepsPerEpoch:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
+                $"epoch {epoch}: train loss {lossSum / applied:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
         }
 
         EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, cancellationToken);

@@ -4,14 +4,19 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Training;
 
+/// <summary>The loss of a step and whether the update was applied (false when the loss or gradient was not finite).</summary>
+internal readonly record struct StepResult(double Loss, bool Applied);
+
 /// <summary>One optimisation step of teacher-forced cross-entropy on a <see cref="CaptionBatch"/>.</summary>
 internal static class SupervisedStep
 {
     /// <summary>
     /// Encodes each window once, repeats its memory for each of its captions, and minimises the cross-entropy of the
     /// next tokens (ignoring &lt;pad&gt;), with the global gradient norm clipped; returns the loss before the update.
+    /// A step whose loss or gradient norm is not finite is not applied: one NaN in AdamW's moments would spoil every
+    /// later step, and this libtorch build is known to produce sporadic NaN gradients (see ShiftedMatmulConvolution).
     /// </summary>
-    public static double Run(CaptionModel model, optim.Optimizer optimizer, CaptionBatch batch, double labelSmoothing, double gradientClip)
+    public static StepResult Run(CaptionModel model, optim.Optimizer optimizer, CaptionBatch batch, double labelSmoothing, double gradientClip)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -25,9 +30,21 @@ internal static class SupervisedStep
             tensor(batch.Targets),
             ignore_index: Vocabulary.Pad,
             label_smoothing: labelSmoothing);
+        var lossValue = loss.item<float>();
+        if (!float.IsFinite(lossValue))
+        {
+            return new StepResult(lossValue, Applied: false);
+        }
+
         loss.backward();
-        nn.utils.clip_grad_norm_(model.parameters(), gradientClip);
+        var gradientNorm = nn.utils.clip_grad_norm_(model.parameters(), gradientClip);
+        if (!double.IsFinite(gradientNorm))
+        {
+            optimizer.zero_grad();
+            return new StepResult(lossValue, Applied: false);
+        }
+
         optimizer.step();
-        return loss.item<float>();
+        return new StepResult(lossValue, Applied: true);
     }
 }

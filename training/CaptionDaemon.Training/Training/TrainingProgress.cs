@@ -15,6 +15,7 @@ internal sealed class TrainingProgress
     private readonly TextWriter _writer;
     private readonly bool _rewrite;
     private readonly Stopwatch _epochClock = new();
+    private readonly Lock _lock = new();
     private TimeSpan _lastWrite;
     private int _lastLength;
 
@@ -60,11 +61,14 @@ internal sealed class TrainingProgress
         _writer.Flush();
     }
 
-    /// <summary>A message on its own line (validation results, checkpoints).</summary>
+    /// <summary>A message on its own line (validation results, checkpoints); safe to call from several threads.</summary>
     public void Message(string message)
     {
-        _writer.WriteLine(message);
-        _writer.Flush();
+        lock (_lock)
+        {
+            _writer.WriteLine(message);
+            _writer.Flush();
+        }
     }
 
     internal static string Format(TimeSpan time) =>

@@ -56,6 +56,9 @@ internal sealed class TrainingRecord
 
     public int MaxDecodeTokens { get; set; }
 
+    /// <summary>Steps not applied because their loss or gradient was not finite (see <see cref="SupervisedStep"/>).</summary>
+    public int SkippedSteps { get; set; }
+
     public int TrainClips { get; set; }
 
     public int TrainCaptions { get; set; }
