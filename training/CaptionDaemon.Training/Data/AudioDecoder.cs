@@ -30,6 +30,14 @@ internal static class AudioDecoder
             throw new AudioDecodeException(fullPath, "the file does not exist");
         }
 
+        // The data sets are mono 16-bit WAV at the model rate: read those directly, since starting ffmpeg costs far more
+        // than reading a 10 s file (0.3-0.5 s per clip on a loaded 2-core machine against milliseconds).
+        if (string.Equals(Path.GetExtension(fullPath), ".wav", StringComparison.OrdinalIgnoreCase)
+            && WavFile.TryReadMono16(fullPath, sampleRate, cancellationToken) is { } direct)
+        {
+            return direct;
+        }
+
         string[] arguments =
         [
             "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",

@@ -94,7 +94,7 @@ internal static class WavFile
         return ReadHeader(path).Info;
     }
 
-    private static (WavInfo Info, long DataOffset) ReadHeader(string path)
+    private static (WavInfo Info, long DataOffset, bool Truncated) ReadHeader(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
         using var reader = new BinaryReader(stream, Encoding.ASCII);
@@ -140,7 +140,7 @@ internal static class WavFile
 
                 // A header may claim more data than the file holds (an interrupted writer); trust the file.
                 var available = Math.Min(size, stream.Length - stream.Position);
-                return (new WavInfo(sampleRate.Value, channels, bits, available / (channels * bits / 8)), stream.Position);
+                return (new WavInfo(sampleRate.Value, channels, bits, available / (channels * bits / 8)), stream.Position, available < size);
             }
             else
             {
@@ -161,16 +161,18 @@ internal static class WavFile
         cancellationToken.ThrowIfCancellationRequested();
         WavInfo info;
         long dataOffset;
+        bool truncated;
         try
         {
-            (info, dataOffset) = ReadHeader(path);
+            (info, dataOffset, truncated) = ReadHeader(path);
         }
         catch (InvalidDataException)
         {
             return null;
         }
 
-        if (info.Channels != 1 || info.BitsPerSample != 16 || info.SampleRate != sampleRate || info.Frames > int.MaxValue)
+        // A truncated file goes to ffmpeg too, which reports it.
+        if (truncated || info.Channels != 1 || info.BitsPerSample != 16 || info.SampleRate != sampleRate || info.Frames > int.MaxValue)
         {
             return null;
         }
