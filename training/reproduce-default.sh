@@ -13,6 +13,8 @@ train="$repo/training/CaptionDaemon.Training/bin/Release/net10.0/captiond-train"
 "$train" data fetch --out "$work/sounds"
 "$train" data scenes --sounds "$work/sounds" --out "$work/scenes" --clips 4000 --seed 1 --val-fraction 0.1 --test-fraction 0.1
 "$train" train --data "$work/scenes" --out "$work/run" --epochs 3 --lr 0.001 --threads 2 --seed 1
+# The recordings' attributions travel with the weights: export copies a checkpoint's NOTICE into the bundle.
+cp "$work/scenes/NOTICE" "$work/run/best/NOTICE"
 "$train" export --checkpoint "$work/run/best" --out "$repo/models/default" --name student-scenes-v1 --force
 "$train" eval --bundle "$repo/models/default" --data "$work/scenes" --json "$repo/models/default/eval.json"
 

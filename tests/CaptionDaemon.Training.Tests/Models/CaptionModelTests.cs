@@ -1,3 +1,4 @@
+using CaptionDaemon.Training.Text;
 using CaptionDaemon.Training.Models;
 using static TorchSharp.torch;
 
@@ -126,7 +127,7 @@ public sealed class CaptionModelTests
             Assert.Equal(config.EncoderChannels, loaded.Config.EncoderChannels);
             Assert.Equal(config with { EncoderChannels = loaded.Config.EncoderChannels }, loaded.Config);
             Assert.Equal(0f, (model.forward(audio, tokens) - loaded.forward(audio, tokens)).abs().max().item<float>());
-            Assert.Equal(vocabulary, CaptionModel.ReadVocabulary(Path.Combine(directory, CaptionModel.VocabFileName)));
+            Assert.Equal(vocabulary, Vocabulary.Load(Path.Combine(directory, CaptionModel.VocabFileName)).Tokens);
         }
         finally
         {

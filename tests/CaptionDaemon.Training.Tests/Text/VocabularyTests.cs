@@ -46,7 +46,7 @@ public sealed class VocabularyTests
             Assert.Equal(vocabulary.Encode("rain falls while a dog barks"), loaded.Encode("rain falls while a dog barks"));
             Assert.Equal("rain falls while a dog barks", loaded.Decode(loaded.Encode("Rain falls, while a dog barks.")));
             // The checkpoint reader of the models code reads the same file format.
-            Assert.Equal(vocabulary.Tokens, global::CaptionDaemon.Training.Models.CaptionModel.ReadVocabulary(Path.Combine(directory, Vocabulary.FileName)));
+            Assert.Equal(vocabulary.Tokens, Vocabulary.Load(Path.Combine(directory, Vocabulary.FileName)).Tokens);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using CaptionDaemon.Training.Text;
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Models;
@@ -65,7 +66,7 @@ internal static class BundleExporter
         ArgumentNullException.ThrowIfNull(outputDirectory);
         ArgumentNullException.ThrowIfNull(options);
         var config = model.Config;
-        var vocabulary = CaptionModel.ReadVocabulary(vocabPath);
+        var vocabulary = Vocabulary.Load(vocabPath).Tokens;
         if (vocabulary.Count != config.VocabSize)
         {
             throw new InvalidDataException($"{vocabPath} has {vocabulary.Count} tokens; the model's vocabulary size is {config.VocabSize}.");

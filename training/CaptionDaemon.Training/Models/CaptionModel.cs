@@ -1,4 +1,4 @@
-using System.Text.Json;
+using CaptionDaemon.Training.Text;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -26,7 +26,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     /// <summary>File names inside a checkpoint folder.</summary>
     public const string WeightsFileName = "model.bin";
     public const string ConfigFileName = "config.json";
-    public const string VocabFileName = "vocab.json";
+    public const string VocabFileName = Vocabulary.FileName;
 
     private readonly LogMelFrontend _frontend;
     private readonly CnnAudioEncoder _encoder;
@@ -156,7 +156,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         Directory.CreateDirectory(directory);
         save(Path.Combine(directory, WeightsFileName));
         File.WriteAllText(Path.Combine(directory, ConfigFileName), Config.ToJson());
-        File.WriteAllBytes(Path.Combine(directory, VocabFileName), JsonSerializer.SerializeToUtf8Bytes(new { tokens = vocabulary }));
+        Vocabulary.FromTokens(vocabulary).Save(directory);
     }
 
     /// <summary>Reads a checkpoint folder written by <see cref="SaveCheckpoint"/>.</summary>
@@ -174,14 +174,5 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         var model = new CaptionModel(CaptionModelConfig.FromJson(File.ReadAllText(configPath)));
         model.load(weightsPath);
         return model;
-    }
-
-    /// <summary>Reads the tokens of a checkpoint's or bundle's <c>vocab.json</c>.</summary>
-    public static IReadOnlyList<string> ReadVocabulary(string vocabPath)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(vocabPath));
-        return document.RootElement.GetProperty("tokens").EnumerateArray()
-            .Select(t => t.GetString() ?? throw new InvalidDataException($"{vocabPath}: a token is null."))
-            .ToArray();
     }
 }
