@@ -1,4 +1,5 @@
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Training;
 using static TorchSharp.torch;
 
@@ -51,17 +52,7 @@ public sealed class SupervisedStepTests
         }
     }
 
-    private static CaptionModelConfig Config() => new()
-    {
-        VocabSize = 8,
-        EncoderChannels = [4, 8],
-        DModel = 16,
-        DecoderLayers = 1,
-        Heads = 2,
-        FeedForward = 32,
-        Dropout = 0,
-        MaxTokens = 8,
-    };
+    private static CaptionModelConfig Config() => TinyModels.Config(vocabSize: 8);
 
     /// <summary>Two 0.5 s windows (a tone, noise) with two captions each of words 4..7.</summary>
     private static CaptionBatch Batch()
