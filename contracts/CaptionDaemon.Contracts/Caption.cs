@@ -1,0 +1,20 @@
+namespace CaptionDaemon.Contracts;
+
+/// <summary>A caption of one window of one source.</summary>
+/// <param name="SourceId">The source the window came from.</param>
+/// <param name="Sequence">Per source, increasing by one for every caption published; lets a client drop duplicates and see gaps.</param>
+/// <param name="Start">UTC time of the window's first sample.</param>
+/// <param name="End">UTC time just after the window's last sample.</param>
+/// <param name="Text">The caption, e.g. "a dog barks while rain falls".</param>
+/// <param name="Confidence">In [0, 1]: the geometric mean of the chosen tokens' probabilities.</param>
+/// <param name="Model">The model name of the bundle that wrote it.</param>
+/// <param name="Latency">From the window's end to the moment the caption was handed to the sinks.</param>
+public sealed record Caption(
+    string SourceId,
+    long Sequence,
+    DateTimeOffset Start,
+    DateTimeOffset End,
+    string Text,
+    double Confidence,
+    string Model,
+    TimeSpan Latency);

@@ -1,0 +1,25 @@
+namespace CaptionDaemon.Contracts;
+
+/// <summary>Where captions go: an MQTT broker, a file, a webhook.</summary>
+/// <remarks>
+/// The host owns batching, the bounded queue in front of each sink, the outbox during outages and retry with
+/// backoff. A sink only delivers: <see cref="PublishAsync"/> returns when the batch is delivered, throws
+/// <see cref="SinkUnavailableException"/> when the destination is unreachable for now (the host keeps the batch and
+/// retries it, in order), and any other exception is a bug that disables the sink (reported; the other sinks go on).
+/// Calls never overlap.
+/// </remarks>
+public interface ICaptionSink : IAsyncDisposable
+{
+    /// <summary>The sink's name from configuration, for logs and metrics.</summary>
+    string Name { get; }
+
+    /// <summary>Delivers a batch of captions, in order.</summary>
+    Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken);
+}
+
+/// <summary>Optional: a sink that also publishes source states (e.g. MQTT's retained status topics).</summary>
+public interface ISourceStatusSink
+{
+    /// <summary>Called for every change of a source's state, and once per source when the sink starts.</summary>
+    Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken);
+}

@@ -1,0 +1,16 @@
+using CaptionDaemon.Contracts;
+
+namespace CaptionDaemon.Sinks;
+
+/// <summary>
+/// Where the pipeline hands what it produces: captions that passed the caption policy (in order per source) and
+/// changes of source state. Implementations never block the caller: each sink has its own bounded queue.
+/// </summary>
+internal interface ICaptionOutlet
+{
+    /// <summary>Queues a caption for every sink.</summary>
+    void Publish(Caption caption);
+
+    /// <summary>Queues a source state change for every sink that publishes states.</summary>
+    void PublishStatus(SourceStatus status);
+}
