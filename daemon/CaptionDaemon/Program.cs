@@ -1,6 +1,8 @@
+using CaptionDaemon.Hosting;
+
 namespace CaptionDaemon;
 
 internal static class Program
 {
-    public static int Main() => 0;
+    private static Task<int> Main(string[] args) => DaemonCommands.Create().Parse(args).InvokeAsync();
 }
