@@ -157,6 +157,23 @@ internal static class DaemonConfiguration
     public static IEnumerable<IConfigurationSection> EnabledSinks(IConfiguration configuration) =>
         configuration.GetSection("Sinks").GetChildren().Where(s => !s.GetValue("Disabled", false));
 
+    /// <summary>
+    /// Where the daemon keeps state (durable outboxes, sink state): <c>StateDirectory</c> if configured, else systemd's
+    /// <c>$STATE_DIRECTORY</c>, else <c>$XDG_STATE_HOME/captiond</c> or <c>~/.local/state/captiond</c>.
+    /// </summary>
+    public static string StateDirectory(IConfiguration configuration)
+    {
+        if (configuration["StateDirectory"] is { Length: > 0 } configured)
+            return Path.GetFullPath(configured);
+        if (Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 } systemd)
+            return systemd.Split(':')[0];
+        var xdg = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state")
+            : xdg;
+        return Path.Combine(root, "captiond");
+    }
+
     /// <summary>The plugin folders, in order.</summary>
     public static IReadOnlyList<string> PluginDirectories(IConfiguration configuration) =>
         [.. configuration.GetSection("Plugins:Directories").GetChildren().Select(c => c.Value).OfType<string>()];

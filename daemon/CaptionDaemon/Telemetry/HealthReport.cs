@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace CaptionDaemon.Telemetry;
 
-/// <summary>What <c>/healthz</c> answers: <c>status</c> is <c>ok</c> (HTTP 200) or <c>unhealthy</c> (HTTP 503) with reasons.</summary>
+/// <summary>What <c>/healthz</c> answers: <c>status</c> is <c>ok</c> or <c>degraded</c> (HTTP 200) or <c>unhealthy</c> (HTTP 503), with the problems.</summary>
 internal sealed record HealthReport(
     string Status,
     IReadOnlyList<string> Problems,

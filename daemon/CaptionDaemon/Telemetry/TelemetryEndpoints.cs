@@ -30,7 +30,7 @@ internal static class TelemetryEndpoints
         app.MapGet("/healthz", (HealthReporter health) =>
         {
             var report = health.Report();
-            return Results.Json(report, HealthJsonContext.Default.HealthReport, statusCode: report.Status == "ok" ? 200 : 503);
+            return Results.Json(report, HealthJsonContext.Default.HealthReport, statusCode: report.Status == "unhealthy" ? 503 : 200);
         });
     }
 

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Mqtt;
+using CaptionDaemon.Plugins;
+using CaptionDaemon.Scheduling;
+using CaptionDaemon.Sinks;
+using CaptionDaemon.Sources;
+using CaptionDaemon.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+
+namespace CaptionDaemon.Hosting;
+
+/// <summary><c>captiond run</c>: the service.</summary>
+internal static partial class RunCommand
+{
+    public static async Task<int> RunAsync(CommandLineSettings commandLine, CancellationToken cancellationToken)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(commandLine);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
+        {
+            await Console.Error.WriteLineAsync($"captiond: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            var runtime = app.Services.GetRequiredService<ModelRuntime>();
+            // SIGHUP asks for a model reload, as daemons conventionally re-read their state on it.
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                runtime.RequestReload();
+            });
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"captiond: configuration error: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            catch (Exception ex) when (ex is BundleException or FormatException or IOException or InvalidOperationException)
+            {
+                // Start-up failures that are the user's to fix (broken model, port in use, unsafe broker settings):
+                // one clear line, not a stack trace.
+                await Console.Error.WriteLineAsync($"captiond: cannot start: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return 0;
+    }
+
+    /// <summary>Composes the daemon. Hosted services start in this order and stop in reverse.</summary>
+    internal static WebApplication Build(CommandLineSettings commandLine)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        DaemonConfiguration.Build(builder.Configuration, commandLine);
+        var configuration = builder.Configuration;
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Services.AddSystemd();
+        builder.AddTelemetry(configuration["Metrics:Listen"] ?? "127.0.0.1:9464");
+
+        var services = builder.Services;
+        services.AddMetrics();
+        services.AddSingleton<DaemonMetrics>();
+        services.AddSingleton(sp => PluginCatalog.Load(
+            DaemonConfiguration.PluginDirectories(configuration),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Plugins")));
+
+        // 1. The embedded broker, first, so that the MQTT sink finds it listening.
+        services.AddOptionsWithValidateOnStart<EmbeddedBrokerOptions>().Bind(configuration.GetSection(EmbeddedBrokerOptions.SectionName));
+        services.AddSingleton<IValidateOptions<EmbeddedBrokerOptions>, EmbeddedBrokerOptionsValidator>();
+        services.AddSingleton<EmbeddedBroker>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+
+        // 2. The sinks: stopped after the pipeline, so that the last captions are flushed.
+        services.AddSingleton<SinkSet>();
+        services.AddSingleton(sp => sp.GetRequiredService<SinkSet>().Hub);
+        services.AddSingleton<ICaptionOutlet>(sp => sp.GetRequiredService<SinkHub>());
+        services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
+
+        // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them.
+        services.AddCaptionPipeline(configuration);
+        services.AddSingleton<SourceSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<SourceSupervisor>());
+
+        // 5. Health (/healthz and the systemd watchdog).
+        services.AddSingleton<HealthReporter>();
+        services.AddSingleton<IDaemonHealth>(sp => sp.GetRequiredService<HealthReporter>());
+        services.AddHostedService<SystemdWatchdog>();
+
+        var app = builder.Build();
+        app.MapTelemetry();
+        return app;
+    }
+}

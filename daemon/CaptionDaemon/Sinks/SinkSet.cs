@@ -1,0 +1,78 @@
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Hosting;
+using CaptionDaemon.Plugins;
+using CaptionDaemon.Telemetry;
+
+namespace CaptionDaemon.Sinks;
+
+/// <summary>A configured sink that could not be created, for <c>/healthz</c>.</summary>
+internal sealed record SinkFailure(string Name, string Type, string Error);
+
+/// <summary>
+/// Creates the configured sinks through their plugins' factories, plus the console caption log, and runs them behind
+/// the <see cref="SinkHub"/>. A sink that cannot be created is reported and left out; the others run.
+/// </summary>
+internal sealed partial class SinkSet : IHostedService
+{
+    private readonly List<SinkFailure> _failures = [];
+    private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
+
+    public SinkSet(IConfiguration configuration, PluginCatalog plugins, DaemonMetrics metrics, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger<SinkSet>();
+        var stateDirectory = DaemonConfiguration.StateDirectory(configuration);
+        Hub = new SinkHub(Path.Combine(stateDirectory, "outbox"), metrics, loggerFactory);
+        Hub.Add(new CaptionLogSink(loggerFactory.CreateLogger("captiond.captions")), new SinkPumpOptions());
+        _types[CaptionLogSink.SinkName] = "log";
+
+        foreach (var section in DaemonConfiguration.EnabledSinks(configuration))
+        {
+            var type = section["Type"] ?? string.Empty;
+            try
+            {
+                if (!plugins.TryGetSinkFactory(type, out var factory, out _))
+                {
+                    var known = string.Join(", ", plugins.SinkTypes.Order(StringComparer.Ordinal));
+                    throw new PluginConfigurationException($"{section.Path}:Type: no plugin provides sink type '{type}' (known: {known})");
+                }
+                var options = SinkPumpOptions.FromConfiguration(section);
+                var sinkState = Path.Combine(stateDirectory, "sinks", section.Key);
+                Directory.CreateDirectory(sinkState);
+                var sink = factory.Create(new CaptionSinkContext
+                {
+                    Name = section.Key,
+                    Settings = section,
+                    Logger = loggerFactory.CreateLogger($"CaptionDaemon.Sinks.{section.Key}"),
+                    StateDirectory = sinkState,
+                });
+                Hub.Add(sink, options);
+                _types[section.Key] = type;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A sink that cannot be created (bad settings, a plugin bug) is left out; captions still reach the others.
+                _failures.Add(new SinkFailure(section.Key, type, ex.Message));
+                metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", type), new KeyValuePair<string, object?>("kind", "sink"));
+                LogSinkFailed(logger, section.Key, ex.Message);
+            }
+        }
+    }
+
+    public SinkHub Hub { get; }
+
+    public IReadOnlyList<SinkFailure> Failures => _failures;
+
+    /// <summary>The configured type of a sink, by name.</summary>
+    public string TypeOf(string name) => _types.TryGetValue(name, out var type) ? type : "?";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Hub.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Hub.StopAsync(cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink} is disabled: {Error}")]
+    private static partial void LogSinkFailed(ILogger logger, string sink, string error);
+}
