@@ -1,0 +1,113 @@
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Sinks;
+using CaptionDaemon.Telemetry;
+using CaptionDaemon.Windowing;
+using Microsoft.Extensions.Options;
+
+namespace CaptionDaemon.Scheduling;
+
+/// <summary>
+/// Decides which window captions are published, per source: not below <c>Captions:MinConfidence</c> (reason
+/// <c>low_confidence</c>), not empty (reason <c>empty</c>: the model ended without a word), and not the same text as
+/// the source's last published caption (reason <c>repeat</c>, when <c>Captions:SuppressRepeats</c>) unless
+/// <c>Captions:HeartbeatSeconds</c> have passed since it. Published captions get the source's next sequence number
+/// (from 1, continuous across model reloads and source restarts) and go to the <see cref="ICaptionOutlet"/>.
+/// </summary>
+/// <remarks>Called from the scheduler's thread; the lock only guards the per-source state against readers elsewhere.</remarks>
+internal sealed class CaptionPolicy : ICaptionedWindowHandler
+{
+    private readonly CaptionPolicyOptions _options;
+    private readonly ICaptionOutlet _outlet;
+    private readonly DaemonMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _heartbeat;
+    private readonly Dictionary<string, SourceState> _sources = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public CaptionPolicy(IOptions<CaptionPolicyOptions> options, ICaptionOutlet outlet, DaemonMetrics metrics, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(outlet);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options.Value;
+        _outlet = outlet;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+        _heartbeat = TimeSpan.FromSeconds(_options.HeartbeatSeconds);
+    }
+
+    /// <summary>The sequence number of the source's last published caption (0 before the first).</summary>
+    public long LastSequence(string sourceId)
+    {
+        lock (_lock)
+        {
+            return _sources.TryGetValue(sourceId, out var state) ? state.Sequence : 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model) is { } caption)
+        {
+            _outlet.Publish(caption);
+        }
+    }
+
+    /// <summary>Applies the policy to one window's caption.</summary>
+    /// <returns>The caption to publish (with its sequence number), or null when it is suppressed (counted).</returns>
+    public Caption? Decide(string sourceId, DateTimeOffset start, DateTimeOffset end, string text, double confidence, string model)
+    {
+        ArgumentNullException.ThrowIfNull(sourceId);
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(model);
+        var now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            if (!_sources.TryGetValue(sourceId, out var state))
+            {
+                state = new SourceState();
+                _sources.Add(sourceId, state);
+            }
+
+            if (confidence < _options.MinConfidence)
+            {
+                return Suppress("low_confidence", sourceId);
+            }
+
+            if (text.Length == 0)
+            {
+                return Suppress("empty", sourceId);
+            }
+
+            if (_options.SuppressRepeats && string.Equals(text, state.LastText, StringComparison.Ordinal)
+                && (_heartbeat <= TimeSpan.Zero || now - state.LastPublished < _heartbeat))
+            {
+                return Suppress("repeat", sourceId);
+            }
+
+            state.Sequence++;
+            state.LastText = text;
+            state.LastPublished = now;
+            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, now - end);
+        }
+    }
+
+    private Caption? Suppress(string reason, string sourceId)
+    {
+        _metrics.CaptionsSuppressed.Add(1, new("reason", reason), new("source", sourceId));
+        return null;
+    }
+
+    private sealed class SourceState
+    {
+        public long Sequence { get; set; }
+
+        public string? LastText { get; set; }
+
+        public DateTimeOffset LastPublished { get; set; }
+    }
+}

@@ -1,0 +1,14 @@
+using CaptionDaemon.Inference;
+using CaptionDaemon.Windowing;
+
+namespace CaptionDaemon.Scheduling;
+
+/// <summary>
+/// Receives each window's caption from the <see cref="BatchScheduler"/>, on its thread, in the order the windows were
+/// queued: the daemon's <see cref="CaptionPolicy"/>, or an offline caller that wants every raw result.
+/// </summary>
+internal interface ICaptionedWindowHandler
+{
+    /// <summary>One window's result. The window's buffer goes back to the pool after the call: do not keep it.</summary>
+    void OnCaptioned(in ReadyWindow window, CaptionResult result, string model);
+}

@@ -1,0 +1,181 @@
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Scheduling;
+using CaptionDaemon.Telemetry;
+
+namespace CaptionDaemon.Windowing;
+
+/// <summary>
+/// One source's path from chunks to ready windows: downmix and resample to the model rate, window ring, silence gate,
+/// then a pooled copy of each window into the ready queue. Confined to the thread that reads the source: call
+/// <see cref="Append"/> for every chunk, in order, and <see cref="Complete"/> when the stream ends.
+/// </summary>
+/// <remarks>
+/// Nothing here allocates per chunk or per window once warm: the resampler's and ring's buffers are sized at
+/// construction and window buffers come from the pool. The source's timeline is kept in its own (input) samples, so
+/// a chunk timestamp places the chunk's first frame exactly; model-rate windows are timed from it.
+/// </remarks>
+internal sealed class SourceWindower
+{
+    private readonly Resampler _resampler;
+    private readonly WindowRing _ring;
+    private readonly SilenceGate _gate;
+    private readonly ReadyWindowQueue _queue;
+    private readonly WindowBufferPool _pool;
+    private readonly DaemonMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly KeyValuePair<string, object?> _sourceTag;
+    private readonly float[] _scratch;
+    private readonly int _channels;
+    private bool _anchored;
+    private DateTimeOffset _anchorTime;
+    private long _anchorFrame;
+    private bool _completed;
+    private CancellationToken _appendToken;
+
+    public SourceWindower(
+        string sourceId,
+        AudioFormat format,
+        ModelAudio model,
+        SilenceGate gate,
+        ReadyWindowQueue queue,
+        WindowBufferPool pool,
+        DaemonMetrics metrics,
+        TimeProvider timeProvider)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourceId);
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (pool.WindowSamples != model.WindowSamples)
+        {
+            throw new ArgumentException($"The pool's buffers hold {pool.WindowSamples} samples, the model's window {model.WindowSamples}.", nameof(pool));
+        }
+
+        SourceId = sourceId;
+        _channels = format.Channels;
+        _resampler = new Resampler(format.SampleRate, format.Channels, model.SampleRate);
+        _ring = new WindowRing(model.WindowSamples, model.HopSamples, model.SampleRate, timeProvider, OnWindow);
+        _gate = gate;
+        _queue = queue;
+        _pool = pool;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+        _sourceTag = new("source", sourceId);
+        _scratch = new float[Math.Max(_resampler.MaxOutputFor(Resampler.BlockFrames), _resampler.MaxFlushOutput)];
+    }
+
+    /// <summary>The source id the windows carry.</summary>
+    public string SourceId { get; }
+
+    /// <summary>Windows that passed the gate and were queued.</summary>
+    public long WindowsQueued { get; private set; }
+
+    /// <summary>Windows the silence gate skipped.</summary>
+    public long WindowsSilent { get; private set; }
+
+    /// <summary>Model-rate samples produced so far.</summary>
+    public long ModelSamples => _ring.SamplesWritten;
+
+    /// <summary>Adds a chunk of the source's audio.</summary>
+    /// <param name="interleaved">Samples in the source's format; a whole number of frames.</param>
+    /// <param name="timestamp">UTC capture time of the chunk's first frame, or null to continue the timeline.</param>
+    /// <param name="cancellationToken">Stops a wait for room in a queue in <see cref="QueueFullMode.Wait"/> mode (offline captioning).</param>
+    public void Append(ReadOnlySpan<float> interleaved, DateTimeOffset? timestamp, CancellationToken cancellationToken = default)
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException($"Source '{SourceId}': the stream was completed; create a new windower for a new stream.");
+        }
+
+        if (interleaved.Length % _channels != 0)
+        {
+            throw new ArgumentException($"Source '{SourceId}': a chunk of {interleaved.Length} samples is not a whole number of {_channels}-channel frames.", nameof(interleaved));
+        }
+
+        if (timestamp is { } time)
+        {
+            Anchor(time.ToUniversalTime());
+        }
+        else if (!_anchored)
+        {
+            var frames = interleaved.Length / _channels;
+            Anchor(_timeProvider.GetUtcNow() - SampleClock.Duration(frames, _resampler.InputRate));
+        }
+
+        _appendToken = cancellationToken;
+        var block = Resampler.BlockFrames * _channels;
+        while (!interleaved.IsEmpty)
+        {
+            var take = Math.Min(block, interleaved.Length);
+            var first = _resampler.OutputSamples;
+            var produced = _resampler.Process(interleaved[..take], _scratch);
+            interleaved = interleaved[take..];
+            Deliver(first, produced);
+        }
+    }
+
+    /// <summary>
+    /// Ends the stream: flushes the resampler, and when the whole stream was shorter than one window, emits it once,
+    /// padded with silence, so that a short file still gets a caption.
+    /// </summary>
+    /// <param name="cancellationToken">Stops a wait for room in a queue in <see cref="QueueFullMode.Wait"/> mode.</param>
+    public void Complete(CancellationToken cancellationToken = default)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        _appendToken = cancellationToken;
+        var first = _resampler.OutputSamples;
+        var produced = _resampler.Flush(_scratch);
+        Deliver(first, produced);
+        _ring.EmitPadded();
+    }
+
+    private void Anchor(DateTimeOffset time)
+    {
+        _anchorTime = time;
+        _anchorFrame = _resampler.InputFrames;
+        _anchored = true;
+    }
+
+    private void Deliver(long firstOutput, int produced)
+    {
+        if (produced == 0)
+        {
+            return;
+        }
+
+        // Output sample k lies at input time k / outputRate from the start of the stream (the filter is zero-phase).
+        var time = _anchorTime
+            + SampleClock.Duration(firstOutput, _resampler.OutputRate)
+            - SampleClock.Duration(_anchorFrame, _resampler.InputRate);
+        _ring.Append(_scratch.AsSpan(0, produced), time);
+    }
+
+    private void OnWindow(ReadOnlySpan<float> window, in WindowTiming timing)
+    {
+        if (_gate.IsSilent(window))
+        {
+            WindowsSilent++;
+            _metrics.WindowsSilent.Add(1, _sourceTag);
+            return;
+        }
+
+        var buffer = _pool.Rent();
+        window.CopyTo(buffer);
+        WindowsQueued++;
+        _queue.Enqueue(new ReadyWindow(SourceId, buffer, timing.Start, timing.End, timing.StartSample, timing.ReadyTimestamp), _appendToken);
+    }
+}
+
+/// <summary>What the windowers are sized for: the model's rate and window, and the configured hop.</summary>
+/// <param name="SampleRate">The model's sample rate (Hz).</param>
+/// <param name="WindowSamples">W.</param>
+/// <param name="HopSamples">H.</param>
+internal readonly record struct ModelAudio(int SampleRate, int WindowSamples, int HopSamples);

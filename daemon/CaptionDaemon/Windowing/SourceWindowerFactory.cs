@@ -1,0 +1,60 @@
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Scheduling;
+using CaptionDaemon.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace CaptionDaemon.Windowing;
+
+/// <summary>
+/// Creates a <see cref="SourceWindower"/> per source stream, sized for the running model's rate and window and the
+/// configured hop and silence threshold, feeding the daemon's ready queue. Thread-safe.
+/// </summary>
+internal sealed class SourceWindowerFactory
+{
+    private readonly ReadyWindowQueue _queue;
+    private readonly DaemonMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+
+    public SourceWindowerFactory(ModelRuntime runtime, ReadyWindowQueue queue, IOptions<WindowingOptions> options, DaemonMetrics metrics, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var hop = Math.Max(1, (int)Math.Round(options.Value.HopSeconds * runtime.SampleRate));
+        Model = new ModelAudio(runtime.SampleRate, runtime.WindowSamples, hop);
+        Gate = new SilenceGate(options.Value.SilenceThresholdDbfs);
+        _queue = queue;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>The model rate, window and hop every windower uses.</summary>
+    public ModelAudio Model { get; }
+
+    /// <summary>The configured silence gate.</summary>
+    public SilenceGate Gate { get; }
+
+    /// <summary>The pool of window buffers.</summary>
+    public WindowBufferPool Pool => _queue.Pool;
+
+    /// <summary>
+    /// A windower for one stream of a source, into the daemon's ready queue (full: drop oldest) with the configured
+    /// silence gate. Create a new one when the source restarts its stream; sequence numbers continue regardless.
+    /// </summary>
+    public SourceWindower Create(string sourceId, AudioFormat format) => Create(sourceId, format, _queue, Gate);
+
+    /// <summary>A windower into another queue, e.g. a waiting one for offline captioning, with the given gate.</summary>
+    public SourceWindower Create(string sourceId, AudioFormat format, ReadyWindowQueue queue, SilenceGate gate)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(queue);
+        if (format.SampleRate < 1 || format.Channels < 1)
+        {
+            throw new ArgumentException($"Source '{sourceId}' announced an impossible format: {format.SampleRate} Hz, {format.Channels} channel(s).", nameof(format));
+        }
+
+        return new SourceWindower(sourceId, format, Model, gate, queue, queue.Pool, _metrics, _timeProvider);
+    }
+}
