@@ -1,0 +1,603 @@
+using System.Threading.Channels;
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Telemetry;
+
+namespace CaptionDaemon.Sinks;
+
+/// <summary>
+/// Feeds one sink: a bounded outbox (oldest dropped and counted when full, optionally journaled on disk), and one
+/// delivery loop that hands the sink batches in order, retries a batch with backoff while the sink is unavailable and
+/// disables the sink when it throws anything else. The producer never blocks.
+/// </summary>
+internal sealed partial class SinkPump : IAsyncDisposable
+{
+    private static readonly TimeSpan _dropWarningInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ICaptionSink _sink;
+    private readonly ISourceStatusSink? _statusSink;
+    private readonly SinkPumpOptions _options;
+    private readonly DaemonMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string? _journalDirectory;
+    private readonly KeyValuePair<string, object?> _sinkTag;
+    private readonly Lock _lock = new();
+    private readonly Queue<OutboxEntry> _queue = new();
+    private readonly List<OutboxEntry> _inFlight = [];
+    private readonly List<Caption> _batch = [];
+    private readonly Dictionary<string, SourceStatus> _statuses = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _abort = new();
+
+    // Written by the producer, taken by the loop (persistence only): arrival order, so the journal keeps it too.
+    private List<OutboxEntry> _unjournaled = [];
+    private OutboxJournal? _journal;
+    private Task? _loop;
+    private volatile bool _stopRequested;
+    private SinkState _state = SinkState.Running;
+    private string? _lastError;
+    private long _delivered;
+    private long _dropped;
+    private long _dropsNotReported;
+    private long _lastDropWarning;
+
+    /// <param name="sink">The sink; the pump owns it and disposes it.</param>
+    /// <param name="options">Host settings of this sink.</param>
+    /// <param name="journalDirectory">Folder of this sink's durable outbox; required when <c>Outbox:Persist</c> is true.</param>
+    /// <param name="metrics">The daemon's instruments.</param>
+    /// <param name="logger">The host's logger for this sink.</param>
+    /// <param name="timeProvider">Clock for latency and backoff; the system clock when null.</param>
+    public SinkPump(ICaptionSink sink, SinkPumpOptions options, string? journalDirectory, DaemonMetrics metrics, ILogger logger, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (options.Outbox.Persist && string.IsNullOrEmpty(journalDirectory))
+        {
+            throw new ArgumentException("A journal directory is required when the outbox persists.", nameof(journalDirectory));
+        }
+
+        _sink = sink;
+        _statusSink = sink as ISourceStatusSink;
+        _options = options;
+        _journalDirectory = options.Outbox.Persist ? journalDirectory : null;
+        _metrics = metrics;
+        _logger = logger;
+        _time = timeProvider ?? TimeProvider.System;
+        Name = sink.Name;
+        _sinkTag = new KeyValuePair<string, object?>("sink", Name);
+        _lastDropWarning = _time.GetTimestamp() - (long)(_dropWarningInterval.TotalSeconds * _time.TimestampFrequency);
+        metrics.ObserveOutbox(Name, () => Depth);
+    }
+
+    public string Name { get; }
+
+    /// <summary>Captions waiting, including the batch being delivered.</summary>
+    public long Depth
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count + _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>Starts the delivery loop; with persistence, first restores what the last run left undelivered.</summary>
+    public void Start()
+    {
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException($"The pump of sink '{Name}' is already started.");
+        }
+
+        if (_journalDirectory is not null)
+        {
+            RestoreJournal(_journalDirectory);
+        }
+
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Queues a caption; never blocks. When the outbox is full the oldest caption is dropped and counted.</summary>
+    public void Publish(Caption caption)
+    {
+        ArgumentNullException.ThrowIfNull(caption);
+        if (_stopRequested)
+        {
+            return;
+        }
+
+        var dropped = false;
+        lock (_lock)
+        {
+            if (_state == SinkState.Failed)
+            {
+                return; // disabled: reported once when it failed, nothing more to deliver to
+            }
+
+            if (_queue.Count >= _options.Outbox.Capacity)
+            {
+                _queue.Dequeue();
+                _dropped++;
+                _dropsNotReported++;
+                dropped = true;
+            }
+
+            var entry = new OutboxEntry(caption);
+            _queue.Enqueue(entry);
+            if (_journalDirectory is not null)
+            {
+                _unjournaled.Add(entry);
+            }
+        }
+
+        if (dropped)
+        {
+            _metrics.OutboxDropped.Add(1, _sinkTag);
+            ReportDrops(force: false);
+        }
+
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    /// <summary>Queues a source state for a sink that publishes states; only the latest per source is kept.</summary>
+    public void PublishStatus(SourceStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (_statusSink is null || _stopRequested)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_state == SinkState.Failed)
+            {
+                return;
+            }
+
+            _statuses[status.SourceId] = status;
+        }
+
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    public SinkPumpState Snapshot()
+    {
+        lock (_lock)
+        {
+            return new SinkPumpState(Name, _state, _lastError, _queue.Count + _inFlight.Count, _delivered, _dropped);
+        }
+    }
+
+    /// <summary>
+    /// Stops taking captions, keeps delivering what is queued for up to <c>FlushTimeoutSeconds</c> (less if
+    /// <paramref name="cancellationToken"/> fires), then keeps the rest in the journal (with persistence) or counts it
+    /// as dropped.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopRequested)
+        {
+            return;
+        }
+
+        _stopRequested = true;
+        _doorbell.Writer.TryWrite(true);
+        if (_loop is not null)
+        {
+            _abort.CancelAfter(TimeSpan.FromSeconds(_options.FlushTimeoutSeconds));
+            using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abort))
+            {
+                await _loop.ConfigureAwait(false);
+            }
+        }
+
+        Finish();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _abort.Dispose();
+        try
+        {
+            await _sink.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A sink that fails to close must not keep the other sinks from closing: logged and left.
+            LogDisposeFailed(_logger, ex, Name, ex.Message);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var abort = _abort.Token;
+        var delay = _options.RetryInitialDelay;
+        var retrying = false;
+        var statuses = new List<SourceStatus>();
+        try
+        {
+            while (true)
+            {
+                ReportDrops(force: false);
+                TakeWork(statuses);
+                if (statuses.Count == 0 && _inFlight.Count == 0)
+                {
+                    if (_stopRequested)
+                    {
+                        return;
+                    }
+
+                    await _doorbell.Reader.WaitToReadAsync(abort).ConfigureAwait(false);
+                    _doorbell.Reader.TryRead(out _);
+                    continue;
+                }
+
+                try
+                {
+                    await DeliverStatusesAsync(statuses, abort).ConfigureAwait(false);
+                    if (_inFlight.Count > 0)
+                    {
+                        await _sink.PublishAsync(_batch, abort).ConfigureAwait(false);
+                        Delivered();
+                    }
+
+                    if (retrying)
+                    {
+                        retrying = false;
+                        delay = _options.RetryInitialDelay;
+                        SetState(SinkState.Running, null);
+                        LogRecovered(_logger, Name);
+                    }
+                }
+                catch (SinkUnavailableException ex)
+                {
+                    if (!retrying)
+                    {
+                        retrying = true;
+                        LogUnavailable(_logger, Name, ex.Message);
+                    }
+
+                    SetState(SinkState.Retrying, ex.Message);
+                    await Task.Delay(delay, _time, abort).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // The flush time ran out (or the host gave up waiting): what is left is handled by Finish.
+        }
+        catch (Exception ex)
+        {
+            // A sink bug must not take the daemon or the other sinks down: this sink is disabled and reported.
+            SetState(SinkState.Failed, ex.Message);
+            _metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", Name), new KeyValuePair<string, object?>("kind", "sink"));
+            LogFailed(_logger, ex, Name, ex.Message);
+        }
+    }
+
+    /// <summary>Takes the pending statuses and, when no batch is in flight, the next batch; journals new captions.</summary>
+    private void TakeWork(List<SourceStatus> statuses)
+    {
+        List<OutboxEntry>? toJournal = null;
+        lock (_lock)
+        {
+            statuses.Clear();
+            if (_statuses.Count > 0)
+            {
+                statuses.AddRange(_statuses.Values);
+                _statuses.Clear();
+            }
+
+            if (_inFlight.Count == 0)
+            {
+                while (_inFlight.Count < _options.MaxBatch && _queue.TryDequeue(out var entry))
+                {
+                    _inFlight.Add(entry);
+                    _batch.Add(entry.Caption);
+                }
+            }
+
+            if (_unjournaled.Count > 0)
+            {
+                toJournal = _unjournaled;
+                _unjournaled = [];
+            }
+        }
+
+        if (toJournal is not null)
+        {
+            JournalAppend(toJournal);
+        }
+    }
+
+    private async Task DeliverStatusesAsync(List<SourceStatus> statuses, CancellationToken cancellationToken)
+    {
+        if (_statusSink is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < statuses.Count; i++)
+        {
+            try
+            {
+                await _statusSink.PublishStatusAsync(statuses[i], cancellationToken).ConfigureAwait(false);
+            }
+            catch (SinkUnavailableException)
+            {
+                // Put back what was not delivered, unless a newer state of that source arrived meanwhile.
+                lock (_lock)
+                {
+                    for (var j = i; j < statuses.Count; j++)
+                    {
+                        _statuses.TryAdd(statuses[j].SourceId, statuses[j]);
+                    }
+                }
+
+                throw;
+            }
+        }
+
+        statuses.Clear();
+    }
+
+    private void Delivered()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var entry in _inFlight)
+        {
+            _metrics.CaptionLatency.Record(Math.Max(0, (now - entry.Caption.End).TotalSeconds), _sinkTag);
+        }
+
+        _metrics.CaptionsPublished.Add(_inFlight.Count, _sinkTag);
+        var journalEnd = _inFlight[^1].JournalEnd;
+        bool empty;
+        lock (_lock)
+        {
+            _delivered += _inFlight.Count;
+            _inFlight.Clear();
+            _batch.Clear();
+            empty = _queue.Count == 0 && _unjournaled.Count == 0;
+        }
+
+        JournalCommit(journalEnd, empty);
+    }
+
+    private void SetState(SinkState state, string? error)
+    {
+        lock (_lock)
+        {
+            _state = state;
+            if (error is not null)
+            {
+                _lastError = error;
+            }
+        }
+    }
+
+    private void ReportDrops(bool force)
+    {
+        long count;
+        lock (_lock)
+        {
+            if (_dropsNotReported == 0)
+            {
+                return;
+            }
+
+            if (!force && _time.GetElapsedTime(_lastDropWarning) < _dropWarningInterval)
+            {
+                return;
+            }
+
+            count = _dropsNotReported;
+            _dropsNotReported = 0;
+            _lastDropWarning = _time.GetTimestamp();
+        }
+
+        LogOutboxFull(_logger, Name, count, _options.Outbox.Capacity);
+    }
+
+    private void Finish()
+    {
+        if (_journal is not null)
+        {
+            List<OutboxEntry> toJournal;
+            lock (_lock)
+            {
+                toJournal = _unjournaled;
+                _unjournaled = [];
+            }
+
+            JournalAppend(toJournal);
+        }
+
+        int left;
+        lock (_lock)
+        {
+            left = _inFlight.Count + _queue.Count;
+            _inFlight.Clear();
+            _batch.Clear();
+            _queue.Clear();
+            _statuses.Clear();
+        }
+
+        if (_journal is not null)
+        {
+            if (left > 0)
+            {
+                LogKeptInJournal(_logger, Name, left);
+            }
+
+            _journal.Dispose();
+            _journal = null;
+        }
+        else if (left > 0)
+        {
+            lock (_lock)
+            {
+                _dropped += left;
+            }
+
+            _metrics.OutboxDropped.Add(left, _sinkTag);
+            LogLeftAtStop(_logger, Name, left);
+        }
+
+        ReportDrops(force: true);
+    }
+
+    private void RestoreJournal(string directory)
+    {
+        try
+        {
+            _journal = new OutboxJournal(directory);
+            var restored = _journal.Load();
+            if (_journal.UnreadableLines > 0)
+            {
+                LogUnreadableJournalLines(_logger, Name, _journal.UnreadableLines);
+            }
+
+            if (restored.Count == 0)
+            {
+                return;
+            }
+
+            var dropped = 0;
+            lock (_lock)
+            {
+                // Captions queued before Start are newer than the restored ones: restored go first.
+                var newer = _queue.ToArray();
+                _queue.Clear();
+                foreach (var entry in restored.Concat(newer))
+                {
+                    if (_queue.Count >= _options.Outbox.Capacity)
+                    {
+                        _queue.Dequeue();
+                        dropped++;
+                    }
+
+                    _queue.Enqueue(entry);
+                }
+
+                _dropped += dropped;
+                _dropsNotReported += dropped;
+            }
+
+            if (dropped > 0)
+            {
+                _metrics.OutboxDropped.Add(dropped, _sinkTag);
+            }
+
+            LogRestored(_logger, Name, restored.Count);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            DisableJournal(ex);
+        }
+    }
+
+    private void JournalAppend(List<OutboxEntry> entries)
+    {
+        if (_journal is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _journal.Append(entries);
+            // Bound the file: delivered lines stay in it until everything is delivered, so during a long outage
+            // rewrite it from what is still in the outbox.
+            if (_journal.Lines > 2L * _options.Outbox.Capacity)
+            {
+                OutboxEntry[] pending;
+                lock (_lock)
+                {
+                    // Only what is already journaled: newer captions are appended after the rewrite, in order.
+                    pending = [.. _inFlight.Where(e => e.JournalEnd > 0), .. _queue.Where(e => e.JournalEnd > 0)];
+                }
+
+                _journal.Rewrite(pending);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            DisableJournal(ex);
+        }
+    }
+
+    private void JournalCommit(long journalEnd, bool empty)
+    {
+        if (_journal is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (empty)
+            {
+                _journal.Clear();
+            }
+            else if (journalEnd > 0)
+            {
+                _journal.Commit(journalEnd);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            DisableJournal(ex);
+        }
+    }
+
+    private void DisableJournal(Exception ex)
+    {
+        // A full or read-only disk must not stop delivery: the outbox goes on in memory only.
+        _journal?.Dispose();
+        _journal = null;
+        lock (_lock)
+        {
+            _unjournaled.Clear();
+            _lastError = ex.Message;
+        }
+
+        LogJournalFailed(_logger, ex, Name, ex.Message);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink}: outbox full ({Capacity} captions), dropped the {Count} oldest")]
+    private static partial void LogOutboxFull(ILogger logger, string sink, long count, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink} is unavailable ({Reason}); captions wait in its outbox and are retried with backoff")]
+    private static partial void LogUnavailable(ILogger logger, string sink, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink} is delivering again")]
+    private static partial void LogRecovered(ILogger logger, string sink);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink} failed and is disabled: {Reason}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string sink, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink} failed to close: {Reason}")]
+    private static partial void LogDisposeFailed(ILogger logger, Exception exception, string sink, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink}: {Count} captions were still undelivered at shutdown and are lost")]
+    private static partial void LogLeftAtStop(ILogger logger, string sink, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink}: {Count} undelivered captions kept in the outbox journal for the next start")]
+    private static partial void LogKeptInJournal(ILogger logger, string sink, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink}: restored {Count} undelivered captions from the outbox journal")]
+    private static partial void LogRestored(ILogger logger, string sink, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink}: skipped {Count} unreadable lines of the outbox journal")]
+    private static partial void LogUnreadableJournalLines(ILogger logger, string sink, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink}: the outbox journal failed ({Reason}); the outbox goes on in memory only")]
+    private static partial void LogJournalFailed(ILogger logger, Exception exception, string sink, string reason);
+}

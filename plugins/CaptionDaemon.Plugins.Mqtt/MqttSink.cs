@@ -1,0 +1,454 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading.Channels;
+using CaptionDaemon.Contracts;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace CaptionDaemon.Plugins.Mqtt;
+
+/// <summary>
+/// Publishes captions (QoS 1, <c>&lt;prefix&gt;/&lt;source&gt;/caption</c>), retained source states and Home Assistant
+/// discovery to one broker. A monitor loop keeps the connection (ping, else reconnect, then wait); on every connection
+/// it announces <c>&lt;prefix&gt;/status</c> = <c>online</c> (the Will says <c>offline</c>), the latest state of every
+/// known source and the discovery. While disconnected, <see cref="PublishAsync"/> throws
+/// <see cref="SinkUnavailableException"/> and the host keeps the captions in its outbox.
+/// </summary>
+internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
+{
+    private const string Online = "online";
+    private const string Offline = "offline";
+
+    private readonly MqttSinkSettings _settings;
+    private readonly ILogger _logger;
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _clientOptions;
+    private readonly string _daemonStatusTopic;
+    private readonly string _homeAssistantStatusTopic;
+    private readonly ConcurrentDictionary<string, KnownSource> _sources = new(StringComparer.Ordinal);
+    // Serializes what is retained (states, discovery) between the pump and the monitor, so the latest always wins.
+    private readonly SemaphoreSlim _retainedLock = new(1, 1);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ArrayBufferWriter<byte> _captionBuffer = new(512);
+    private readonly ArrayBufferWriter<byte> _discoveryBuffer = new(1024);
+    private readonly Task _monitor;
+    private volatile bool _rediscover;
+    private int _connections;
+    private bool _disposed;
+
+    public MqttSink(string name, MqttSinkSettings settings, ILogger logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(logger);
+        Name = name;
+        _settings = settings;
+        _logger = logger;
+        _daemonStatusTopic = $"{settings.TopicPrefix}/status";
+        _homeAssistantStatusTopic = $"{settings.HomeAssistantPrefix}/status";
+        _clientOptions = BuildClientOptions(settings);
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+        _monitor = Task.Run(() => MonitorAsync(_stop.Token));
+    }
+
+    public string Name { get; }
+
+    /// <summary>True while connected to the broker.</summary>
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>How many times the sink has connected (1 after the first connection, 2 after the first reconnection...).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public async Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_client.IsConnected)
+        {
+            throw new SinkUnavailableException($"Not connected to {_settings.BrokerDisplay}");
+        }
+
+        try
+        {
+            foreach (var caption in captions)
+            {
+                var source = Known(caption.SourceId);
+                if (_settings.HomeAssistantEnabled && source.AnnouncedIn != Connections)
+                {
+                    await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _retainedLock.Release();
+                    }
+                }
+
+                var message = new MqttApplicationMessageBuilder()
+                    .WithTopic(source.CaptionTopic)
+                    .WithPayload(MqttPayloads.Caption(caption, _captionBuffer))
+                    .WithContentType("application/json")
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                    .Build();
+                var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                CheckPublished(result, source.CaptionTopic);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsConnectionProblem(ex))
+        {
+            throw new SinkUnavailableException($"Lost the connection to {_settings.BrokerDisplay}: {ex.Message}", ex);
+        }
+    }
+
+    public async Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var source = Known(status.SourceId);
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            source.Status = MqttPayloads.Status(status);
+            if (!_client.IsConnected)
+            {
+                return; // kept: the next connection publishes the latest state of every source
+            }
+
+            await PublishRetainedAsync(source.StatusTopic, source.Status, cancellationToken).ConfigureAwait(false);
+            if (_settings.HomeAssistantEnabled && source.AnnouncedIn != Connections)
+            {
+                await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsConnectionProblem(ex))
+        {
+            // Kept as the latest state: the reconnection publishes it, so the pump need not retry.
+            LogStatusDeferred(_logger, Name, status.SourceId, ex.Message);
+        }
+        finally
+        {
+            _retainedLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _monitor.ConfigureAwait(false);
+        if (_client.IsConnected)
+        {
+            using var timeout = new CancellationTokenSource(_settings.Timeout);
+            try
+            {
+                // Said cleanly: a normal disconnection does not fire the Will.
+                await PublishRetainedAsync(_daemonStatusTopic, Offline, timeout.Token).ConfigureAwait(false);
+                var options = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+                await _client.DisconnectAsync(options, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionProblem(ex))
+            {
+                // The broker went away while we said goodbye: it publishes the Will (offline) instead.
+                LogGoodbyeFailed(_logger, Name, ex.Message);
+            }
+        }
+
+        _client.ApplicationMessageReceivedAsync -= OnMessageReceivedAsync;
+        _client.Dispose();
+        _stop.Dispose();
+        _retainedLock.Dispose();
+    }
+
+    private async Task MonitorAsync(CancellationToken cancellationToken)
+    {
+        var connected = false;
+        var failureLogged = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await _client.TryPingAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (_rediscover)
+                    {
+                        _rediscover = false;
+                        await AnnounceAllAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    if (connected)
+                    {
+                        connected = false;
+                        LogConnectionLost(_logger, Name, _settings.BrokerDisplay);
+                    }
+
+                    var result = await _client.ConnectAsync(_clientOptions, cancellationToken).ConfigureAwait(false);
+                    if (result.ResultCode != MqttClientConnectResultCode.Success)
+                    {
+                        throw new MqttCommunicationException($"The broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd());
+                    }
+
+                    Interlocked.Increment(ref _connections);
+                    await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
+                    connected = true;
+                    failureLogged = false;
+                    LogConnected(_logger, Name, _settings.BrokerDisplay, _settings.ClientId);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // An unreachable or refusing broker is retried for ever (that is what outages look like); logged once
+                // per outage, and the host's outbox keeps the captions meanwhile.
+                if (!failureLogged)
+                {
+                    failureLogged = true;
+                    LogConnectFailed(_logger, Name, _settings.BrokerDisplay, ex.Message);
+                }
+            }
+
+            try
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wait.CancelAfter(_settings.ReconnectDelay);
+                await _wake.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException)
+            {
+                // The delay elapsed, or the sink is stopping (checked by the loop).
+            }
+        }
+    }
+
+    private async Task OnConnectedAsync(CancellationToken cancellationToken)
+    {
+        await PublishRetainedAsync(_daemonStatusTopic, Online, cancellationToken).ConfigureAwait(false);
+        if (_settings.HomeAssistantEnabled)
+        {
+            // Home Assistant says "online" here when it (re)starts and then needs the discovery again.
+            await _client.SubscribeAsync(_homeAssistantStatusTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+        }
+
+        await AnnounceAllAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes the latest state and (when enabled) the discovery of every known source.</summary>
+    private async Task AnnounceAllAsync(CancellationToken cancellationToken)
+    {
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var source in _sources.Values)
+            {
+                if (source.Status is { } status)
+                {
+                    await PublishRetainedAsync(source.StatusTopic, status, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (_settings.HomeAssistantEnabled)
+                {
+                    await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _retainedLock.Release();
+        }
+    }
+
+    /// <summary>Home Assistant discovery of one source; the caller holds <see cref="_retainedLock"/>.</summary>
+    private async Task AnnounceAsync(KnownSource source, CancellationToken cancellationToken)
+    {
+        var connection = Connections;
+        var payload = MqttPayloads.HomeAssistantEvent(_settings, source.Id, source.CaptionTopic, _daemonStatusTopic, _discoveryBuffer);
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(source.DiscoveryTopic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build();
+        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        CheckPublished(result, source.DiscoveryTopic);
+        source.AnnouncedIn = connection;
+    }
+
+    private async Task PublishRetainedAsync(string topic, string payload, CancellationToken cancellationToken)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build();
+        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        CheckPublished(result, topic);
+    }
+
+    private Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        var message = args.ApplicationMessage;
+        if (string.Equals(message.Topic, _homeAssistantStatusTopic, StringComparison.Ordinal)
+            && string.Equals(Encoding.UTF8.GetString(message.Payload).Trim(), Online, StringComparison.OrdinalIgnoreCase))
+        {
+            // Not published from here: this handler runs on the client's receive loop, which must stay free to
+            // receive the PUBACKs. The monitor loop re-sends the discovery.
+            _rediscover = true;
+            _wake.Writer.TryWrite(true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private KnownSource Known(string sourceId) => _sources.GetOrAdd(sourceId, static (id, settings) => new KnownSource(id, settings), _settings);
+
+    private void CheckPublished(MqttClientPublishResult result, string topic)
+    {
+        switch (result.ReasonCode)
+        {
+            case MqttClientPublishReasonCode.Success:
+            case MqttClientPublishReasonCode.NoMatchingSubscribers:
+                return;
+            case MqttClientPublishReasonCode.QuotaExceeded:
+            case MqttClientPublishReasonCode.UnspecifiedError:
+            case MqttClientPublishReasonCode.ImplementationSpecificError:
+            case MqttClientPublishReasonCode.PacketIdentifierInUse:
+                throw new SinkUnavailableException($"{_settings.BrokerDisplay} did not take {topic}: {result.ReasonCode} {result.ReasonString}".TrimEnd());
+            default:
+                // NotAuthorized, TopicNameInvalid, PayloadFormatInvalid: retrying cannot help; the host disables the sink.
+                throw new InvalidOperationException($"{_settings.BrokerDisplay} refused {topic}: {result.ReasonCode} {result.ReasonString}".TrimEnd());
+        }
+    }
+
+    private static bool IsConnectionProblem(Exception ex) =>
+        ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException;
+
+    private static MqttClientOptions BuildClientOptions(MqttSinkSettings settings)
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(settings.Host, settings.Port)
+            .WithClientId(settings.ClientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(true)
+            .WithTimeout(settings.Timeout)
+            .WithWillTopic($"{settings.TopicPrefix}/status")
+            .WithWillPayload(Offline)
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        builder = settings.KeepAlive > TimeSpan.Zero ? builder.WithKeepAlivePeriod(settings.KeepAlive) : builder.WithNoKeepAlive();
+        if (settings.Username is not null)
+        {
+            builder = builder.WithCredentials(settings.Username, settings.Password is null ? null : Encoding.UTF8.GetBytes(settings.Password));
+        }
+
+        if (settings.UseTls)
+        {
+            builder = builder.WithTlsOptions(tls => tls
+                .UseTls()
+                .WithTargetHost(settings.Host)
+                .WithCertificateValidationHandler(args => IsTrusted(settings, args)));
+        }
+
+        return builder.Build();
+    }
+
+    private static bool IsTrusted(MqttSinkSettings settings, MqttClientCertificateValidationEventArgs args)
+    {
+        if (settings.AllowUntrustedCertificates || args.SslPolicyErrors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        // Only an unknown root may be overridden by Tls:CaFile; a wrong host name or a missing certificate may not.
+        if (settings.TrustedCertificates is null || args.Certificate is null || args.SslPolicyErrors != SslPolicyErrors.RemoteCertificateChainErrors)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(settings.TrustedCertificates);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (args.Chain is not null)
+        {
+            foreach (var element in args.Chain.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        var certificate = args.Certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(args.Certificate.GetRawCertData());
+        return chain.Build(certificate);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT sink {Sink} connected to {Broker} as {ClientId}")]
+    private static partial void LogConnected(ILogger logger, string sink, string broker, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT sink {Sink} lost its connection to {Broker}; reconnecting")]
+    private static partial void LogConnectionLost(ILogger logger, string sink, string broker);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT sink {Sink} cannot connect to {Broker}: {Reason}; retrying")]
+    private static partial void LogConnectFailed(ILogger logger, string sink, string broker, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink}: state of {Source} kept for the next connection ({Reason})")]
+    private static partial void LogStatusDeferred(ILogger logger, string sink, string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink} could not say offline before disconnecting ({Reason}); the Will says it")]
+    private static partial void LogGoodbyeFailed(ILogger logger, string sink, string reason);
+
+    /// <summary>A source this sink has seen, with its topics and latest retained state.</summary>
+    private sealed class KnownSource
+    {
+        public KnownSource(string id, MqttSinkSettings settings)
+        {
+            Id = id;
+            var level = TopicLevel.Escape(id);
+            CaptionTopic = $"{settings.TopicPrefix}/{level}/caption";
+            StatusTopic = $"{settings.TopicPrefix}/{level}/status";
+            DiscoveryTopic = $"{settings.HomeAssistantPrefix}/event/{settings.HomeAssistantNodeId}/{TopicLevel.HomeAssistantId(id)}/config";
+        }
+
+        public string Id { get; }
+
+        public string CaptionTopic { get; }
+
+        public string StatusTopic { get; }
+
+        public string DiscoveryTopic { get; }
+
+        /// <summary>The retained state text, once known.</summary>
+        public string? Status { get; set; }
+
+        /// <summary>The connection in which the discovery was last sent (0: never).</summary>
+        public int AnnouncedIn { get; set; }
+    }
+}
