@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Audio.Network;
+using CaptionDaemon.Plugins.Audio.Pcm;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionDaemon.Plugins.Audio.Ffmpeg;
+
+/// <summary>
+/// Runs ffmpeg to turn any input into 16 kHz mono f32le on a pipe, and restarts it with backoff as its policy says.
+/// </summary>
+internal sealed partial class FfmpegSource : IAudioSource
+{
+    private const int ReadBytes = 16_384;
+    // A run that delivered audio this long was a real connection: the next failure starts the backoff afresh.
+    private static readonly TimeSpan _goodRun = TimeSpan.FromSeconds(30);
+    private readonly FfmpegOptions _options;
+    private readonly string _shownInput;
+    private readonly ILogger _logger;
+    private readonly ISourceStatusReporter _status;
+    private volatile FfmpegRun? _current;
+
+    public FfmpegSource(string id, FfmpegOptions options, ILogger logger, ISourceStatusReporter status)
+    {
+        Id = id;
+        _options = options;
+        _shownInput = UrlCredentials.Redact(options.Input);
+        _logger = logger;
+        _status = status;
+    }
+
+    public string Id { get; }
+
+    public AudioFormat Format => AudioFormat.Mono16k;
+
+    /// <summary>The process id of the ffmpeg that runs now, if one does.</summary>
+    internal int? ProcessId => _current?.ProcessId;
+
+    public async IAsyncEnumerable<AudioChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var backoff = new ReconnectBackoff(_options.MaxBackoff);
+        var bytes = new byte[ReadBytes];
+        var samples = new float[ReadBytes / sizeof(float)];
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var run = FfmpegRun.Start(_options, _logger, cancellationToken);
+            _current = run;
+            int exitCode;
+            long firstAudio = 0;
+            try
+            {
+                LogStarted(_logger, run.ProcessId, _shownInput);
+                var carried = 0;
+                while (true)
+                {
+                    var received = await run.Output.ReadAsync(bytes.AsMemory(carried), cancellationToken).ConfigureAwait(false);
+                    if (received == 0)
+                        break;
+                    // A pipe read may end inside a sample: keep those bytes for the next read.
+                    var total = carried + received;
+                    var whole = total / sizeof(float) * sizeof(float);
+                    carried = total - whole;
+                    if (whole == 0)
+                        continue;
+                    SampleDecoder.Decode(SampleEncoding.Float32, bytes.AsSpan(0, whole), samples);
+                    bytes.AsSpan(whole, carried).CopyTo(bytes);
+                    if (firstAudio == 0)
+                    {
+                        firstAudio = Stopwatch.GetTimestamp();
+                        _status.Report(SourceState.Online);
+                    }
+                    yield return new AudioChunk(samples.AsMemory(0, whole / sizeof(float)));
+                }
+                exitCode = await run.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _current = null;
+                await run.DisposeAsync().ConfigureAwait(false);
+            }
+
+            var lines = run.LastLines;
+            var failed = exitCode != 0;
+            var restart = _options.Restart == RestartPolicy.Always || (_options.Restart == RestartPolicy.OnFailure && failed);
+            if (!restart)
+            {
+                if (failed)
+                {
+                    var said = lines.Count > 0 ? string.Join(" | ", lines) : "it printed nothing";
+                    throw new IOException(string.Create(CultureInfo.InvariantCulture,
+                        $"ffmpeg exited with code {exitCode} reading {_shownInput}: {said}"));
+                }
+                LogFinished(_logger, _shownInput);
+                _status.Report(SourceState.Offline, "ffmpeg reached the end of the input");
+                yield break;
+            }
+
+            if (firstAudio != 0 && Stopwatch.GetElapsedTime(firstAudio) > _goodRun)
+                backoff.Reset();
+            var wait = backoff.Next();
+            var last = lines.Count > 0 ? lines[^1] : "it printed nothing";
+            _status.Report(SourceState.Reconnecting, string.Create(CultureInfo.InvariantCulture,
+                $"ffmpeg exited with code {exitCode}: {last} (restarting in {wait.TotalSeconds:0} s)"));
+            LogRestarting(_logger, exitCode, _shownInput, wait.TotalSeconds);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Normally the enumerator's own cleanup has disposed the run; this covers a host that drops the enumerator.
+        if (_current is { } run)
+            await run.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started ffmpeg (pid {ProcessId}) reading {Input}")]
+    private static partial void LogStarted(ILogger logger, int processId, string input);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ffmpeg reached the end of {Input}")]
+    private static partial void LogFinished(ILogger logger, string input);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ffmpeg exited with code {ExitCode} reading {Input}; restarting in {Seconds} s")]
+    private static partial void LogRestarting(ILogger logger, int exitCode, string input, double seconds);
+}

@@ -1,0 +1,35 @@
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Audio.Settings;
+
+namespace CaptionDaemon.Plugins.Audio.Network;
+
+/// <summary>
+/// <c>tcp</c>: headerless PCM over a TCP stream. Settings: exactly one of <c>Listen</c> (<c>port</c>, <c>:port</c>,
+/// <c>host:port</c>; no host = 0.0.0.0; one sender at a time) or <c>Connect</c> (<c>host:port</c>; reconnects with
+/// backoff), plus <c>Encoding</c> (s16le | f32le, default s16le), <c>SampleRate</c> (required), <c>Channels</c>
+/// (default 1), <c>MaxBackoffSeconds</c> (Connect only, default 60).
+/// </summary>
+internal sealed class TcpSourceFactory : IAudioSourceFactory
+{
+    public string TypeName => "tcp";
+
+    public IAudioSource Create(AudioSourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = new SourceSettings(context.Settings);
+        var hasListen = settings.OptionalString("Listen") is not null;
+        var hasConnect = settings.OptionalString("Connect") is not null;
+        if (hasListen == hasConnect)
+        {
+            throw new PluginConfigurationException(hasListen
+                ? $"{settings.PathOf("Listen")} and {settings.PathOf("Connect")}: give one of them, not both"
+                : $"{settings.PathOf("Listen")} or {settings.PathOf("Connect")}: one is required (Listen = \":5004\" to accept a sender, Connect = \"192.168.1.20:5004\" to dial one)");
+        }
+        var format = RawPcmFormat.Read(settings);
+        var maxBackoff = TimeSpan.FromSeconds(settings.Integer("MaxBackoffSeconds", 60, 1, 3600));
+        var endPoint = hasListen
+            ? TcpEndPoint.Listening(settings.ListenEndPoint("Listen", ":5004"))
+            : TcpEndPoint.Connecting(settings.RemoteEndPoint("Connect", "192.168.1.20:5004"));
+        return new TcpSource(context.Id, endPoint, format, maxBackoff, context.Logger, context.Status);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Audio.Pcm;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionDaemon.Plugins.Audio.Network;
+
+/// <summary>
+/// Receives headerless PCM datagrams on one port, from whoever sends them; each datagram is one chunk. A datagram
+/// that is not a whole number of frames keeps its whole frames and drops the rest, counted and warned about.
+/// </summary>
+internal sealed partial class UdpSource : IAudioSource
+{
+    // The largest UDP payload; one receive never returns more.
+    private const int MaxDatagram = 65_536;
+    private readonly IPEndPoint _listen;
+    private readonly RawPcmFormat _pcm;
+    private readonly ILogger _logger;
+    private readonly ISourceStatusReporter _status;
+    private readonly MalformedAudioTally _tally;
+    private volatile IPEndPoint? _localEndPoint;
+
+    public UdpSource(string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status)
+        : this(id, listen, pcm, logger, status, TimeSpan.FromSeconds(10))
+    {
+    }
+
+    internal UdpSource(
+        string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status, TimeSpan warningInterval)
+    {
+        Id = id;
+        _listen = listen;
+        _pcm = pcm;
+        _logger = logger;
+        _status = status;
+        _tally = new MalformedAudioTally(logger, warningInterval);
+    }
+
+    public string Id { get; }
+
+    public AudioFormat Format => _pcm.Format;
+
+    /// <summary>The address actually bound (with the real port when port 0 was configured); null before reading starts.</summary>
+    internal IPEndPoint? LocalEndPoint => _localEndPoint;
+
+    public async IAsyncEnumerable<AudioChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(_listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        if (_listen.Address.Equals(IPAddress.IPv6Any))
+            socket.DualMode = true;
+        // Room for bursts while the host is busy: about 1 s of 48 kHz stereo float.
+        socket.ReceiveBufferSize = 1 << 20;
+        socket.Bind(_listen);
+        _localEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        LogListening(_logger, _localEndPoint, _pcm.Encoding, _pcm.Format.SampleRate, _pcm.Format.Channels);
+
+        var frameBytes = _pcm.FrameBytes;
+        var datagram = new byte[MaxDatagram];
+        var samples = new float[MaxDatagram / SampleDecoder.BytesPerSample(_pcm.Encoding)];
+        var online = false;
+        while (true)
+        {
+            var received = await socket.ReceiveAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (!online)
+            {
+                online = true;
+                _status.Report(SourceState.Online);
+            }
+            var whole = received / frameBytes * frameBytes;
+            if (whole != received)
+                _tally.PartialFrame(received - whole);
+            var count = whole / SampleDecoder.BytesPerSample(_pcm.Encoding);
+            _tally.NonFinite(SampleDecoder.Decode(_pcm.Encoding, datagram.AsSpan(0, whole), samples));
+            _tally.WarnIfDue();
+            if (count > 0)
+                yield return new AudioChunk(samples.AsMemory(0, count));
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for {Encoding} PCM datagrams ({SampleRate} Hz, {Channels} channels) on udp {EndPoint}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint endPoint, SampleEncoding encoding, int sampleRate, int channels);
+}
