@@ -144,9 +144,10 @@ internal sealed class WebhookSink : ICaptionSink
             throw new InvalidOperationException(
                 $"Webhook {DisplayUrl} rejected the captions with {answer}. A {status} says that the request or the sink's settings are wrong; retrying cannot help.");
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            throw;
+            // Report the caller's token, not the linked deadline's, so the host sees its own cancellation.
+            throw new OperationCanceledException(ex.Message, ex, cancellationToken);
         }
         catch (OperationCanceledException ex)
         {
