@@ -61,7 +61,7 @@ internal static class CaptionCommand
         services.AddMetrics();
         services.AddSingleton<DaemonMetrics>();
         services.AddCaptionPipeline(configuration);
-        await using var provider = services.BuildServiceProvider();
+        using var provider = services.BuildServiceProvider();
         var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("captiond.caption");
 
         FileCaptioning captioning;

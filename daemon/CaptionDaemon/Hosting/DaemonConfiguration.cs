@@ -1,6 +1,5 @@
 using System.Globalization;
 using CaptionDaemon.Sources;
-using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Hosting;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Net.Http.Json;
 using System.Text.Json;
 using CaptionDaemon.Plugins;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CaptionDaemon.Hosting;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using CaptionDaemon.Contracts;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Mqtt;
 using CaptionDaemon.Plugins;
@@ -7,7 +6,6 @@ using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Hosting;

@@ -12,7 +12,7 @@ namespace CaptionDaemon.Mqtt;
 internal sealed class EmbeddedBrokerOptions
 {
     /// <summary>The configuration section these options are bound from.</summary>
-    public const string SectionName = "EmbeddedBroker";
+    public const string SectionName = "Broker";
 
     /// <summary>Run the broker; off when captions go to an external broker only.</summary>
     public bool Enabled { get; set; } = true;

@@ -1,7 +1,5 @@
 using System.Reflection;
 using CaptionDaemon.Contracts;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CaptionDaemon.Plugins;
 

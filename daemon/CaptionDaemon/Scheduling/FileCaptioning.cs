@@ -59,8 +59,9 @@ internal sealed class FileCaptioning
     /// The caller owns (and disposes) the sources.
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    /// <remarks>A source that throws cancels the others; its exception is rethrown after the windows already read are captioned or dropped.</remarks>
-    public async Task RunAsync(IReadOnlyList<IAudioSource> sources, Action<WindowCaption> onCaption, CancellationToken cancellationToken)
+    /// <returns>The sources that failed, by id, with their exceptions: a failing source (a corrupt file) stops only
+    /// itself; the windows it delivered before failing are captioned, and the other sources go on.</returns>
+    public async Task<IReadOnlyDictionary<string, Exception>> RunAsync(IReadOnlyList<IAudioSource> sources, Action<WindowCaption> onCaption, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(onCaption);
@@ -68,12 +69,11 @@ internal sealed class FileCaptioning
             _options.Value.EffectiveQueueCapacity, QueueFullMode.Wait, _windowers.Pool, _metrics, _loggerFactory.CreateLogger<ReadyWindowQueue>(), _timeProvider);
         var handler = new Forwarder(onCaption, _windowers.Model.SampleRate);
         using var scheduler = new BatchScheduler(queue, _captioner, handler, _options, _metrics, _loggerFactory.CreateLogger<BatchScheduler>(), _timeProvider);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = failed.Token;
-        var consumer = Task.Factory.StartNew(() => scheduler.Run(token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, Exception>(StringComparer.Ordinal);
+        var consumer = Task.Factory.StartNew(() => scheduler.Run(cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            var readers = sources.Select(source => Task.Run(() => ReadAsync(source, queue, failed), CancellationToken.None)).ToArray();
+            var readers = sources.Select(source => Task.Run(() => ReadAsync(source, queue, failures, cancellationToken), CancellationToken.None)).ToArray();
             await Task.WhenAll(readers).ConfigureAwait(false);
         }
         finally
@@ -84,6 +84,7 @@ internal sealed class FileCaptioning
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        return failures;
     }
 
     private static void DrainLeftovers(ReadyWindowQueue queue)
@@ -94,9 +95,8 @@ internal sealed class FileCaptioning
         }
     }
 
-    private async Task ReadAsync(IAudioSource source, ReadyWindowQueue queue, CancellationTokenSource failed)
+    private async Task ReadAsync(IAudioSource source, ReadyWindowQueue queue, System.Collections.Concurrent.ConcurrentDictionary<string, Exception> failures, CancellationToken token)
     {
-        var token = failed.Token;
         try
         {
             var windower = _windowers.Create(source.Id, source.Format, queue, _open);
@@ -111,10 +111,10 @@ internal sealed class FileCaptioning
         {
             throw;
         }
-        catch
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await failed.CancelAsync().ConfigureAwait(false);
-            throw;
+            // A source plugin may throw anything; the failure belongs to that source alone and is reported by the caller.
+            failures[source.Id] = ex;
         }
     }
 

@@ -5,9 +5,6 @@ using CaptionDaemon.Plugins;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace CaptionDaemon.Sources;
 

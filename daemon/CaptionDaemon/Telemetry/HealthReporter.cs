@@ -1,4 +1,3 @@
-using CaptionDaemon.Contracts;
 using CaptionDaemon.Hosting;
 using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
