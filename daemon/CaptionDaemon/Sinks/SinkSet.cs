@@ -16,46 +16,20 @@ internal sealed partial class SinkSet : IHostedService
 {
     private readonly List<SinkFailure> _failures = [];
     private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
+    private readonly IConfiguration _configuration;
+    private readonly PluginCatalog _plugins;
+    private readonly DaemonMetrics _metrics;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly string _stateDirectory;
 
     public SinkSet(IConfiguration configuration, PluginCatalog plugins, DaemonMetrics metrics, ILoggerFactory loggerFactory)
     {
-        var logger = loggerFactory.CreateLogger<SinkSet>();
-        var stateDirectory = DaemonConfiguration.StateDirectory(configuration);
-        Hub = new SinkHub(Path.Combine(stateDirectory, "outbox"), metrics, loggerFactory);
-        Hub.Add(new CaptionLogSink(loggerFactory.CreateLogger("captiond.captions")), new SinkPumpOptions());
-        _types[CaptionLogSink.SinkName] = "log";
-
-        foreach (var section in DaemonConfiguration.EnabledSinks(configuration))
-        {
-            var type = section["Type"] ?? string.Empty;
-            try
-            {
-                if (!plugins.TryGetSinkFactory(type, out var factory, out _))
-                {
-                    var known = string.Join(", ", plugins.SinkTypes.Order(StringComparer.Ordinal));
-                    throw new PluginConfigurationException($"{section.Path}:Type: no plugin provides sink type '{type}' (known: {known})");
-                }
-                var options = SinkPumpOptions.FromConfiguration(section);
-                var sinkState = Path.Combine(stateDirectory, "sinks", section.Key);
-                Directory.CreateDirectory(sinkState);
-                var sink = factory.Create(new CaptionSinkContext
-                {
-                    Name = section.Key,
-                    Settings = section,
-                    Logger = loggerFactory.CreateLogger($"CaptionDaemon.Sinks.{section.Key}"),
-                    StateDirectory = sinkState,
-                });
-                Hub.Add(sink, options);
-                _types[section.Key] = type;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // A sink that cannot be created (bad settings, a plugin bug) is left out; captions still reach the others.
-                _failures.Add(new SinkFailure(section.Key, type, ex.Message));
-                metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", type), new KeyValuePair<string, object?>("kind", "sink"));
-                LogSinkFailed(logger, section.Key, ex.Message);
-            }
-        }
+        _configuration = configuration;
+        _plugins = plugins;
+        _metrics = metrics;
+        _loggerFactory = loggerFactory;
+        _stateDirectory = DaemonConfiguration.StateDirectory(configuration);
+        Hub = new SinkHub(Path.Combine(_stateDirectory, "outbox"), metrics, loggerFactory);
     }
 
     public SinkHub Hub { get; }
@@ -65,8 +39,46 @@ internal sealed partial class SinkSet : IHostedService
     /// <summary>The configured type of a sink, by name.</summary>
     public string TypeOf(string name) => _types.TryGetValue(name, out var type) ? type : "?";
 
+    /// <summary>
+    /// Creates the sinks now, not when the hub is constructed: by this time the embedded broker (started before) is
+    /// listening, so the MQTT sink's first connection succeeds.
+    /// </summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var logger = _loggerFactory.CreateLogger<SinkSet>();
+        Hub.Add(new CaptionLogSink(_loggerFactory.CreateLogger("captiond.captions")), new SinkPumpOptions());
+        _types[CaptionLogSink.SinkName] = "log";
+        foreach (var section in DaemonConfiguration.EnabledSinks(_configuration))
+        {
+            var type = section["Type"] ?? string.Empty;
+            try
+            {
+                if (!_plugins.TryGetSinkFactory(type, out var factory, out _))
+                {
+                    var known = string.Join(", ", _plugins.SinkTypes.Order(StringComparer.Ordinal));
+                    throw new PluginConfigurationException($"{section.Path}:Type: no plugin provides sink type '{type}' (known: {known})");
+                }
+                var options = SinkPumpOptions.FromConfiguration(section);
+                var sinkState = Path.Combine(_stateDirectory, "sinks", section.Key);
+                Directory.CreateDirectory(sinkState);
+                var sink = factory.Create(new CaptionSinkContext
+                {
+                    Name = section.Key,
+                    Settings = section,
+                    Logger = _loggerFactory.CreateLogger($"CaptionDaemon.Sinks.{section.Key}"),
+                    StateDirectory = sinkState,
+                });
+                Hub.Add(sink, options);
+                _types[section.Key] = type;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A sink that cannot be created (bad settings, a plugin bug) is left out; captions still reach the others.
+                _failures.Add(new SinkFailure(section.Key, type, ex.Message));
+                _metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", type), new KeyValuePair<string, object?>("kind", "sink"));
+                LogSinkFailed(logger, section.Key, ex.Message);
+            }
+        }
         Hub.Start();
         return Task.CompletedTask;
     }
