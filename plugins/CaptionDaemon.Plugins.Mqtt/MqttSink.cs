@@ -233,6 +233,10 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
                     failureLogged = true;
                     LogConnectFailed(_logger, Name, _settings.BrokerDisplay, ex.Message);
                 }
+                else
+                {
+                    LogConnectRetryFailed(_logger, ex, Name, _settings.BrokerDisplay, ex.Message);
+                }
             }
 
             try
@@ -418,6 +422,9 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT sink {Sink} cannot connect to {Broker}: {Reason}; retrying")]
     private static partial void LogConnectFailed(ILogger logger, string sink, string broker, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink} still cannot connect to {Broker}: {Reason}")]
+    private static partial void LogConnectRetryFailed(ILogger logger, Exception exception, string sink, string broker, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink}: state of {Source} kept for the next connection ({Reason})")]
     private static partial void LogStatusDeferred(ILogger logger, string sink, string source, string reason);
