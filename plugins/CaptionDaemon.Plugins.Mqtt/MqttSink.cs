@@ -68,6 +68,9 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     /// <summary>How many times the sink has connected (1 after the first connection, 2 after the first reconnection...).</summary>
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>Why the last connection attempt failed, or null after a successful one.</summary>
+    public string? LastConnectError { get; private set; }
+
     public async Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(captions);
@@ -217,6 +220,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
                     await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
                     connected = true;
                     failureLogged = false;
+                    LastConnectError = null;
                     LogConnected(_logger, Name, _settings.BrokerDisplay, _settings.ClientId);
                 }
             }
@@ -228,6 +232,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
             {
                 // An unreachable or refusing broker is retried for ever (that is what outages look like); logged once
                 // per outage, and the host's outbox keeps the captions meanwhile.
+                LastConnectError = ex.Message;
                 if (!failureLogged)
                 {
                     failureLogged = true;

@@ -36,7 +36,9 @@ internal sealed class MosquittoBroker : IDisposable
         var directory = Path.Combine(Path.GetTempPath(), "captiond-mosquitto-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var broker = new MosquittoBroker(directory, FreePort());
+        // Started as root (CI, this machine), mosquitto drops to user "mosquitto", who may not write the temp folder.
         var config = new StringBuilder()
+            .AppendLine(Environment.UserName == "root" ? "user root" : string.Empty)
             .AppendLine($"listener {broker.Port} 127.0.0.1")
             .AppendLine(listenerConfig ?? string.Empty)
             .AppendLine(extraConfig ?? "allow_anonymous true")
