@@ -68,6 +68,9 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     /// <summary>How many times the sink has connected (1 after the first connection, 2 after the first reconnection...).</summary>
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>Why the last connection attempt failed, or null after a successful one.</summary>
+    public string? LastConnectError { get; private set; }
+
     public async Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(captions);
@@ -217,6 +220,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
                     await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
                     connected = true;
                     failureLogged = false;
+                    LastConnectError = null;
                     LogConnected(_logger, Name, _settings.BrokerDisplay, _settings.ClientId);
                 }
             }
@@ -228,10 +232,15 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
             {
                 // An unreachable or refusing broker is retried for ever (that is what outages look like); logged once
                 // per outage, and the host's outbox keeps the captions meanwhile.
+                LastConnectError = ex.Message;
                 if (!failureLogged)
                 {
                     failureLogged = true;
                     LogConnectFailed(_logger, Name, _settings.BrokerDisplay, ex.Message);
+                }
+                else
+                {
+                    LogConnectRetryFailed(_logger, ex, Name, _settings.BrokerDisplay, ex.Message);
                 }
             }
 
@@ -418,6 +427,9 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT sink {Sink} cannot connect to {Broker}: {Reason}; retrying")]
     private static partial void LogConnectFailed(ILogger logger, string sink, string broker, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink} still cannot connect to {Broker}: {Reason}")]
+    private static partial void LogConnectRetryFailed(ILogger logger, Exception exception, string sink, string broker, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink}: state of {Source} kept for the next connection ({Reason})")]
     private static partial void LogStatusDeferred(ILogger logger, string sink, string source, string reason);
