@@ -35,6 +35,8 @@ internal sealed partial class FfmpegSource : IAudioSource
 
     public AudioFormat Format => AudioFormat.Mono16k;
 
+    internal FfmpegOptions Options => _options;
+
     /// <summary>The process id of the ffmpeg that runs now, if one does.</summary>
     internal int? ProcessId => _current?.ProcessId;
 

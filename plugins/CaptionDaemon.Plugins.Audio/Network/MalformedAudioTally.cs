@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace CaptionDaemon.Plugins.Audio.Network;
@@ -11,16 +10,18 @@ internal sealed partial class MalformedAudioTally
 {
     private readonly ILogger _logger;
     private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
     private long _lastWarning;
     private bool _warned;
     private long _partialFrames;
     private long _droppedBytes;
     private long _nonFiniteSamples;
 
-    public MalformedAudioTally(ILogger logger, TimeSpan interval)
+    public MalformedAudioTally(ILogger logger, TimeSpan interval, TimeProvider time)
     {
         _logger = logger;
         _interval = interval;
+        _time = time;
     }
 
     /// <summary>A datagram or a connection ended inside a frame: its last <paramref name="bytes"/> were dropped.</summary>
@@ -37,8 +38,8 @@ internal sealed partial class MalformedAudioTally
     {
         if (_partialFrames == 0 && _nonFiniteSamples == 0)
             return;
-        var now = Stopwatch.GetTimestamp();
-        if (_warned && Stopwatch.GetElapsedTime(_lastWarning, now) < _interval)
+        var now = _time.GetTimestamp();
+        if (_warned && _time.GetElapsedTime(_lastWarning, now) < _interval)
             return;
         LogMalformed(_logger, _partialFrames, _droppedBytes, _nonFiniteSamples);
         _warned = true;

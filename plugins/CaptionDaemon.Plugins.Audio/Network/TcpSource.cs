@@ -33,7 +33,7 @@ internal sealed partial class TcpSource : IAudioSource
         _maxBackoff = maxBackoff;
         _logger = logger;
         _status = status;
-        _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10));
+        _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10), TimeProvider.System);
         // Whole frames per read, plus room for the carried remainder of one frame.
         _bytes = new byte[(ReadBytes / pcm.FrameBytes + 1) * pcm.FrameBytes];
         _samples = new float[_bytes.Length / SampleDecoder.BytesPerSample(pcm.Encoding)];

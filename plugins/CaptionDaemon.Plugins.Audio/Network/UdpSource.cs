@@ -23,24 +23,26 @@ internal sealed partial class UdpSource : IAudioSource
     private volatile IPEndPoint? _localEndPoint;
 
     public UdpSource(string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status)
-        : this(id, listen, pcm, logger, status, TimeSpan.FromSeconds(10))
+        : this(id, listen, pcm, logger, status, TimeProvider.System)
     {
     }
 
-    internal UdpSource(
-        string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status, TimeSpan warningInterval)
+    /// <summary>With the clock that spaces the malformed-audio warnings (10 s apart).</summary>
+    internal UdpSource(string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status, TimeProvider time)
     {
         Id = id;
         _listen = listen;
         _pcm = pcm;
         _logger = logger;
         _status = status;
-        _tally = new MalformedAudioTally(logger, warningInterval);
+        _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10), time);
     }
 
     public string Id { get; }
 
     public AudioFormat Format => _pcm.Format;
+
+    internal SampleEncoding Encoding => _pcm.Encoding;
 
     /// <summary>The address actually bound (with the real port when port 0 was configured); null before reading starts.</summary>
     internal IPEndPoint? LocalEndPoint => _localEndPoint;

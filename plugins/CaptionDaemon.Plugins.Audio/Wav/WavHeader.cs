@@ -40,6 +40,7 @@ internal sealed record WavHeader(SampleEncoding Encoding, AudioFormat Format, in
             throw Bad(path, 8, $"a RIFF file of form '{form}', not 'WAVE'");
 
         (SampleEncoding Encoding, AudioFormat Format, int BlockAlign)? fmt = null;
+        (long Offset, long? Declared)? data = null;
         long? ds64DataLength = null;
         long position = 12;
         while (position + 8 <= fileLength)
@@ -58,19 +59,23 @@ internal sealed record WavHeader(SampleEncoding Encoding, AudioFormat Format, in
                 case "fmt ":
                     fmt = ReadFmt(stream, path, position, size, buffer);
                     break;
-                case "data":
-                    if (fmt is not { } f)
-                        throw Bad(path, position, "the data chunk comes before any fmt chunk, so the samples cannot be decoded");
+                case "data" when data is null:
                     long? declared = size switch
                     {
                         uint.MaxValue when ds64DataLength is { } length => length,
                         0 or uint.MaxValue => null,
                         _ => size,
                     };
-                    return new WavHeader(f.Encoding, f.Format, f.BlockAlign, position + 8, declared);
+                    data = (position + 8, declared);
+                    // RIFF allows the data before the fmt chunk; only a data chunk of unknown size hides what follows it.
+                    if (fmt is null && declared is null)
+                        throw Bad(path, position, "a data chunk of unknown size (streamed) comes before any fmt chunk, so the samples cannot be decoded");
+                    break;
                 default:
                     break;
             }
+            if (fmt is { } f && data is { } d)
+                return new WavHeader(f.Encoding, f.Format, f.BlockAlign, d.Offset, d.Declared);
             // Chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
             position += 8L + size + (size & 1);
         }
