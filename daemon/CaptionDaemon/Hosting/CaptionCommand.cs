@@ -111,7 +111,7 @@ internal static class CaptionCommand
 
         // Printed per file, in the order given, each file's windows in time order.
         var byFile = lines.GroupBy(l => l.SourceId).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Offset).ToList());
-        using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true }))
+        using (var json = new Utf8JsonWriter(output))
         {
             foreach (var id in names.Keys)
             {
@@ -128,6 +128,8 @@ internal static class CaptionCommand
                     json.WriteEndObject();
                     json.Flush();
                     output.WriteByte((byte)'\n');
+                    // Each line is a JSON document of its own, not the next element of one top-level sequence.
+                    json.Reset();
                 }
             }
         }
@@ -136,7 +138,8 @@ internal static class CaptionCommand
         foreach (var (id, error) in failed)
         {
             failures++;
-            await Console.Error.WriteLineAsync($"captiond caption: {names[id]}: {error.Message}").ConfigureAwait(false);
+            var message = error.Message.Contains(Path.GetFullPath(names[id]), StringComparison.Ordinal) ? error.Message : $"{names[id]}: {error.Message}";
+            await Console.Error.WriteLineAsync($"captiond caption: {message}").ConfigureAwait(false);
         }
         return failures == 0 ? 0 : 1;
     }

@@ -73,9 +73,16 @@ internal static partial class RunCommand
         var services = builder.Services;
         services.AddMetrics();
         services.AddSingleton<DaemonMetrics>();
-        services.AddSingleton(sp => PluginCatalog.Load(
-            DaemonConfiguration.PluginDirectories(configuration),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Plugins")));
+        services.AddSingleton(sp =>
+        {
+            var catalog = PluginCatalog.Load(
+                DaemonConfiguration.PluginDirectories(configuration),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Plugins"));
+            var metrics = sp.GetRequiredService<DaemonMetrics>();
+            foreach (var report in catalog.Reports)
+                metrics.SetPluginLoaded(report.Name, report.Loaded);
+            return catalog;
+        });
 
         // 1. The embedded broker, first, so that the MQTT sink finds it listening.
         services.AddOptionsWithValidateOnStart<EmbeddedBrokerOptions>().Bind(configuration.GetSection(EmbeddedBrokerOptions.SectionName));

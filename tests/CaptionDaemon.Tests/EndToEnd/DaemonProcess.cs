@@ -24,10 +24,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+            var configuration = BuildConfiguration;
             return Path.Combine(RepositoryRoot, "daemon", "CaptionDaemon", "bin", configuration, "net10.0");
         }
     }
+
+    /// <summary>Debug or Release: the configuration these tests were built in (bin/&lt;configuration&gt;/net10.0).</summary>
+    public static string BuildConfiguration =>
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
     public static string RepositoryRoot
     {
