@@ -1,5 +1,9 @@
 using System.Net;
+using CaptionDaemon.Contracts;
 using CaptionDaemon.Mqtt;
+using CaptionDaemon.Plugins.Mqtt;
+using CaptionDaemon.Tests.Sinks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
@@ -84,6 +88,39 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
 
         using var client = new System.Net.Sockets.TcpClient();
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => client.ConnectAsync(endpoint.Address, endpoint.Port));
+    }
+
+    [Fact]
+    public async Task MqttSink_EmbeddedBrokerWithCredentials_DeliversCaptionsToASubscriber()
+    {
+        await using var broker = Broker(new EmbeddedBrokerOptions { Port = 0, Username = "captiond", Password = "s3cret" });
+        await broker.StartAsync(CancellationToken.None);
+        var port = broker.Endpoint!.Port;
+        using var watcher = new MqttClientFactory().CreateMqttClient();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        watcher.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Enqueue(e.ApplicationMessage.Topic);
+            return Task.CompletedTask;
+        };
+        await watcher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithCredentials("captiond", "s3cret").Build());
+        await watcher.SubscribeAsync("captiond/#", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        var settings = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Sinks:mqtt:Url"] = $"mqtt://captiond:s3cret@127.0.0.1:{port}", ["Sinks:mqtt:HomeAssistant:Enabled"] = "false" })
+            .Build()
+            .GetSection("Sinks:mqtt");
+        await using var sink = (MqttSink)new MqttSinkFactory().Create(new CaptionSinkContext
+        {
+            Name = "mqtt",
+            Settings = settings,
+            Logger = new XunitLogger(output, "mqtt"),
+            StateDirectory = Path.GetTempPath(),
+        });
+        await Poll.UntilAsync(() => sink.IsConnected, TimeSpan.FromSeconds(20), "the sink's connection");
+
+        await sink.PublishAsync([Captions.Make(1)], CancellationToken.None);
+
+        await Poll.UntilAsync(() => received.Contains("captiond/kitchen/caption"), TimeSpan.FromSeconds(20), "the caption");
     }
 
     private EmbeddedBroker Broker(EmbeddedBrokerOptions options) =>
