@@ -47,7 +47,16 @@ internal sealed class MosquittoBroker : IDisposable
             .AppendLine(persistence ? $"persistence true\npersistence_location {directory}/\nautosave_interval 0" : "persistence false")
             .ToString();
         await File.WriteAllTextAsync(broker._configPath, config);
-        await broker.RestartAsync();
+        try
+        {
+            await broker.RestartAsync();
+        }
+        catch (Exception)
+        {
+            broker.Dispose();
+            throw;
+        }
+
         return broker;
     }
 
@@ -201,7 +210,16 @@ internal sealed class MosquittoSubscriber : IDisposable
         var process = Process.Start(new ProcessStartInfo("mosquitto_sub", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var subscriber = new MosquittoSubscriber(process);
         // Subscribed once mosquitto has answered the SUBSCRIBE: only then are later publications certain to arrive.
-        await broker.WaitForLogAsync($"Sending SUBACK to {clientId}");
+        try
+        {
+            await broker.WaitForLogAsync($"Sending SUBACK to {clientId}");
+        }
+        catch (TimeoutException)
+        {
+            subscriber.Dispose();
+            throw;
+        }
+
         return subscriber;
     }
 
