@@ -18,11 +18,19 @@ internal sealed partial class FfmpegSource : IAudioSource
     private readonly string _shownInput;
     private readonly ILogger _logger;
     private readonly ISourceStatusReporter _status;
+    private readonly LiveTimeline _timeline;
     private volatile FfmpegRun? _current;
 
     public FfmpegSource(string id, FfmpegOptions options, ILogger logger, ISourceStatusReporter status)
+        : this(id, options, logger, status, TimeProvider.System)
+    {
+    }
+
+    /// <summary>With the clock that dates the first chunk of each run and chunks after a gap.</summary>
+    internal FfmpegSource(string id, FfmpegOptions options, ILogger logger, ISourceStatusReporter status, TimeProvider time)
     {
         Id = id;
+        _timeline = new LiveTimeline(FfmpegOptions.SampleRate, 1, time);
         _options = options;
         _shownInput = UrlCredentials.Redact(options.Input);
         _logger = logger;
@@ -56,6 +64,7 @@ internal sealed partial class FfmpegSource : IAudioSource
             try
             {
                 LogStarted(_logger, run.ProcessId, _shownInput);
+                _timeline.Restart();
                 var carried = 0;
                 while (true)
                 {
@@ -75,7 +84,8 @@ internal sealed partial class FfmpegSource : IAudioSource
                         firstAudio = Stopwatch.GetTimestamp();
                         _status.Report(SourceState.Online);
                     }
-                    yield return new AudioChunk(samples.AsMemory(0, whole / sizeof(float)));
+                    var count = whole / sizeof(float);
+                    yield return new AudioChunk(samples.AsMemory(0, count), _timeline.Stamp(count));
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
