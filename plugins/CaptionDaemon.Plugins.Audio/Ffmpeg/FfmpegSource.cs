@@ -56,7 +56,16 @@ internal sealed partial class FfmpegSource : IAudioSource
             cancellationToken.ThrowIfCancellationRequested();
             // Cancelled by the daemon or by the stall timer; either way it kills this run's ffmpeg.
             var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var run = FfmpegRun.Start(_options, _logger, watchdog.Token);
+            FfmpegRun run;
+            try
+            {
+                run = FfmpegRun.Start(_options, _logger, watchdog.Token);
+            }
+            catch (IOException)
+            {
+                watchdog.Dispose();
+                throw;
+            }
             _current = run;
             var exitCode = 0;
             var stalled = false;

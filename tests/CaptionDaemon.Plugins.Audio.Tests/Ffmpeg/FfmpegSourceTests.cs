@@ -203,6 +203,21 @@ public sealed class FfmpegSourceTests : IDisposable
         Assert.Contains("stand-in: the input went away", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadAsync_FfmpegRemovedAfterCreate_ThrowsSayingItCannotStartFfmpeg()
+    {
+        var ffmpeg = _files.PathOf("ffmpeg");
+        File.Copy("/bin/true", ffmpeg);
+        var source = Sources.Create("ffmpeg", new Dictionary<string, string?> { ["Input"] = "rtsp://camera.local/stream", ["FfmpegPath"] = ffmpeg });
+        File.Delete(ffmpeg);
+
+        await using var reader = new ChunkReader(source);
+        var ex = await Assert.ThrowsAsync<IOException>(() => reader.Completion.WaitAsync(_timeout));
+
+        Assert.StartsWith($"cannot start ffmpeg '{ffmpeg}': ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("install ffmpeg", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/nonexistent/bin/ffmpeg")]
     [InlineData("ffmpeg-that-is-not-installed")]
