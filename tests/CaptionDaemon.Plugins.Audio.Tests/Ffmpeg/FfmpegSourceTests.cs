@@ -109,7 +109,8 @@ public sealed class FfmpegSourceTests : IDisposable
         var samples = await reader.ReadSamplesAsync(16000, _timeout);
 
         Assert.Equal([.. expected, .. expected], samples);
-        Assert.Equal([SourceState.Online, SourceState.Reconnecting, SourceState.Online], status.States);
+        // The second run may already have ended too: only its start is certain.
+        Assert.Equal([SourceState.Online, SourceState.Reconnecting, SourceState.Online], status.States.Take(3));
         Assert.StartsWith("ffmpeg exited with code 0: ", status.Reports[1].Detail, StringComparison.Ordinal);
     }
 
