@@ -8,8 +8,12 @@ internal sealed record FfmpegOptions(
     IReadOnlyList<string> InputOptions,
     bool Realtime,
     RestartPolicy Restart,
-    TimeSpan MaxBackoff)
+    TimeSpan MaxBackoff,
+    TimeSpan StallTimeout)
 {
+    /// <summary>A run that delivered audio this long was a real connection: the next failure starts the backoff afresh.</summary>
+    public TimeSpan BackoffResetAfter { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The model's rate: ffmpeg resamples and mixes down, so the host has nothing left to do.</summary>
     public const int SampleRate = 16_000;
 

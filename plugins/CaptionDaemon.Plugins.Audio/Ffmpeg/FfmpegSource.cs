@@ -14,17 +14,23 @@ namespace CaptionDaemon.Plugins.Audio.Ffmpeg;
 internal sealed partial class FfmpegSource : IAudioSource
 {
     private const int ReadBytes = 16_384;
-    // A run that delivered audio this long was a real connection: the next failure starts the backoff afresh.
-    private static readonly TimeSpan _goodRun = TimeSpan.FromSeconds(30);
     private readonly FfmpegOptions _options;
     private readonly string _shownInput;
     private readonly ILogger _logger;
     private readonly ISourceStatusReporter _status;
+    private readonly LiveTimeline _timeline;
     private volatile FfmpegRun? _current;
 
     public FfmpegSource(string id, FfmpegOptions options, ILogger logger, ISourceStatusReporter status)
+        : this(id, options, logger, status, TimeProvider.System)
+    {
+    }
+
+    /// <summary>With the clock that dates the first chunk of each run and chunks after a gap.</summary>
+    internal FfmpegSource(string id, FfmpegOptions options, ILogger logger, ISourceStatusReporter status, TimeProvider time)
     {
         Id = id;
+        _timeline = new LiveTimeline(FfmpegOptions.SampleRate, 1, time);
         _options = options;
         _shownInput = UrlCredentials.Redact(options.Input);
         _logger = logger;
@@ -48,18 +54,31 @@ internal sealed partial class FfmpegSource : IAudioSource
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var run = FfmpegRun.Start(_options, _logger, cancellationToken);
+            // Cancelled by the daemon or by the stall timer; either way it kills this run's ffmpeg.
+            var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            FfmpegRun run;
+            try
+            {
+                run = FfmpegRun.Start(_options, _logger, watchdog.Token);
+            }
+            catch (IOException)
+            {
+                watchdog.Dispose();
+                throw;
+            }
             _current = run;
-            int exitCode;
+            var exitCode = 0;
+            var stalled = false;
             long firstAudio = 0;
             try
             {
                 LogStarted(_logger, run.ProcessId, _shownInput);
+                _timeline.Restart();
                 var carried = 0;
                 while (true)
                 {
-                    var received = await run.Output.ReadAsync(bytes.AsMemory(carried), cancellationToken).ConfigureAwait(false);
-                    if (received == 0)
+                    var received = await ReadOrStallAsync(run.Output, bytes.AsMemory(carried), watchdog, cancellationToken).ConfigureAwait(false);
+                    if (received <= 0)
                         break;
                     // A pipe read may end inside a sample: keep those bytes for the next read.
                     var total = carried + received;
@@ -74,40 +93,67 @@ internal sealed partial class FfmpegSource : IAudioSource
                         firstAudio = Stopwatch.GetTimestamp();
                         _status.Report(SourceState.Online);
                     }
-                    yield return new AudioChunk(samples.AsMemory(0, whole / sizeof(float)));
+                    var count = whole / sizeof(float);
+                    yield return new AudioChunk(samples.AsMemory(0, count), _timeline.Stamp(count));
                 }
-                exitCode = await run.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+
+                cancellationToken.ThrowIfCancellationRequested();
+                stalled = watchdog.IsCancellationRequested;
+                if (!stalled)
+                    exitCode = await run.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 _current = null;
                 await run.DisposeAsync().ConfigureAwait(false);
+                watchdog.Dispose();
             }
 
             var lines = run.LastLines;
-            var failed = exitCode != 0;
+            var failed = stalled || exitCode != 0;
+            var ending = stalled
+                ? string.Create(CultureInfo.InvariantCulture, $"no audio from ffmpeg for {_options.StallTimeout.TotalSeconds:0} s")
+                : string.Create(CultureInfo.InvariantCulture, $"ffmpeg exited with code {exitCode}");
             var restart = _options.Restart == RestartPolicy.Always || (_options.Restart == RestartPolicy.OnFailure && failed);
             if (!restart)
             {
                 if (failed)
                 {
                     var said = lines.Count > 0 ? string.Join(" | ", lines) : "it printed nothing";
-                    throw new IOException(string.Create(CultureInfo.InvariantCulture,
-                        $"ffmpeg exited with code {exitCode} reading {_shownInput}: {said}"));
+                    throw new IOException($"{ending} reading {_shownInput}: {said}");
                 }
                 LogFinished(_logger, _shownInput);
                 _status.Report(SourceState.Offline, "ffmpeg reached the end of the input");
                 yield break;
             }
 
-            if (firstAudio != 0 && Stopwatch.GetElapsedTime(firstAudio) > _goodRun)
+            if (firstAudio != 0 && Stopwatch.GetElapsedTime(firstAudio) > _options.BackoffResetAfter)
                 backoff.Reset();
             var wait = backoff.Next();
-            var last = lines.Count > 0 ? lines[^1] : "it printed nothing";
+            var last = stalled ? "killed it" : lines.Count > 0 ? lines[^1] : "it printed nothing";
             _status.Report(SourceState.Reconnecting, string.Create(CultureInfo.InvariantCulture,
-                $"ffmpeg exited with code {exitCode}: {last} (restarting in {wait.TotalSeconds:0} s)"));
-            LogRestarting(_logger, exitCode, _shownInput, wait.TotalSeconds);
+                $"{ending}: {last} (restarting in {wait.TotalSeconds:0} s)"));
+            LogRestarting(_logger, ending, _shownInput, wait.TotalSeconds);
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads ffmpeg's output; returns -1 when nothing came within the stall timeout (the watchdog then kills ffmpeg).</summary>
+    private async ValueTask<int> ReadOrStallAsync(Stream output, Memory<byte> buffer, CancellationTokenSource watchdog, CancellationToken cancellationToken)
+    {
+        if (_options.StallTimeout > TimeSpan.Zero)
+            watchdog.CancelAfter(_options.StallTimeout);
+        try
+        {
+            var received = await output.ReadAsync(buffer, watchdog.Token).ConfigureAwait(false);
+            // The timer measures ffmpeg, not the host: it does not run while the chunk is being consumed.
+            if (_options.StallTimeout > TimeSpan.Zero)
+                watchdog.CancelAfter(Timeout.InfiniteTimeSpan);
+            return received;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return -1;
         }
     }
 
@@ -124,6 +170,6 @@ internal sealed partial class FfmpegSource : IAudioSource
     [LoggerMessage(Level = LogLevel.Information, Message = "ffmpeg reached the end of {Input}")]
     private static partial void LogFinished(ILogger logger, string input);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ffmpeg exited with code {ExitCode} reading {Input}; restarting in {Seconds} s")]
-    private static partial void LogRestarting(ILogger logger, int exitCode, string input, double seconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Ending} reading {Input}; restarting in {Seconds} s")]
+    private static partial void LogRestarting(ILogger logger, string ending, string input, double seconds);
 }

@@ -8,7 +8,8 @@ namespace CaptionDaemon.Plugins.Audio.Ffmpeg;
 /// <c>ffmpeg</c>: anything ffmpeg reads, as 16 kHz mono. Settings: <c>Input</c> (required), <c>InputFormat</c> (<c>-f</c>
 /// before <c>-i</c>), <c>InputOptions</c> (array), <c>Realtime</c> (false; adds <c>-re</c>), <c>Restart</c> (always |
 /// on-failure | never; default always, on-failure for a plain file), <c>FfmpegPath</c> (ffmpeg on PATH),
-/// <c>MaxBackoffSeconds</c> (60).
+/// <c>MaxBackoffSeconds</c> (60), <c>StallTimeoutSeconds</c> (30; ffmpeg is killed and restarted when it delivers
+/// nothing for this long, e.g. a camera that stops sending without closing the connection; 0 turns it off).
 /// </summary>
 internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory
 {
@@ -31,6 +32,7 @@ internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory
             _ => isFile ? RestartPolicy.OnFailure : RestartPolicy.Always,
         };
         var maxBackoff = TimeSpan.FromSeconds(settings.Integer("MaxBackoffSeconds", 60, 1, 3600));
+        var stallTimeout = TimeSpan.FromSeconds(settings.Integer("StallTimeoutSeconds", 30, 0, 3600));
         var ffmpegPath = Locate(settings, settings.OptionalString("FfmpegPath") ?? "ffmpeg");
         if (isFile)
         {
@@ -39,7 +41,7 @@ internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory
                 throw settings.Invalid("Input", $"no such file: {Path.GetFullPath(path)}");
         }
 
-        var options = new FfmpegOptions(ffmpegPath, input, inputFormat, inputOptions, realtime, restart, maxBackoff);
+        var options = new FfmpegOptions(ffmpegPath, input, inputFormat, inputOptions, realtime, restart, maxBackoff, stallTimeout);
         return new FfmpegSource(context.Id, options, context.Logger, context.Status);
     }
 

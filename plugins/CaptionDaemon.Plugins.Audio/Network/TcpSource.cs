@@ -21,11 +21,19 @@ internal sealed partial class TcpSource : IAudioSource
     private readonly ILogger _logger;
     private readonly ISourceStatusReporter _status;
     private readonly MalformedAudioTally _tally;
+    private readonly LiveTimeline _timeline;
     private readonly byte[] _bytes;
     private readonly float[] _samples;
     private volatile IPEndPoint? _localEndPoint;
 
     public TcpSource(string id, TcpEndPoint endPoint, RawPcmFormat pcm, TimeSpan maxBackoff, ILogger logger, ISourceStatusReporter status)
+        : this(id, endPoint, pcm, maxBackoff, logger, status, TimeProvider.System)
+    {
+    }
+
+    /// <summary>With the clock that spaces the malformed-audio warnings and dates chunks after a gap.</summary>
+    internal TcpSource(
+        string id, TcpEndPoint endPoint, RawPcmFormat pcm, TimeSpan maxBackoff, ILogger logger, ISourceStatusReporter status, TimeProvider time)
     {
         Id = id;
         _endPoint = endPoint;
@@ -33,7 +41,8 @@ internal sealed partial class TcpSource : IAudioSource
         _maxBackoff = maxBackoff;
         _logger = logger;
         _status = status;
-        _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10), TimeProvider.System);
+        _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10), time);
+        _timeline = new LiveTimeline(pcm.Format.SampleRate, pcm.Format.Channels, time);
         // Whole frames per read, plus room for the carried remainder of one frame.
         _bytes = new byte[(ReadBytes / pcm.FrameBytes + 1) * pcm.FrameBytes];
         _samples = new float[_bytes.Length / SampleDecoder.BytesPerSample(pcm.Encoding)];
@@ -136,6 +145,7 @@ internal sealed partial class TcpSource : IAudioSource
         var frameBytes = _pcm.FrameBytes;
         var bytesPerSample = SampleDecoder.BytesPerSample(_pcm.Encoding);
         var carried = 0;
+        _timeline.Restart();
         while (true)
         {
             int received;
@@ -165,7 +175,8 @@ internal sealed partial class TcpSource : IAudioSource
                 outcome.Delivered = true;
                 _status.Report(SourceState.Online);
             }
-            yield return new AudioChunk(_samples.AsMemory(0, whole / bytesPerSample));
+            var count = whole / bytesPerSample;
+            yield return new AudioChunk(_samples.AsMemory(0, count), _timeline.Stamp(count));
         }
 
         if (carried > 0)

@@ -20,6 +20,7 @@ internal sealed partial class UdpSource : IAudioSource
     private readonly ILogger _logger;
     private readonly ISourceStatusReporter _status;
     private readonly MalformedAudioTally _tally;
+    private readonly LiveTimeline _timeline;
     private volatile IPEndPoint? _localEndPoint;
 
     public UdpSource(string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status)
@@ -27,7 +28,7 @@ internal sealed partial class UdpSource : IAudioSource
     {
     }
 
-    /// <summary>With the clock that spaces the malformed-audio warnings (10 s apart).</summary>
+    /// <summary>With the clock that spaces the malformed-audio warnings (10 s apart) and dates chunks after a gap.</summary>
     internal UdpSource(string id, IPEndPoint listen, RawPcmFormat pcm, ILogger logger, ISourceStatusReporter status, TimeProvider time)
     {
         Id = id;
@@ -36,6 +37,7 @@ internal sealed partial class UdpSource : IAudioSource
         _logger = logger;
         _status = status;
         _tally = new MalformedAudioTally(logger, TimeSpan.FromSeconds(10), time);
+        _timeline = new LiveTimeline(pcm.Format.SampleRate, pcm.Format.Channels, time);
     }
 
     public string Id { get; }
@@ -77,7 +79,7 @@ internal sealed partial class UdpSource : IAudioSource
             _tally.NonFinite(SampleDecoder.Decode(_pcm.Encoding, datagram.AsSpan(0, whole), samples));
             _tally.WarnIfDue();
             if (count > 0)
-                yield return new AudioChunk(samples.AsMemory(0, count));
+                yield return new AudioChunk(samples.AsMemory(0, count), _timeline.Stamp(count));
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.Versioning;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Plugins.Audio.Ffmpeg;
@@ -107,8 +109,51 @@ public sealed class FfmpegSourceTests : IDisposable
         var samples = await reader.ReadSamplesAsync(16000, _timeout);
 
         Assert.Equal([.. expected, .. expected], samples);
-        Assert.Equal([SourceState.Online, SourceState.Reconnecting, SourceState.Online], status.States);
+        // The second run may already have ended too: only its start is certain.
+        Assert.Equal([SourceState.Online, SourceState.Reconnecting, SourceState.Online], status.States.Take(3));
         Assert.StartsWith("ffmpeg exited with code 0: ", status.Reports[1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ServerThatNeverAnswers_KillsTheStalledFfmpegAndRestartsIt()
+    {
+        // Accepts connections (in the backlog) and never says a word, like a camera that hangs.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/stream";
+        var status = new RecordingStatus();
+
+        var source = (FfmpegSource)Sources.Create("ffmpeg", new Dictionary<string, string?> { ["Input"] = url, ["StallTimeoutSeconds"] = "1" }, status: status);
+        await using var reader = new ChunkReader(source);
+        var reports = await status.WaitForAsync(SourceState.Reconnecting, 2, _timeout);
+        var pid = await Wait.ForAsync(() => source.ProcessId is { } p ? (object)p : null, _timeout, "the third ffmpeg");
+
+        Assert.Equal("no audio from ffmpeg for 1 s: killed it (restarting in 1 s)", reports[0].Detail);
+        Assert.Equal("no audio from ffmpeg for 1 s: killed it (restarting in 2 s)", reports[1].Detail);
+        Assert.False(reader.Completion.IsCompleted);
+        Assert.IsAssignableFrom<OperationCanceledException>(await reader.StopAsync());
+        Assert.False(IsRunning((int)pid));
+    }
+
+    [Fact]
+    public async Task ReadAsync_RunsThatDeliveredLongEnough_StartTheBackoffAfresh()
+    {
+        var path = _files.PathOf("short.wav");
+        await TestFiles.FfmpegAsync("-i", TestFiles.Sample(6), "-t", "0.4", path);
+        var status = new RecordingStatus();
+        var configured = (FfmpegSource)Sources.Create("ffmpeg", new Dictionary<string, string?>
+        {
+            ["Input"] = path,
+            ["Restart"] = "always",
+            ["Realtime"] = "true",
+        });
+        // Each run plays 0.4 s at real time, longer than this threshold (30 s in production), so none is a failure streak.
+        var source = new FfmpegSource("test", configured.Options with { BackoffResetAfter = TimeSpan.FromSeconds(0.1) }, new RecordingLogger(), status);
+
+        await using var reader = new ChunkReader(source);
+        var reports = await status.WaitForAsync(SourceState.Reconnecting, 2, _timeout);
+
+        Assert.All(reports, r => Assert.EndsWith("(restarting in 1 s)", r.Detail, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -159,6 +204,21 @@ public sealed class FfmpegSourceTests : IDisposable
         Assert.Contains("stand-in: the input went away", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadAsync_FfmpegRemovedAfterCreate_ThrowsSayingItCannotStartFfmpeg()
+    {
+        var ffmpeg = _files.PathOf("ffmpeg");
+        File.Copy("/bin/true", ffmpeg);
+        var source = Sources.Create("ffmpeg", new Dictionary<string, string?> { ["Input"] = "rtsp://camera.local/stream", ["FfmpegPath"] = ffmpeg });
+        File.Delete(ffmpeg);
+
+        await using var reader = new ChunkReader(source);
+        var ex = await Assert.ThrowsAsync<IOException>(() => reader.Completion.WaitAsync(_timeout));
+
+        Assert.StartsWith($"cannot start ffmpeg '{ffmpeg}': ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("install ffmpeg", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/nonexistent/bin/ffmpeg")]
     [InlineData("ffmpeg-that-is-not-installed")]
@@ -180,6 +240,7 @@ public sealed class FfmpegSourceTests : IDisposable
     [InlineData("Input", "/srv/no/such/file.mp3", "Sources:test:Input: no such file: /srv/no/such/file.mp3")]
     [InlineData("Restart", "sometimes", "Sources:test:Restart: must be one of always, on-failure, never, was 'sometimes'")]
     [InlineData("MaxBackoffSeconds", "0", "Sources:test:MaxBackoffSeconds: must be 1-3600, was 0")]
+    [InlineData("StallTimeoutSeconds", "-5", "Sources:test:StallTimeoutSeconds: must be 0-3600, was -5")]
     [InlineData("Realtime", "yes", "Sources:test:Realtime: must be true or false, was 'yes'")]
     [InlineData("InputOptions", "-rtsp_transport tcp", "Sources:test:InputOptions: must be an array of strings")]
     public void Create_BadSetting_ThrowsNamingFullKeyAndValue(string key, string? value, string message)
@@ -194,7 +255,7 @@ public sealed class FfmpegSourceTests : IDisposable
     [Fact]
     public void Arguments_EveryOption_InputOptionsAndFormatBeforeInputAndF32leOnStdout()
     {
-        var options = new FfmpegOptions("ffmpeg", "hw:1", "alsa", ["-thread_queue_size", "1024"], true, RestartPolicy.Always, TimeSpan.FromSeconds(60));
+        var options = new FfmpegOptions("ffmpeg", "hw:1", "alsa", ["-thread_queue_size", "1024"], true, RestartPolicy.Always, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30));
 
         Assert.Equal(
             ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning", "-re", "-thread_queue_size", "1024", "-f", "alsa", "-i", "hw:1",

@@ -40,23 +40,26 @@ public sealed class TcpSourceTests
         await using var reader = new ChunkReader(source);
         using var first = await ConnectAsync(source);
         await first.SendAsync(F32(0.1f, 0.2f));
-        var firstChunk = await reader.NextChunkAsync(_timeout);
-        Assert.Equal([0.1f, 0.2f], firstChunk);
+        var firstChunk = await reader.NextAsync(_timeout);
+        Assert.Equal([0.1f, 0.2f], firstChunk.Samples);
+        Assert.NotNull(firstChunk.Timestamp);
 
         // A second sender connects while the first is on the line: it waits its turn.
         using var second = await ConnectAsync(source);
         await second.SendAsync(F32(0.7f, 0.8f));
         await first.SendAsync(F32(0.3f));
-        var stillFirst = await reader.NextChunkAsync(_timeout);
-        Assert.Equal([0.3f], stillFirst);
+        var stillFirst = await reader.NextAsync(_timeout);
+        Assert.Equal([0.3f], stillFirst.Samples);
+        Assert.Null(stillFirst.Timestamp);
 
         // The first leaves in the middle of a sample.
         await first.SendAsync(new byte[] { 1, 2 });
         first.Shutdown(SocketShutdown.Both);
         first.Close();
-        var next = await reader.NextChunkAsync(_timeout);
+        var next = await reader.NextAsync(_timeout);
 
-        Assert.Equal([0.7f, 0.8f], next);
+        Assert.Equal([0.7f, 0.8f], next.Samples);
+        Assert.NotNull(next.Timestamp);
         Assert.Equal([SourceState.Online, SourceState.Reconnecting, SourceState.Online], status.States);
         Assert.StartsWith("waiting for a sender on tcp 127.0.0.1:", status.Reports[1].Detail, StringComparison.Ordinal);
         var warning = Assert.Single(logger.Warnings);

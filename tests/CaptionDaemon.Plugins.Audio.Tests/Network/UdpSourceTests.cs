@@ -65,6 +65,30 @@ public sealed class UdpSourceTests
         Assert.Contains("2 packets or connections ended inside a frame (6 bytes dropped), 1 non-finite samples", logger.Warnings[1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadAsync_DatagramsAfterAPause_AreDatedSoThatTheHostTimelineSkipsTheGap()
+    {
+        var clock = new ManualClock();
+        var settings = new SourceSettings(Sources.Context(Settings(("SampleRate", "8000"))).Settings);
+        var source = new UdpSource("test", new IPEndPoint(IPAddress.Loopback, 0), RawPcmFormat.Read(settings), new RecordingLogger(), new RecordingStatus(), clock);
+        await using var reader = new ChunkReader(source);
+        using var sender = await SenderAsync(source);
+        var tenth = S16(new short[800]);
+
+        await sender.SendAsync(tenth);
+        var first = await reader.NextAsync(_timeout);
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        await sender.SendAsync(tenth);
+        var second = await reader.NextAsync(_timeout);
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await sender.SendAsync(tenth);
+        var afterPause = await reader.NextAsync(_timeout);
+
+        Assert.Equal(clock.GetUtcNow() - TimeSpan.FromSeconds(30.2), first.Timestamp);
+        Assert.Null(second.Timestamp);
+        Assert.Equal(clock.GetUtcNow() - TimeSpan.FromSeconds(0.1), afterPause.Timestamp);
+    }
+
     [Theory]
     [InlineData("5004", "0.0.0.0:5004")]
     [InlineData(":5004", "0.0.0.0:5004")]

@@ -11,7 +11,7 @@ public sealed class ChunkReader : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     // Bounded, so that a source reading as fast as it can (a looping file) waits for the test instead of filling memory.
-    private readonly Channel<float[]> _chunks = Channel.CreateBounded<float[]>(256);
+    private readonly Channel<(float[] Samples, DateTimeOffset? Timestamp)> _chunks = Channel.CreateBounded<(float[], DateTimeOffset?)>(256);
     private readonly List<float> _pending = [];
 
     public ChunkReader(IAudioSource source)
@@ -21,7 +21,7 @@ public sealed class ChunkReader : IAsyncDisposable
             try
             {
                 await foreach (var chunk in source.ReadAsync(_stop.Token))
-                    await _chunks.Writer.WriteAsync(chunk.Samples.ToArray(), _stop.Token);
+                    await _chunks.Writer.WriteAsync((chunk.Samples.ToArray(), chunk.Timestamp), _stop.Token);
                 _chunks.Writer.TryComplete();
             }
             catch (Exception ex)
@@ -35,7 +35,10 @@ public sealed class ChunkReader : IAsyncDisposable
     /// <summary>Ends when the source's sequence ends; faults with what it threw.</summary>
     public Task Completion { get; }
 
-    public async Task<float[]> NextChunkAsync(TimeSpan timeout)
+    public async Task<float[]> NextChunkAsync(TimeSpan timeout) => (await NextAsync(timeout)).Samples;
+
+    /// <summary>The next chunk's samples and timestamp.</summary>
+    public async Task<(float[] Samples, DateTimeOffset? Timestamp)> NextAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         return await _chunks.Reader.ReadAsync(cts.Token);
@@ -46,7 +49,7 @@ public sealed class ChunkReader : IAsyncDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         while (_pending.Count < count)
-            _pending.AddRange(await _chunks.Reader.ReadAsync(cts.Token));
+            _pending.AddRange((await _chunks.Reader.ReadAsync(cts.Token)).Samples);
         var result = _pending.GetRange(0, count).ToArray();
         _pending.RemoveRange(0, count);
         return result;
@@ -57,7 +60,7 @@ public sealed class ChunkReader : IAsyncDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         await foreach (var chunk in _chunks.Reader.ReadAllAsync(cts.Token))
-            _pending.AddRange(chunk);
+            _pending.AddRange(chunk.Samples);
         await Completion.WaitAsync(cts.Token);
         var result = _pending.ToArray();
         _pending.Clear();
@@ -75,6 +78,7 @@ public sealed class ChunkReader : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            // How the source ended is the result here; the caller asserts on it.
             return ex;
         }
     }
