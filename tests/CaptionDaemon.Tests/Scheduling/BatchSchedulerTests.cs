@@ -1,6 +1,11 @@
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Scheduling;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Tests.Scheduling;
 
@@ -87,5 +92,45 @@ public sealed class BatchSchedulerTests
         var caption = Assert.Single(host.Outlet.Captions);
         Assert.Equal(1, caption.Sequence);
         Assert.Equal(3, host.Recorder.Sum("captiond.captions.suppressed", ("reason", "repeat"), ("source", "loop")));
+    }
+
+    [Fact]
+    public async Task Run_InferenceFails_LogsTheBatchSourcesCountsItsWindowsAndGoesOn()
+    {
+        using var recorder = new MetricsRecorder();
+        var runtime = new ModelRuntime(
+            Options.Create(new ModelOptions { Path = RepositoryFiles.DefaultModel, ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 }),
+            recorder.Metrics,
+            NullLogger<ModelRuntime>.Instance,
+            TimeProvider.System);
+        var captioner = new WindowCaptioner(runtime, Options.Create(new SchedulerOptions()));
+        runtime.Dispose(); // from now on every run fails: the model is gone
+        var pool = new WindowBufferPool(runtime.WindowSamples, 8);
+        var queue = new ReadyWindowQueue(8, QueueFullMode.DropOldest, pool, recorder.Metrics, NullLogger.Instance, TimeProvider.System);
+        var logger = new CapturingLogger<BatchScheduler>();
+        var captioned = 0;
+        using var scheduler = new BatchScheduler(
+            queue, captioner, new CountingHandler(() => captioned++), Options.Create(new SchedulerOptions()), recorder.Metrics, logger, TimeProvider.System);
+        queue.Enqueue(new ReadyWindow("barn", pool.Rent(), _t0, _t0, 0, TimeProvider.System.GetTimestamp()));
+        queue.Enqueue(new ReadyWindow("attic", pool.Rent(), _t0, _t0, 0, TimeProvider.System.GetTimestamp()));
+
+        await scheduler.StartAsync(CancellationToken.None);
+        Assert.True(await Eventually.TrueAsync(() => recorder.Sum("captiond.windows.dropped", ("reason", "inference_error")) == 2, TimeSpan.FromSeconds(30)));
+        queue.Enqueue(new ReadyWindow("cellar", pool.Rent(), _t0, _t0, 0, TimeProvider.System.GetTimestamp()));
+        Assert.True(await Eventually.TrueAsync(() => recorder.Sum("captiond.windows.dropped", ("reason", "inference_error")) == 3, TimeSpan.FromSeconds(30)));
+        await scheduler.StopAsync(CancellationToken.None);
+
+        Assert.Equal(0, captioned);
+        Assert.Equal(1, recorder.Sum("captiond.windows.dropped", ("reason", "inference_error"), ("source", "cellar")));
+        var errors = logger.Entries.Where(e => e.Level == LogLevel.Error).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("attic, barn", errors[0].Message, StringComparison.Ordinal);
+        Assert.Equal(2, pool.Available); // both buffers back (the third window reused one)
+        Assert.Equal(2, scheduler.BatchesRun);
+    }
+
+    private sealed class CountingHandler(Action onCaptioned) : ICaptionedWindowHandler
+    {
+        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model) => onCaptioned();
     }
 }
