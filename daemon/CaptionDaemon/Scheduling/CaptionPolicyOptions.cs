@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Scheduling;
@@ -14,7 +13,7 @@ internal sealed class CaptionPolicyOptions
     /// to 1) are not published and are counted in <c>captiond.captions.suppressed</c> (reason <c>low_confidence</c>).
     /// Default 0: publish all. Between 0 and 1.
     /// </summary>
-    [Range(0.0, 1.0, ErrorMessage = "Captions:MinConfidence must be between 0 and 1.")]
+    [SettingRange(0.0, 1.0, ErrorMessage = "Captions:MinConfidence must be between 0 and 1.")]
     public double MinConfidence { get; set; }
 
     /// <summary>
@@ -28,7 +27,7 @@ internal sealed class CaptionPolicyOptions
     /// the source's last published caption (default 30), so that subscribers see the sound is still there. 0: never
     /// republish a repeat. Between 0 and 86400.
     /// </summary>
-    [Range(0.0, 86400.0, ErrorMessage = "Captions:HeartbeatSeconds must be between 0 (never republish) and 86400 seconds.")]
+    [SettingRange(0.0, 86400.0, ErrorMessage = "Captions:HeartbeatSeconds must be between 0 (never republish) and 86400 seconds.")]
     public double HeartbeatSeconds { get; set; } = 30;
 }
 

@@ -28,14 +28,14 @@ internal sealed class ModelOptions
     /// <c>Model:IntraOpThreads</c>: threads ONNX Runtime uses inside one operator; 0 (default) lets it choose (one per
     /// core). Lower it to leave cores to other work on a shared machine. Between 0 and 1024.
     /// </summary>
-    [Range(0, 1024, ErrorMessage = "Model:IntraOpThreads must be between 0 (automatic) and 1024.")]
+    [SettingRange(0, 1024, ErrorMessage = "Model:IntraOpThreads must be between 0 (automatic) and 1024.")]
     public int IntraOpThreads { get; set; }
 
     /// <summary>
     /// <c>Model:ReloadPollSeconds</c>: how often the bundle folder is checked for a new bundle (default 2); 0 turns the
     /// polling off (a reload then happens only on request, e.g. SIGHUP). Between 0 and 86400.
     /// </summary>
-    [Range(0.0, 86400.0, ErrorMessage = "Model:ReloadPollSeconds must be between 0 (no polling) and 86400 seconds.")]
+    [SettingRange(0.0, 86400.0, ErrorMessage = "Model:ReloadPollSeconds must be between 0 (no polling) and 86400 seconds.")]
     public double ReloadPollSeconds { get; set; } = 2;
 
     /// <summary>The bundle folder as a full path (the shipped model when <see cref="Path"/> is empty).</summary>

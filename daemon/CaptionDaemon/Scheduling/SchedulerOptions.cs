@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Scheduling;
@@ -14,14 +13,14 @@ internal sealed class SchedulerOptions
     /// per window (the CPU's cost per window falls by about a third from 1 to 32) but take longer per run. Between 1
     /// and 256.
     /// </summary>
-    [Range(1, 256, ErrorMessage = "Scheduler:MaxBatch must be between 1 and 256.")]
+    [SettingRange(1, 256, ErrorMessage = "Scheduler:MaxBatch must be between 1 and 256.")]
     public int MaxBatch { get; set; } = 32;
 
     /// <summary>
     /// <c>Scheduler:MaxWaitMilliseconds</c>: after a window is ready, how long the scheduler waits for more windows to
     /// fill a batch before it runs what it has (default 100). Adds at most this much latency. Between 0 and 10000.
     /// </summary>
-    [Range(0, 10000, ErrorMessage = "Scheduler:MaxWaitMilliseconds must be between 0 and 10000.")]
+    [SettingRange(0, 10000, ErrorMessage = "Scheduler:MaxWaitMilliseconds must be between 0 and 10000.")]
     public int MaxWaitMilliseconds { get; set; } = 100;
 
     /// <summary>
@@ -30,14 +29,14 @@ internal sealed class SchedulerOptions
     /// <see cref="MaxBatch"/> (64 by default), so one full batch can wait while another runs, and a backlog never
     /// holds more than about two runs' worth of stale audio. Between 1 and 4096.
     /// </summary>
-    [Range(1, 4096, ErrorMessage = "Scheduler:QueueCapacity must be between 1 and 4096, or empty for twice Scheduler:MaxBatch.")]
+    [SettingRange(1, 4096, ErrorMessage = "Scheduler:QueueCapacity must be between 1 and 4096, or empty for twice Scheduler:MaxBatch.")]
     public int? QueueCapacity { get; set; }
 
     /// <summary>
     /// <c>Scheduler:Beam</c>: beam width of the caption search (default 3); 1 is greedy decoding, faster and slightly
     /// worse. Between 1 and 16.
     /// </summary>
-    [Range(1, 16, ErrorMessage = "Scheduler:Beam must be between 1 and 16.")]
+    [SettingRange(1, 16, ErrorMessage = "Scheduler:Beam must be between 1 and 16.")]
     public int Beam { get; set; } = 3;
 
     /// <summary>The queue capacity in effect.</summary>

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using CaptionDaemon.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Windowing;
@@ -15,7 +15,7 @@ internal sealed class WindowingOptions
     /// overlap when the hop is shorter; a hop longer than the window captions only part of the audio and saves CPU.
     /// Inference cost grows with 1 / hop. Between 0.1 and 3600.
     /// </summary>
-    [Range(0.1, 3600, ErrorMessage = "Windowing:HopSeconds must be between 0.1 and 3600 seconds.")]
+    [SettingRange(0.1, 3600, ErrorMessage = "Windowing:HopSeconds must be between 0.1 and 3600 seconds.")]
     public double HopSeconds { get; set; } = 2;
 
     /// <summary>
@@ -24,7 +24,7 @@ internal sealed class WindowingOptions
     /// still captioned). 0 dBFS is an RMS of full scale (a full-scale sine is -3 dBFS). Set it to null (an empty
     /// value) to caption every window. Between -200 and 0.
     /// </summary>
-    [Range(-200.0, 0.0, ErrorMessage = "Windowing:SilenceThresholdDbfs must be between -200 and 0 dBFS, or empty to turn the silence gate off.")]
+    [SettingRange(-200.0, 0.0, ErrorMessage = "Windowing:SilenceThresholdDbfs must be between -200 and 0 dBFS, or empty to turn the silence gate off.")]
     public double? SilenceThresholdDbfs { get; set; } = SilenceGate.DefaultThresholdDbfs;
 }
 
