@@ -104,7 +104,8 @@ internal sealed partial class SourceSupervisor : BackgroundService
                 await foreach (var chunk in source.ReadAsync(stoppingToken).ConfigureAwait(false))
                     windower.Append(chunk.Samples.Span, chunk.Timestamp);
                 windower.Complete();
-                status.Report(SourceState.Offline, "the stream ended");
+                if (_reports.TryGetValue(id, out var last) && last.State != SourceState.Offline)
+                    status.Report(SourceState.Offline, "the stream ended");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -145,8 +145,13 @@ public sealed class DaemonEndToEndTests
         var model = Path.Combine(temp, "model");
         CopyBundle(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default"), model);
         await using var daemon = DaemonProcess.Start([
-            "run", "--model", model, "--source", "scene=file:" + Sample(0), "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}",
-            "--hop", "1", "--config", WriteJson(temp, """{ "Broker": { "Enabled": false }, "Sinks": { "none": { "Disabled": true } }, "Captions": { "SuppressRepeats": false } }"""),
+            "run", "--model", model, "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}", "--hop", "1",
+            "--config", WriteJson(temp, $$"""
+                {
+                  "Sources": { "scene": { "Type": "wav", "Path": "{{Sample(0)}}", "Loop": true } },
+                  "Broker": { "Enabled": false }, "Sinks": { "none": { "Disabled": true } }, "Captions": { "SuppressRepeats": false }
+                }
+                """),
         ]);
         await daemon.WaitForLineAsync(l => l.Contains("[scene ", StringComparison.Ordinal), _captionTimeout);
 

@@ -40,8 +40,8 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => broker.StartAsync(CancellationToken.None));
 
-        Assert.Contains("EmbeddedBroker:Username", error.Message, StringComparison.Ordinal);
-        Assert.Contains("EmbeddedBroker:AllowAnonymous", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Broker:Username", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Broker:AllowAnonymous", error.Message, StringComparison.Ordinal);
         Assert.Null(broker.Endpoint);
     }
 
@@ -62,7 +62,7 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => broker.StartAsync(CancellationToken.None));
 
-        Assert.Contains("EmbeddedBroker:Host", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Broker:Host", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

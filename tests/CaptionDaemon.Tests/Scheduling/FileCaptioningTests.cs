@@ -63,15 +63,21 @@ public sealed class FileCaptioningTests
     }
 
     [Fact]
-    public async Task RunAsync_SourceFails_RethrowsItsError()
+    public async Task RunAsync_SourceFails_ReturnsItsErrorWhileTheOthersAreCaptioned()
     {
         await using var host = await PipelineHost.StartAsync(new Dictionary<string, string?>(), startHostedServices: false);
         var captioning = host.Services.GetRequiredService<FileCaptioning>();
         IAudioSource[] sources = [new MemoryAudioSource("good", AudioFormat.Mono16k, new float[16000], 1600), new FailingSource()];
 
-        var error = await Assert.ThrowsAsync<IOException>(() => captioning.RunAsync(sources, _ => { }, CancellationToken.None));
+        var captions = new List<WindowCaption>();
 
-        Assert.Equal("the file went away", error.Message);
+        var failures = await captioning.RunAsync(sources, c => { lock (captions) captions.Add(c); }, CancellationToken.None);
+
+        var failure = Assert.Single(failures);
+        Assert.Equal("broken", failure.Key);
+        Assert.IsType<IOException>(failure.Value);
+        Assert.Equal("the file went away", failure.Value.Message);
+        Assert.Contains(captions, c => c.SourceId == "good");
     }
 
     private sealed class FailingSource : IAudioSource
