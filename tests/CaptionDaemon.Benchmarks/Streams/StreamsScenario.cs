@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
@@ -74,9 +75,13 @@ internal static class StreamsScenario
             Console.WriteLine($"{"streams",7} {"fed s",6} {"windows",8} {"dropped",7} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"batch",6} {"infer ms",8} {"cpu %/str",9} {"rss MB/str",10} {"rss MB",7}  verdict");
 
             var runs = new List<StreamRunResult>();
-            async Task<StreamRunResult> RunAsync(int n)
+            var childArguments = ChildArguments(parse.Tokens.Where(t => t.Type != TokenType.Command).Select(t => t.Value).ToList());
+            async Task<StreamRunResult> RunAsync(int n, bool isolated)
             {
-                var result = await StreamRun.RunAsync(template with { Streams = n }, cancellationToken);
+                // A search runs each N in a process of its own, so that one run's memory and threads do not count in the next.
+                var result = isolated
+                    ? await RunIsolatedAsync(n, childArguments, cancellationToken)
+                    : await StreamRun.RunAsync(template with { Streams = n }, cancellationToken);
                 runs.Add(result);
                 Print(result);
                 return result;
@@ -91,12 +96,12 @@ internal static class StreamsScenario
                     return 2;
                 }
 
-                var result = await RunAsync(fixedStreams);
+                var result = await RunAsync(fixedStreams, isolated: false);
                 best = result.Held ? result : null;
             }
             else
             {
-                best = await SearchAsync(RunAsync, Math.Max(1, parse.GetValue(startOption)), parse.GetValue(maxOption));
+                best = await SearchAsync(n => RunAsync(n, isolated: true), Math.Max(1, parse.GetValue(startOption)), parse.GetValue(maxOption));
             }
 
             var reported = best ?? runs[^1];
@@ -132,6 +137,54 @@ internal static class StreamsScenario
             return best is null ? 1 : 0;
         });
         return command;
+    }
+
+    /// <summary>The options of this command line that a child run repeats: all but --streams, --json and the search's own.</summary>
+    private static List<string> ChildArguments(IReadOnlyList<string> tokens)
+    {
+        string[] dropped = ["--streams", "--json", "--start", "--max"];
+        var kept = new List<string>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (dropped.Contains(tokens[i], StringComparer.Ordinal))
+            {
+                i++;
+                continue;
+            }
+
+            kept.Add(tokens[i]);
+        }
+
+        return kept;
+    }
+
+    /// <summary>Runs <c>streams --streams N --json TEMP</c> in a child process and reads its one run back.</summary>
+    private static async Task<StreamRunResult> RunIsolatedAsync(int streams, List<string> arguments, CancellationToken cancellationToken)
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"captiond-streams-{Environment.ProcessId}-{streams}.json");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        foreach (var argument in (IEnumerable<string>)["streams", .. arguments, "--streams", streams.ToString(CultureInfo.InvariantCulture), "--json", json])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var child = System.Diagnostics.Process.Start(start)!;
+            var output = await child.StandardOutput.ReadToEndAsync(cancellationToken);
+            await child.WaitForExitAsync(cancellationToken);
+            if (!File.Exists(json))
+            {
+                throw new InvalidOperationException($"The run of {streams} streams exited with {child.ExitCode} and wrote no figures:\n{output}");
+            }
+
+            using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json, cancellationToken));
+            return document.RootElement.GetProperty("runs")[0].Deserialize<StreamRunResult>(_jsonOptions)!;
+        }
+        finally
+        {
+            File.Delete(json);
+        }
     }
 
     /// <summary>Doubles N from <paramref name="start"/> while runs hold, then bisects between the last that held and the first that did not.</summary>
