@@ -26,7 +26,8 @@ internal sealed record DecodedPng(int Width, int Height, int Channels, byte[] Pi
         {
             for (var x = Math.Max(0, area.X); x < Math.Min(Width, area.Right); x++)
             {
-                count += Pixel(x, y) == colour ? 1 : 0;
+                var i = ((y * Width) + x) * Channels;
+                count += Pixels[i] == colour.R && Pixels[i + 1] == colour.G && Pixels[i + 2] == colour.B ? 1 : 0;
             }
         }
 

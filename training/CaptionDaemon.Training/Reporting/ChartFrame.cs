@@ -102,6 +102,9 @@ internal sealed class ChartFrame
     /// <summary>Limits drawing to the plot area (true) or lets it reach the whole canvas again (false).</summary>
     public void ClipToPlot(bool clip) => Canvas.Clip = clip ? PlotArea : Canvas.Bounds;
 
+    /// <summary>Limits drawing to the plot area grown by <paramref name="radius"/>: a marker on the edge of the data range overhangs the frame rather than be cut in half.</summary>
+    public void ClipToPlotAndMarkers(int radius) => Canvas.Clip = PlotArea.Inflate(radius);
+
     /// <summary>
     /// Draws the legend in whichever corner of the plot area covers the fewest drawn data pixels. Entries with an empty
     /// name are left out; with none left there is no legend.

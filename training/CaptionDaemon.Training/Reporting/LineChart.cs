@@ -38,6 +38,7 @@ internal sealed class LineChart : XyChart
         }
 
         // Markers after all lines, so a later series' line never hides an earlier series' marker.
+        frame.ClipToPlotAndMarkers(MarkerRadius + 1);
         for (var s = 0; s < Series.Count; s++)
         {
             var points = Series[s].Points;
@@ -51,6 +52,8 @@ internal sealed class LineChart : XyChart
                 }
             }
         }
+
+        frame.ClipToPlot(true);
     }
 
     private protected override LegendEntry Swatch(string name, Rgb colour, MarkerShape marker) =>

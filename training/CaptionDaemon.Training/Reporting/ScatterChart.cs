@@ -22,6 +22,7 @@ internal sealed class ScatterChart : XyChart
     private protected override void DrawData(ChartFrame frame)
     {
         var canvas = frame.Canvas;
+        frame.ClipToPlotAndMarkers(MarkerRadius + 1);
         for (var s = 0; s < Series.Count; s++)
         {
             foreach (var p in Series[s].Points.Where(IsPlottable))
@@ -34,6 +35,7 @@ internal sealed class ScatterChart : XyChart
         }
 
         // Labels after every marker, so placement sees them all.
+        frame.ClipToPlot(true);
         for (var s = 0; s < Series.Count; s++)
         {
             foreach (var p in Series[s].Points.Where(p => IsPlottable(p) && !string.IsNullOrEmpty(p.Label)))
