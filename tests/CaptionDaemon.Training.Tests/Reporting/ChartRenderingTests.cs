@@ -139,6 +139,38 @@ public sealed class ChartRenderingTests
     }
 
     [Fact]
+    public void ScatterChart_ManyDecadesOnANarrowChart_TickLabelsDoNotRunTogether()
+    {
+        var chart = new ScatterChart { Width = 400, LogX = true, Series = [new ChartSeries("", [new(0.001, 1), new(1e6, 2)])] };
+
+        var (frame, png) = Render(chart);
+
+        // Columns of the tick-label row that hold text, split where at least 9 columns are blank: each run is one label.
+        var band = new PixelRect(0, frame.PlotArea.Bottom + 10, png.Width, BitmapFont.MeasureHeight(ChartFrame.TickScale));
+        var inked = Enumerable.Range(0, png.Width).Select(x => png.Count(ChartPalette.Text, band with { X = x, Width = 1 }) > 0).ToArray();
+        var runs = new List<int>();
+        var (start, blank) = (-1, 0);
+        for (var x = 0; x <= png.Width; x++)
+        {
+            if (x < png.Width && inked[x])
+            {
+                start = start < 0 ? x : start;
+                blank = 0;
+            }
+            else if (start >= 0 && (++blank >= 9 || x == png.Width))
+            {
+                runs.Add(x - blank + 1 - start);
+                start = -1;
+            }
+        }
+
+        var widest = frame.X!.Labels.Max(l => BitmapFont.MeasureWidth(l, ChartFrame.TickScale));
+        Assert.True(frame.X.Ticks.Count >= 10, "a decade tick from 0.001 to 1E+6 at least");
+        Assert.InRange(runs.Count, 2, frame.X.Ticks.Count - 1);
+        Assert.All(runs, width => Assert.True(width <= widest, $"a run of {width} columns is wider than any label ({widest}): labels overlap"));
+    }
+
+    [Fact]
     public void BarChart_Groups_BarsFromZeroInSeriesColoursWithGapsForNaN()
     {
         var chart = new BarChart

@@ -61,7 +61,7 @@ internal sealed class BarChart : Chart
         frame.ClipToPlot(true);
         canvas.DrawLine(frame.PlotArea.X, zero, frame.PlotArea.Right - 1, zero, ChartPalette.Axis);
         frame.ClipToPlot(false);
-        frame.DrawLegend(SeriesNames.Select((n, i) => new LegendEntry(n, ChartPalette.Series(i), null, Line: false)).ToArray(), ChartFrame.TickScale);
+        frame.DrawLegend(SeriesNames.Select((n, i) => new LegendEntry(n, ChartPalette.Series(i), null, Line: false)).ToArray());
         return frame;
     }
 

@@ -12,6 +12,7 @@ internal sealed class ChartFrame
     public const int TitleScale = 2;
     public const int LabelScale = 2;
     public const int TickScale = 2;
+    public const int LegendScale = 2;
     public const int SmallScale = 1;
 
     private const int Pad = 10;
@@ -109,8 +110,9 @@ internal sealed class ChartFrame
     /// Draws the legend in whichever corner of the plot area covers the fewest drawn data pixels. Entries with an empty
     /// name are left out; with none left there is no legend.
     /// </summary>
-    public void DrawLegend(IReadOnlyList<LegendEntry> entries, int scale)
+    public void DrawLegend(IReadOnlyList<LegendEntry> entries)
     {
+        const int scale = LegendScale;
         ArgumentNullException.ThrowIfNull(entries);
         var shown = entries.Where(e => e.Name.Length > 0).ToArray();
         if (shown.Length == 0)
@@ -239,11 +241,17 @@ internal sealed class ChartFrame
 
         if (X is not null)
         {
+            var labelledUpTo = int.MinValue;
             for (var i = 0; i < X.Ticks.Count; i++)
             {
                 var px = PixelX(X.Ticks[i]);
                 canvas.DrawLine(px, frameBox.Bottom, px, frameBox.Bottom + TickLength - 1, ChartPalette.Axis);
-                DrawCentred(X.Labels[i], px, labelTop, TickScale);
+                // Many decades on a log axis can crowd the labels: a tick whose label would touch the last one stays unlabelled.
+                var half = BitmapFont.MeasureWidth(X.Labels[i], TickScale) / 2;
+                if (px - half > labelledUpTo + (2 * TickGap))
+                {
+                    labelledUpTo = DrawCentred(X.Labels[i], px, labelTop, TickScale);
+                }
             }
         }
         else
@@ -274,11 +282,12 @@ internal sealed class ChartFrame
         }
     }
 
-    /// <summary>Text centred on column <paramref name="centre"/>, kept inside the canvas.</summary>
-    private void DrawCentred(string text, int centre, int top, int scale)
+    /// <summary>Text centred on column <paramref name="centre"/>, kept inside the canvas; returns its right edge.</summary>
+    private int DrawCentred(string text, int centre, int top, int scale)
     {
         var width = BitmapFont.MeasureWidth(text, scale);
         var x = Math.Clamp(centre - (width / 2), 0, Math.Max(0, Canvas.Width - width));
         Canvas.DrawText(text, x, top, ChartPalette.Text, scale);
+        return x + width;
     }
 }

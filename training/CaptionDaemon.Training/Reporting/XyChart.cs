@@ -35,8 +35,7 @@ internal abstract class XyChart : Chart
         DrawData(frame);
         frame.ClipToPlot(false);
         frame.DrawLegend(
-            Series.Select((s, i) => Swatch(s.Name, ChartPalette.Series(i), ChartPalette.Marker(i))).ToArray(),
-            ChartFrame.TickScale);
+            Series.Select((s, i) => Swatch(s.Name, ChartPalette.Series(i), ChartPalette.Marker(i))).ToArray());
         return frame;
     }
 
