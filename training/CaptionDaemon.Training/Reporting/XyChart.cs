@@ -16,8 +16,7 @@ internal abstract class XyChart : Chart
 
     public sealed override ChartFrame Render()
     {
-        var points = FinitePoints();
-        var all = points.SelectMany(p => p).ToArray();
+        var all = PlottablePoints();
         if (all.Length == 0)
         {
             throw new ArgumentException("No series has a point with finite x and y; nothing to plot.", nameof(Series));
@@ -47,14 +46,15 @@ internal abstract class XyChart : Chart
     /// <summary>Both coordinates finite; other points are missing values (NaN scores of a run that failed to evaluate).</summary>
     private protected static bool IsPlottable(DataPoint p) => double.IsFinite(p.X) && double.IsFinite(p.Y);
 
-    private IReadOnlyList<DataPoint>[] FinitePoints()
+    /// <summary>The plottable points of all series, after checking each series has points (and positive x on a log axis).</summary>
+    private DataPoint[] PlottablePoints()
     {
         if (Series is null || Series.Count == 0)
         {
             throw new ArgumentException("A chart needs at least one series.", nameof(Series));
         }
 
-        var result = new IReadOnlyList<DataPoint>[Series.Count];
+        var result = new List<DataPoint>();
         for (var i = 0; i < Series.Count; i++)
         {
             var series = Series[i] ?? throw new ArgumentException($"Series {i} is null.", nameof(Series));
@@ -71,10 +71,10 @@ internal abstract class XyChart : Chart
                 }
             }
 
-            result[i] = series.Points.Where(IsPlottable).ToArray();
+            result.AddRange(series.Points.Where(IsPlottable));
         }
 
-        return result;
+        return [.. result];
     }
 
     private (double Min, double Max) Pad(double min, double max, bool log)
