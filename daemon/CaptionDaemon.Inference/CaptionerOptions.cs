@@ -15,12 +15,6 @@ public sealed class CaptionerOptions
     /// </summary>
     public int InterOpThreads { get; set; }
 
-    /// <summary>
-    /// Whether ONNX Runtime's worker threads spin while waiting for work (its default, true). Spinning saves a little
-    /// latency per operator on an idle machine; off, idle threads sleep, which leaves the cores to other processes.
-    /// </summary>
-    public bool SpinWait { get; set; } = true;
-
     /// <summary>CUDA device ordinal used when the provider is CUDA.</summary>
     public int CudaDeviceId { get; set; }
 

@@ -105,12 +105,6 @@ internal sealed class BundleSessions : IDisposable
             ExecutionMode = options.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             LogId = Path.GetFileName(graph.Path),
         };
-        if (!options.SpinWait)
-        {
-            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            so.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
-        }
-
         if (provider == ExecutionProvider.Cuda)
         {
             try

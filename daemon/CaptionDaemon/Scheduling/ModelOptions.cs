@@ -32,12 +32,6 @@ internal sealed class ModelOptions
     public int IntraOpThreads { get; set; }
 
     /// <summary>
-    /// <c>Model:SpinWait</c>: whether ONNX Runtime's threads spin while they wait for work (default true, ONNX
-    /// Runtime's own default). False lets idle threads sleep, which leaves the cores to other processes.
-    /// </summary>
-    public bool SpinWait { get; set; } = true;
-
-    /// <summary>
     /// <c>Model:ReloadPollSeconds</c>: how often the bundle folder is checked for a new bundle (default 2); 0 turns the
     /// polling off (a reload then happens only on request, e.g. SIGHUP). Between 0 and 86400.
     /// </summary>
@@ -51,7 +45,7 @@ internal sealed class ModelOptions
             : System.IO.Path.GetFullPath(Path);
 
     /// <summary>The inference library's settings for these options.</summary>
-    public CaptionerOptions ToCaptionerOptions() => new() { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads, SpinWait = SpinWait };
+    public CaptionerOptions ToCaptionerOptions() => new() { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads };
 }
 
 /// <summary>Checks <see cref="ModelOptions"/> at start-up (source-generated from the data annotations).</summary>
