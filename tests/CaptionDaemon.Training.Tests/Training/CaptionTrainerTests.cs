@@ -4,6 +4,7 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Training;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
 {
     private readonly SyntheticClotho _data;
