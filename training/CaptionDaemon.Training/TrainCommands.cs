@@ -11,6 +11,7 @@ internal static class TrainCommands
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
+        yield return Distillation.DistillCommand.Create();
         yield return Export.ExportCommand.Create();
     }
 }
