@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class AugmentationTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class EncoderDistillationTests
 {
     [Fact]
