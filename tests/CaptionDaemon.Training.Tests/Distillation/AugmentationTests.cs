@@ -4,8 +4,20 @@ using static TorchSharp.torch;
 namespace CaptionDaemon.Training.Tests.Distillation;
 
 [Collection(TorchRandomCollection.Name)]
-public sealed class AugmentationTests
+public sealed class AugmentationTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
 {
+    [Fact]
+    public void Train_TeacherSize_AugmentsByDefaultAndRecordsHow()
+    {
+        Assert.True(new TrainOptions { DataDirectory = "d", OutputDirectory = "o", Size = "teacher" }.Augments);
+        Assert.False(new TrainOptions { DataDirectory = "d", OutputDirectory = "o" }.Augments);
+        Assert.False(new TrainOptions { DataDirectory = "d", OutputDirectory = "o", Size = "teacher", Augment = false }.Augments);
+
+        // The fixture's teacher was trained by the real trainer with size teacher (and a tiny model) and no --augment.
+        Assert.Equal(new Augmentation().Describe(), fixture.TeacherRecord.Augmentation);
+        Assert.Contains("SpecAugment", new Augmentation().Describe(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PerturbWaveforms_SameSeed_SameResultAndEachWindowIsAScaledRotation()
     {

@@ -60,19 +60,19 @@ internal sealed record KdReproductionOptions
     /// <summary>Training window; the timing always uses the bundle's window.</summary>
     internal double WindowSeconds { get; init; } = 10;
 
-    /// <summary>The quick preset: 120 clips, 2 teacher epochs and 1 student epoch, smaller teacher and student, one seed.</summary>
+    /// <summary>The quick preset: 60 clips, 2 teacher epochs and 1 student epoch, smaller teacher and student, one seed.</summary>
     public static KdReproductionOptions QuickPreset(string outputDirectory) => new()
     {
         OutputDirectory = outputDirectory,
         Quick = true,
-        Clips = 120,
+        Clips = 60,
         TeacherEpochs = 2,
         StudentEpochs = 1,
         Seeds = [1],
         BatchSize = 8,
         ScarceFraction = 0.25,
         TimingRepeats = 5,
-        TeacherConfig = vocabulary => CaptionModelConfig.Teacher(vocabulary) with { EncoderChannels = [32, 64, 128, 256], DModel = 256, DecoderLayers = 2, Heads = 4, FeedForward = 1024 },
+        TeacherConfig = vocabulary => CaptionModelConfig.Teacher(vocabulary) with { EncoderChannels = [16, 32, 64, 128], DModel = 256, DecoderLayers = 2, Heads = 4, FeedForward = 1024 },
         StudentConfig = vocabulary => CaptionModelConfig.Student(vocabulary) with { EncoderChannels = [8, 16, 32, 64], DModel = 128, FeedForward = 512 },
     };
 }

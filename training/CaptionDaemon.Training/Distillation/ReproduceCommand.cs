@@ -14,7 +14,7 @@ internal static class ReproduceCommand
         var quick = new Option<bool>("--quick") { Description = "A small scene set, smaller teacher and student, one seed and short training: the whole pipeline in minutes." };
         var data = new Option<string?>("--data") { Description = "Scene set in the Clotho layout (default: generate one into OUT/data from --sounds)." };
         var sounds = new Option<string>("--sounds") { Description = "Sounds folder of 'data fetch', for generating the scenes.", DefaultValueFactory = _ => Data.Sounds.SoundFetcher.DefaultDirectory };
-        var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 4000; 120 with --quick)." };
+        var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 4000; 60 with --quick)." };
         var teacher = new Option<string?>("--teacher") { Description = "A trained teacher (run folder, checkpoint or bundle) instead of training one into OUT/teacher." };
         var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Epochs of the teacher (default 6; 2 with --quick)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs of every student (default 3; 1 with --quick)." };

@@ -31,7 +31,7 @@ internal sealed record Augmentation
     /// <summary>One line for the training record.</summary>
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
-        $"gain +-{MaxGainDb} dB, circular shift +-{MaxShiftFraction:0.##} window, {FrequencyMasks} frequency masks <= {MaxFrequencyMaskBins} bins, {TimeMasks} time masks <= {MaxTimeMaskFraction:0.##} of the frames");
+        $"gain +-{MaxGainDb} dB, circular shift +-{MaxShiftFraction:0.##} window, {FrequencyMasks} frequency masks <= {MaxFrequencyMaskBins} bins, {TimeMasks} time masks <= {MaxTimeMaskFraction:0.##} of the frames (SpecAugment)");
 
     /// <summary>Applies a random gain and circular shift to each of the <paramref name="clips"/> windows of <paramref name="audio"/>, in place.</summary>
     public void PerturbWaveforms(float[] audio, int clips, Random random)
