@@ -11,6 +11,8 @@ internal static class TrainCommands
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
+        yield return Distillation.DistillCommand.Create();
+        yield return Distillation.ReproduceCommand.Create();
         yield return Export.ExportCommand.Create();
     }
 }

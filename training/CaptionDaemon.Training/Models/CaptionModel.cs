@@ -13,7 +13,7 @@ internal readonly record struct ParameterCounts(long Encoder, long Decoder)
 /// <summary>
 /// The audio captioning model (docs/captioning-core.md, "Model"): log-mel front end and CNN encoder, Transformer
 /// decoder. Besides teacher-forced <see cref="forward"/> it offers exactly the computations of the exported ONNX
-/// graphs (<see cref="Encode"/>, <see cref="CrossKeyValues"/>, <see cref="Step"/>), so parity can be tested and
+/// graphs (<see cref="Encode(Tensor)"/>, <see cref="CrossKeyValues"/>, <see cref="Step"/>), so parity can be tested and
 /// TorchSharp-side decoding behaves like the daemon's.
 /// </summary>
 internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
@@ -54,6 +54,18 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
 
     /// <summary>Waveform <c>[B, S]</c> to memory <c>[B, T', DModel]</c> and pooled embedding <c>[B, EmbeddingDim]</c>.</summary>
     public (Tensor Memory, Tensor Embedding) Encode(Tensor audio) => _encoder.forward(_frontend.forward(audio));
+
+    /// <summary>
+    /// <see cref="Encode(Tensor)"/> with <paramref name="transformSpectrogram"/> applied to the normalised log-mel
+    /// <c>[B, 1, MelBins, T]</c> between front end and CNN (training-time SpecAugment masks, see Training/Augmentation).
+    /// </summary>
+    public (Tensor Memory, Tensor Embedding) Encode(Tensor audio, Func<Tensor, Tensor> transformSpectrogram)
+    {
+        ArgumentNullException.ThrowIfNull(transformSpectrogram);
+        using var scope = NewDisposeScope();
+        var (memory, embedding) = _encoder.forward(transformSpectrogram(_frontend.forward(audio)));
+        return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
 
     /// <summary>Teacher forcing: waveform <c>[B, S]</c> and input tokens <c>[B, L]</c> (starting with &lt;start&gt;) to logits <c>[B, L, V]</c>.</summary>
     public override Tensor forward(Tensor audio, Tensor inputTokens)

@@ -110,6 +110,8 @@ internal sealed class CaptionTrainer
         var counts = model.CountParameters();
         _progress.Message($"{record.Size}: {counts.Total:N0} parameters (encoder {counts.Encoder:N0}, decoder {counts.Decoder:N0}), vocabulary {vocabulary.Count}; {train.Count} clips with {record.TrainCaptions} captions, {stepsPerEpoch} steps per epoch of {options.BatchSize} clips");
 
+        var augmentation = options.Augments ? new Augmentation() : null;
+        record.Augmentation = augmentation?.Describe() ?? "none";
         using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         if (options.Resume)
         {
@@ -142,7 +144,10 @@ internal sealed class CaptionTrainer
                 }
 
                 var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
-                var result = SupervisedStep.Run(model, optimizer, CaptionBatch.FromClips(train, batch, windowSamples, rng), options.LabelSmoothing, options.GradientClip);
+                var examples = CaptionBatch.FromClips(train, batch, windowSamples, rng);
+                augmentation?.PerturbWaveforms(examples.Audio, examples.Clips, rng);
+                var result = SupervisedStep.Run(
+                    model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
                 globalStep++;
                 if (result.Applied)
                 {
@@ -192,7 +197,7 @@ internal sealed class CaptionTrainer
                 $"epoch {epoch}: train loss {lossSum / applied:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
         }
 
-        EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, cancellationToken);
+        EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, options, _progress, cancellationToken);
         return record;
     }
 
@@ -268,21 +273,23 @@ internal sealed class CaptionTrainer
         return (model, vocabulary, record);
     }
 
-    private void EvaluateBestOnTest(
-        string dataDirectory, string outputDirectory, string bestDirectory, string lastDirectory, int windowSamples, int maxWords, TrainingRecord record, CancellationToken cancellationToken)
+    /// <summary>Scores <c>best/</c> on the evaluation split, writes the test captions and records the metrics in both checkpoints (shared with distillation).</summary>
+    internal static void EvaluateBestOnTest(
+        string dataDirectory, string outputDirectory, string bestDirectory, string lastDirectory, int windowSamples, int maxWords, TrainingRecord record,
+        TrainOptions options, TrainingProgress progress, CancellationToken cancellationToken)
     {
         if (!File.Exists(ClothoDataset.CaptionsPath(dataDirectory, ClothoDataset.Evaluation)))
         {
-            _progress.Message($"no {ClothoDataset.Evaluation} split in {dataDirectory}: the best checkpoint is not tested");
+            progress.Message($"no {ClothoDataset.Evaluation} split in {dataDirectory}: the best checkpoint is not tested");
             return;
         }
 
         var testClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Evaluation, cancellationToken);
         var vocabulary = Vocabulary.Load(Path.Combine(bestDirectory, Vocabulary.FileName));
         using var best = CaptionModel.LoadCheckpoint(bestDirectory);
-        _progress.Message($"testing the best checkpoint (epoch {record.BestEpoch}) on {testClips.Count} {ClothoDataset.Evaluation} clips");
-        var test = ClipSet.Load(testClips, vocabulary, maxWords, _options.Threads, cancellationToken);
-        var (scores, captions) = CaptionEvaluator.Evaluate(best, test, vocabulary, windowSamples, _options.BatchSize * 2, _options.MaxDecodeTokens, cancellationToken);
+        progress.Message($"testing the best checkpoint (epoch {record.BestEpoch}) on {testClips.Count} {ClothoDataset.Evaluation} clips");
+        var test = ClipSet.Load(testClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        var (scores, captions) = CaptionEvaluator.Evaluate(best, test, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
         record.Metrics = scores;
         record.MetricsSplit = ClothoDataset.Evaluation;
         record.TestClips = test.Count;
@@ -296,7 +303,7 @@ internal sealed class CaptionTrainer
             testClips.Select(clip => JsonSerializer.Serialize(new { id = clip.Id, captions = clip.Captions })));
         record.Save(bestDirectory);
         record.Save(lastDirectory);
-        _progress.Message(FormattableString.Invariant(
+        progress.Message(FormattableString.Invariant(
             $"test ({test.Count} clips): BLEU-1 {scores.Bleu1:0.0000} BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}"));
     }
 
@@ -304,7 +311,7 @@ internal sealed class CaptionTrainer
     /// Writes a checkpoint folder next to its final place and then swaps it in, so that an interruption while saving
     /// leaves the previous checkpoint rather than a half-written one.
     /// </summary>
-    private static void WriteAtomically(string directory, Action<string> write)
+    internal static void WriteAtomically(string directory, Action<string> write)
     {
         var staging = directory + ".writing";
         if (Directory.Exists(staging))

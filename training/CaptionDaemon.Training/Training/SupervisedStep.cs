@@ -15,15 +15,18 @@ internal static class SupervisedStep
     /// next tokens (ignoring &lt;pad&gt;), with the global gradient norm clipped; returns the loss before the update.
     /// A step whose loss or gradient norm is not finite is not applied: one NaN in AdamW's moments would spoil every
     /// later step, and this libtorch build is known to produce sporadic NaN gradients (see ShiftedMatmulConvolution).
+    /// <paramref name="transformSpectrogram"/>, when given, is applied to the log-mel before the CNN (SpecAugment masks).
     /// </summary>
-    public static StepResult Run(CaptionModel model, optim.Optimizer optimizer, CaptionBatch batch, double labelSmoothing, double gradientClip)
+    public static StepResult Run(
+        CaptionModel model, optim.Optimizer optimizer, CaptionBatch batch, double labelSmoothing, double gradientClip, Func<Tensor, Tensor>? transformSpectrogram = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        var (memory, _) = model.Encode(tensor(batch.Audio, [batch.Clips, batch.WindowSamples]));
+        var audio = tensor(batch.Audio, [batch.Clips, batch.WindowSamples]);
+        var (memory, _) = transformSpectrogram is null ? model.Encode(audio) : model.Encode(audio, transformSpectrogram);
         var logits = model.Decoder.forward(tensor(batch.Inputs, [batch.Rows, batch.Length]), memory.index_select(0, tensor(batch.ClipOfRow)));
         var loss = nn.functional.cross_entropy(
             logits.reshape(-1, model.Config.VocabSize),

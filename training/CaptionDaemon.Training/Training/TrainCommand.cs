@@ -23,10 +23,12 @@ internal static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "Torch threads and parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from last/." };
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Train on the first N development clips only." };
+        var augment = new Option<string>("--augment") { Description = "Random gain, circular time shift and SpecAugment masks during training: auto (on for the teacher only), on or off.", DefaultValueFactory = _ => "auto" };
+        augment.AcceptOnlyFromAmong("auto", "on", "off");
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
-        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, maxTrainClips, minWordCount })
+        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, maxTrainClips, minWordCount, augment })
         {
             command.Options.Add(option);
         }
@@ -53,6 +55,7 @@ internal static class TrainCommand
                     Resume = parseResult.GetValue(resume),
                     MaxTrainClips = parseResult.GetValue(maxTrainClips),
                     MinWordCount = parseResult.GetValue(minWordCount),
+                    Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },
                     CommandLine = "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value))),
                 };
                 // The \r progress line only makes sense on a terminal; the test harness and journald get plain lines.

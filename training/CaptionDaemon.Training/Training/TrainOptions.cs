@@ -49,6 +49,12 @@ internal sealed record TrainOptions
     /// <summary>Decoder steps (&lt;end&gt; included) when captioning for validation and test; the bundle's max_caption_tokens.</summary>
     public int MaxDecodeTokens { get; init; } = 20;
 
+    /// <summary>Waveform and spectrogram augmentation (<see cref="Training.Augmentation"/>); null: on for the teacher, off for the student.</summary>
+    public bool? Augment { get; init; }
+
+    /// <summary>Whether this run augments: <see cref="Augment"/>, or by default only for the teacher.</summary>
+    public bool Augments => Augment ?? Size == "teacher";
+
     /// <summary>
     /// Model sizes from the vocabulary size instead of the <see cref="Size"/> preset (recorded as size <c>custom</c>);
     /// lets tests train a model small enough to take seconds.

@@ -56,6 +56,17 @@ internal sealed class TrainingRecord
 
     public int MaxDecodeTokens { get; set; }
 
+    /// <summary>What <see cref="Augmentation"/> did to the training examples, or "none".</summary>
+    public string Augmentation { get; set; } = "none";
+
+    /// <summary>The teacher of a distilled model (identity, kind, path, its test metrics); null for supervised training.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.Nodes.JsonObject? Teacher { get; set; }
+
+    /// <summary>Loss weights, labelled fraction, audio-only data and targets of a distilled model; null for supervised training.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.Nodes.JsonObject? Distillation { get; set; }
+
     /// <summary>Steps not applied because their loss or gradient was not finite (see <see cref="SupervisedStep"/>).</summary>
     public int SkippedSteps { get; set; }
 

@@ -1,0 +1,174 @@
+using System.CommandLine;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Export;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
+
+namespace CaptionDaemon.Training.Tests.Distillation;
+
+[Collection(TorchRandomCollection.Name)]
+public sealed class DistillationTrainerTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
+{
+    [Fact]
+    public void Run_AllLossesScarceLabelsAndAudioOnly_WritesACheckpointThatExportsToABundleTheInferenceLibraryRuns()
+    {
+        var output = fixture.NewDirectory();
+        var cache = fixture.NewDirectory();
+        var unlabelled = Path.Combine(fixture.Root, "validation");
+        using var log = new StringWriter();
+        var options = new DistillOptions
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output),
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = cache,
+            SequenceWeight = 1,
+            EncoderKd = EncoderDistillation.Contrastive,
+            EncoderSharedDim = 16,
+            TokenWeight = 0.5,
+            TokenTopK = 3,
+            LabelledFraction = 0.5,
+            UnlabelledFromRest = true,
+            UnlabelledDirectory = unlabelled,
+            EncoderPretrainEpochs = 1,
+        };
+
+        var record = new DistillationTrainer(options, new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Equal("sup+seq+tok+contrastive+enc-pretrain+audio-only", record.Method);
+        Assert.Equal(4, record.TrainClips);
+        Assert.Equal(4 + 4, record.Distillation!["audio_only_clips"]!.GetValue<int>());
+        // Eight audio-only clips in batches of two: the epoch follows the larger pool.
+        Assert.Equal(4, record.StepsPerEpoch);
+        Assert.Equal(0, record.SkippedSteps);
+        var terms = record.Distillation["last_epoch_terms"]!.AsObject();
+        foreach (var term in new[] { "supervised", "sequence", "encoder", "token" })
+        {
+            Assert.True(terms[term]!.GetValue<double>() > 0, $"{term} term was not computed: {terms}");
+        }
+
+        Assert.Equal(2, record.Distillation["targets"]!.AsArray().Count);
+        Assert.Contains("encoder pre-training epoch 1", log.ToString(), StringComparison.Ordinal);
+        foreach (var file in new[] { CaptionModel.WeightsFileName, CaptionModel.ConfigFileName, CaptionModel.VocabFileName, TrainingRecord.FileName })
+        {
+            Assert.True(File.Exists(Path.Combine(output, CaptionTrainer.BestDirectoryName, file)), $"best/{file} missing");
+        }
+
+        // The student takes the teacher's vocabulary, so the teacher's captions are in its token ids.
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(fixture.TeacherCheckpoint, CaptionModel.VocabFileName)),
+            File.ReadAllText(Path.Combine(output, CaptionTrainer.BestDirectoryName, CaptionModel.VocabFileName)));
+
+        var bundleDirectory = Path.Combine(fixture.NewDirectory(), "student-bundle");
+        var exitCode = ExportCommand.Create().Parse(["--checkpoint", Path.Combine(output, CaptionTrainer.BestDirectoryName), "--out", bundleDirectory, "--window-seconds", "2"]).Invoke();
+        Assert.Equal(0, exitCode);
+        using var bundle = CaptionBundle.Load(bundleDirectory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 });
+        using var captioner = bundle.CreateCaptioner();
+        var captions = captioner.Caption(new float[2 * bundle.WindowSamples], 2);
+        Assert.Equal(2, captions.Length);
+
+        var training = bundle.Manifest.Training;
+        Assert.Equal("sup+seq+tok+contrastive+enc-pretrain+audio-only", training["method"]!.GetValue<string>());
+        Assert.Equal(0.5, training["distillation"]!["labelled_fraction"]!.GetValue<double>());
+        Assert.Equal(fixture.TeacherRecord.Metrics!.CiderD, training["teacher"]!["metrics"]!["cider_d"]!.GetValue<double>(), 9);
+        Assert.Equal(64, training["teacher"]!["identity"]!.GetValue<string>().Length);
+        Assert.NotNull(training["metrics"]!["cider_d"]);
+        // The KD heads are training-only: the exported student has exactly the student's parameters.
+        using var student = CaptionModel.LoadCheckpoint(Path.Combine(output, CaptionTrainer.BestDirectoryName));
+        Assert.Equal(student.CountParameters().Total, bundle.Manifest.Parameters.Total);
+    }
+
+    [Fact]
+    public void Run_SupervisedOnlyBaseline_NeedsNoTeacherTargets()
+    {
+        var output = fixture.NewDirectory();
+        var cache = fixture.NewDirectory();
+        var options = new DistillOptions
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output),
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = cache,
+            SequenceWeight = 0,
+            EncoderKd = EncoderDistillation.None,
+        };
+
+        var record = new DistillationTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        Assert.Equal("sup", record.Method);
+        Assert.Empty(record.Distillation!["targets"]!.AsArray());
+        Assert.Empty(Directory.GetFiles(cache, "targets-*"));
+        Assert.Equal(4, record.StepsPerEpoch);
+        Assert.True(File.Exists(Path.Combine(output, CaptionTrainer.BestDirectoryName, CaptionModel.WeightsFileName)));
+    }
+
+    [Fact]
+    public void Run_SameSeedTwice_ReusesTargetsAndGivesTheSameLosses()
+    {
+        var cache = fixture.NewDirectory();
+        DistillOptions Options(string output) => new()
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output),
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = cache,
+            EncoderKd = EncoderDistillation.Mse,
+            EncoderSharedDim = 8,
+            LabelledFraction = 0.5,
+        };
+        using var firstLog = new StringWriter();
+        using var secondLog = new StringWriter();
+
+        var first = new DistillationTrainer(Options(fixture.NewDirectory()), new TrainingProgress(firstLog, isTerminal: false)).Run();
+        var second = new DistillationTrainer(Options(fixture.NewDirectory()), new TrainingProgress(secondLog, isTerminal: false)).Run();
+
+        Assert.Contains("computing teacher targets", firstLog.ToString(), StringComparison.Ordinal);
+        Assert.Contains("teacher targets of 8 clips read from", secondLog.ToString(), StringComparison.Ordinal);
+        Assert.Equal("sup+seq+mse", first.Method);
+        Assert.Equal(first.History[0].TrainLoss, second.History[0].TrainLoss, 5);
+    }
+
+    [Fact]
+    public void DistillCommand_TokenKdWithBundleTeacherWithoutWeights_FailsWithExitCode2SayingWhy()
+    {
+        var bundle = Path.Combine(fixture.NewDirectory(), "teacher-bundle");
+        BundleExporter.ExportCheckpoint(fixture.TeacherCheckpoint, bundle, "teacher", 2, null, overwrite: false, "test");
+        Directory.Delete(Path.Combine(bundle, BundleExporter.CheckpointDirectoryName), recursive: true);
+        var root = new RootCommand { DistillCommand.Create() };
+        using var error = new StringWriter();
+
+        var exitCode = root.Parse(["distill", "--teacher", bundle, "--data", fixture.Root, "--out", fixture.NewDirectory(), "--tok-kd", "1", "--threads", "1", "--epochs", "1", "--max-train-clips", "2"])
+            .Invoke(new InvocationConfiguration { Output = TextWriter.Null, Error = error });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("distill:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("TorchSharp weights", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DistillCommand_UnknownEncoderKd_IsRejectedByTheParser()
+    {
+        var root = new RootCommand { DistillCommand.Create() };
+        using var error = new StringWriter();
+
+        var exitCode = root.Parse(["distill", "--teacher", "t", "--data", "d", "--out", "o", "--enc-kd", "cosine"])
+            .Invoke(new InvocationConfiguration { Output = TextWriter.Null, Error = error });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("cosine", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PretrainingWithoutEncoderKd_NamesTheOption()
+    {
+        var options = new DistillOptions
+        {
+            Train = DistillationFixture.StudentTrainOptions("d", "o"),
+            TeacherDirectory = "t",
+            EncoderKd = EncoderDistillation.None,
+            EncoderPretrainEpochs = 2,
+        };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("--enc-pretrain-epochs", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Training;
+
+namespace CaptionDaemon.Training.Tests.Distillation;
+
+[Collection(TorchRandomCollection.Name)]
+public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
+{
+    [Fact]
+    public void Run_TinyModels_WritesEveryRowOfTheComparisonInTheIssuesFormat()
+    {
+        var output = fixture.NewDirectory();
+        using var log = new StringWriter();
+        var options = new KdReproductionOptions
+        {
+            OutputDirectory = output,
+            DataDirectory = fixture.Root,
+            TeacherEpochs = 2,
+            StudentEpochs = 1,
+            Seeds = [1],
+            ScarceFraction = 0.5,
+            BatchSize = 2,
+            LearningRate = 3e-3,
+            Threads = 1,
+            TimingRepeats = 1,
+            WindowSeconds = 2,
+            TeacherConfig = vocabulary => DistillationFixture.StudentConfig(vocabulary) with { EncoderChannels = [8, 16], DModel = 32, Heads = 4, FeedForward = 64 },
+            StudentConfig = DistillationFixture.StudentConfig,
+        };
+
+        var rows = new KdReproduction(options, new TrainingProgress(log, isTerminal: false)).Run();
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, KdReproduction.ResultsFileName)));
+        var written = json.RootElement.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(10, written.Length);
+        string[] keys = ["method", "labelled_fraction", "unlabelled", "seed", "bleu_4", "rouge_l", "cider_d", "params", "ms_per_clip", "speedup_vs_teacher"];
+        Assert.All(written, row => Assert.Equal(keys, row.EnumerateObject().Select(p => p.Name)));
+        var teacher = Assert.Single(written, row => row.GetProperty("method").GetString() == KdReproduction.TeacherMethod);
+        Assert.Equal(1.0, teacher.GetProperty("speedup_vs_teacher").GetDouble());
+        foreach (var method in new[] { "sup", "sup+seq", "sup+seq+mse", "sup+seq+contrastive" })
+        {
+            Assert.Equal([0.5, 1.0], rows.Where(r => r.Method == method).Select(r => r.LabelledFraction).Order());
+        }
+
+        var audioOnly = Assert.Single(rows, r => r.Unlabelled);
+        Assert.EndsWith("+audio-only", audioOnly.Method, StringComparison.Ordinal);
+        Assert.Equal(0.5, audioOnly.LabelledFraction);
+        Assert.All(rows, r => Assert.True(r.MsPerClip > 0 && r.Params > 0 && double.IsFinite(r.CiderD)));
+        var teacherRow = rows.Single(r => r.Method == KdReproduction.TeacherMethod);
+        Assert.All(rows.Where(r => r.Method != KdReproduction.TeacherMethod), r => Assert.Equal(teacherRow.MsPerClip / r.MsPerClip, r.SpeedupVsTeacher, 2));
+        Assert.True(rows.Where(r => r.Method != KdReproduction.TeacherMethod).All(r => r.Params < teacherRow.Params));
+        Assert.Contains("| sup+seq+contrastive | 0.5 | no | 1 |", File.ReadAllText(Path.Combine(output, KdReproduction.TableFileName)), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(output, KdReproduction.SettingsFileName)));
+    }
+
+    [Fact]
+    public void Table_SeveralSeeds_AddsMeansWithStandardDeviations()
+    {
+        KdResultRow Row(int seed, double cider) => new("sup+seq", 0.1, false, seed, 0.1, 0.2, cider, 100, 5, 20);
+
+        var table = KdReproduction.Table([Row(1, 0.2), Row(2, 0.4)]);
+
+        Assert.Contains("| sup+seq | 0.1 | no | 2 | 0.1000 ± 0.0000 | 0.2000 ± 0.0000 | 0.3000 ± 0.1414 |", table, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,351 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Training.Distillation;
+
+/// <summary>
+/// <c>captiond-train distill</c>: trains a student with L = L_sup + a_seq L_seq + a_enc L_enc (+ a_tok L_tok) from a
+/// teacher's cached targets (Xu et al. 2024). The student takes the teacher's vocabulary, so that the teacher's
+/// captions and distributions are in the student's token ids. Each step takes one batch of labelled clips and, when
+/// audio-only data is used, one batch of audio-only clips; an epoch has as many steps as the larger of the two pools
+/// needs, the smaller pool being cycled (reshuffled at every pass). Optionally the encoder (with the KD heads) is first
+/// trained on L_enc alone. Output is the layout of <c>train</c> (<c>best/</c>, <c>last/</c>, test captions), so
+/// <c>export</c> and <c>eval</c> work unchanged; the KD heads are not saved. Schedule, validation, checkpoint choice and
+/// determinism are those of <see cref="CaptionTrainer"/>.
+/// </summary>
+internal sealed class DistillationTrainer
+{
+    private readonly DistillOptions _options;
+    private readonly TrainingProgress _progress;
+
+    public DistillationTrainer(DistillOptions options, TrainingProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        options.Validate();
+        _options = options;
+        _progress = progress;
+    }
+
+    /// <exception cref="TrainingException">The output folder holds a run already, or training diverged.</exception>
+    /// <exception cref="DatasetFormatException">A split or the audio-only folder is missing or malformed.</exception>
+    public TrainingRecord Run(CancellationToken cancellationToken = default)
+    {
+        var options = _options;
+        var train = options.Train;
+        var dataDirectory = Path.GetFullPath(train.DataDirectory);
+        var outputDirectory = Path.GetFullPath(train.OutputDirectory);
+        var lastDirectory = Path.Combine(outputDirectory, CaptionTrainer.LastDirectoryName);
+        var bestDirectory = Path.Combine(outputDirectory, CaptionTrainer.BestDirectoryName);
+        if (Directory.Exists(lastDirectory))
+        {
+            throw new TrainingException($"{outputDirectory} already holds a training run ({lastDirectory}); choose another --out.");
+        }
+
+        torch.set_num_threads(train.Threads);
+        var developmentClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Development, cancellationToken);
+        if (train.MaxTrainClips is { } maxClips)
+        {
+            developmentClips = developmentClips.Take(maxClips).ToArray();
+        }
+
+        var validationClips = ClothoDataset.Load(dataDirectory, ClothoDataset.Validation, cancellationToken);
+        if (developmentClips.Count == 0 || validationClips.Count == 0)
+        {
+            throw new TrainingException($"{dataDirectory}: distillation needs development and validation clips.");
+        }
+
+        var teacherDirectory = Path.GetFullPath(options.TeacherDirectory);
+        var cacheDirectory = Path.GetFullPath(options.TargetsCacheDirectory ?? Path.Combine(teacherDirectory, TeacherTargetCache.DefaultFolderName));
+        using var teacher = CaptionTeacher.Open(teacherDirectory, train.WindowSeconds, cacheDirectory, train.Threads, _progress.Message);
+        var vocabulary = teacher.Vocabulary;
+
+        random.manual_seed(train.Seed);
+        var config = train.ModelConfig?.Invoke(vocabulary.Count)
+            ?? (train.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
+        using var model = new CaptionModel(config);
+        using var encoderKd = EncoderDistillation.Create(options.EncoderKd, config.EmbeddingDim, teacher.EmbeddingDim, options.EncoderSharedDim);
+        var windowSamples = (int)Math.Round(train.WindowSeconds * config.SampleRate);
+        var maxWords = config.MaxTokens - 2;
+
+        _progress.Message($"decoding {developmentClips.Count} training and {validationClips.Count} validation clips from {dataDirectory} ({train.Threads} at a time)");
+        var trainSet = ClipSet.Load(developmentClips, vocabulary, maxWords, train.Threads, cancellationToken, (done, total) => _progress.Message($"  decoded {done}/{total} training clips"));
+        var validation = ClipSet.Load(validationClips, vocabulary, maxWords, train.Threads, cancellationToken);
+        ClipSet? unlabelledSet = null;
+        if (options.UnlabelledDirectory is { } unlabelledDirectory)
+        {
+            var audioOnly = UnlabelledAudio.Load(unlabelledDirectory, cancellationToken);
+            _progress.Message($"decoding {audioOnly.Count} audio-only clips from {Path.GetFullPath(unlabelledDirectory)}");
+            unlabelledSet = ClipSet.Load(audioOnly, vocabulary, maxWords, train.Threads, cancellationToken);
+        }
+
+        var (labelled, rest) = LabelledSplit.Choose(trainSet.Count, options.LabelledFraction, train.Seed);
+        var settings = new TeacherTargetSettings { Beam = options.TeacherBeam, TopK = options.TokenWeight > 0 ? options.TokenTopK : 0, BatchSize = train.BatchSize };
+        TeacherTargets? trainTargets = null, unlabelledTargets = null;
+        if (options.NeedsTargets)
+        {
+            trainTargets = TeacherTargetCache.LoadOrCompute(teacher, trainSet, settings, cacheDirectory, _progress.Message, cancellationToken);
+            if (unlabelledSet is not null)
+            {
+                unlabelledTargets = TeacherTargetCache.LoadOrCompute(teacher, unlabelledSet, settings, cacheDirectory, _progress.Message, cancellationToken);
+            }
+        }
+
+        var labelledPool = labelled.Select(i => new PoolClip(trainSet, trainTargets, i, Labelled: true)).ToArray();
+        var audioOnlyPool = (options.UnlabelledFromRest ? rest.Select(i => new PoolClip(trainSet, trainTargets, i, Labelled: false)) : [])
+            .Concat(unlabelledSet is null ? [] : Enumerable.Range(0, unlabelledSet.Count).Select(i => new PoolClip(unlabelledSet, unlabelledTargets, i, Labelled: false)))
+            .ToArray();
+
+        var batchSize = train.BatchSize;
+        var stepsPerEpoch = (Math.Max(labelledPool.Length, audioOnlyPool.Length) + batchSize - 1) / batchSize;
+        var totalSteps = (long)stepsPerEpoch * train.Epochs;
+        var warmupSteps = train.WarmupSteps ?? (int)Math.Max(1, totalSteps / 20);
+        var augmentation = train.Augments ? new Augmentation() : null;
+        var record = NewRecord(options, dataDirectory, teacher, trainSet, labelledPool, audioOnlyPool, stepsPerEpoch, warmupSteps, vocabulary.Count, augmentation, cacheDirectory, trainTargets, unlabelledTargets);
+        var counts = model.CountParameters();
+        _progress.Message(string.Create(CultureInfo.InvariantCulture,
+            $"distilling {options.Method}: student {counts.Total:N0} parameters, teacher {teacher.Parameters.Total:N0} ({teacher.Kind} {teacher.Source}); {labelledPool.Length} labelled and {audioOnlyPool.Length} audio-only clips, {stepsPerEpoch} steps per epoch of {batchSize} + {(audioOnlyPool.Length > 0 ? batchSize : 0)} clips"));
+
+        var weights = new DistillationWeights(1.0, options.SequenceWeight, options.EncoderKd == EncoderDistillation.None ? 0 : options.EncoderWeight, options.TokenWeight);
+        var trained = model.parameters().Concat(encoderKd?.parameters() ?? []).ToArray();
+        if (options.EncoderPretrainEpochs > 0 && encoderKd is not null)
+        {
+            PretrainEncoder(model, encoderKd, [.. labelledPool, .. audioOnlyPool], windowSamples, maxWords, augmentation, cancellationToken);
+        }
+
+        using var optimizer = optim.AdamW(trained, train.LearningRate, weight_decay: train.WeightDecay);
+        long globalStep = 0;
+        for (var epoch = 1; epoch <= train.Epochs; epoch++)
+        {
+            var epochSeed = CaptionTrainer.EpochSeed(train.Seed, epoch);
+            random.manual_seed(epochSeed);
+            var rng = new Random((int)(epochSeed & int.MaxValue));
+            var labelledOrder = Cycle(labelledPool.Length, stepsPerEpoch * batchSize, rng);
+            var audioOnlyOrder = audioOnlyPool.Length == 0 ? [] : Cycle(audioOnlyPool.Length, stepsPerEpoch * batchSize, rng);
+
+            model.train();
+            encoderKd?.train();
+            _progress.StartEpoch();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var sums = new double[5];
+            var applied = 0;
+            var learningRate = 0.0;
+            for (var step = 0; step < stepsPerEpoch; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                learningRate = CaptionTrainer.LearningRateAt(globalStep, totalSteps, warmupSteps, train.LearningRate);
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.LearningRate = learningRate;
+                }
+
+                var clips = labelledOrder.AsSpan(step * batchSize, batchSize).ToArray().Select(i => labelledPool[i])
+                    .Concat(audioOnlyPool.Length == 0 ? [] : audioOnlyOrder.AsSpan(step * batchSize, batchSize).ToArray().Select(i => audioOnlyPool[i]))
+                    .ToArray();
+                var batch = DistillationBatch.Create(clips, windowSamples, maxWords, weights.Token > 0, rng);
+                augmentation?.PerturbWaveforms(batch.Audio, batch.Clips, rng);
+                var result = DistillationStep.Run(
+                    model, encoderKd, optimizer, trained, batch, weights, train.GradientClip,
+                    augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
+                globalStep++;
+                if (result.Applied)
+                {
+                    sums[0] += result.Loss;
+                    sums[1] += result.Supervised;
+                    sums[2] += result.Sequence;
+                    sums[3] += result.Encoder;
+                    sums[4] += result.Token;
+                    applied++;
+                }
+                else
+                {
+                    record.SkippedSteps++;
+                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
+                }
+
+                _progress.Step(epoch, train.Epochs, step + 1, stepsPerEpoch, sums[0] / Math.Max(1, applied), learningRate);
+            }
+
+            if (applied * 2 < stepsPerEpoch)
+            {
+                throw new TrainingException(
+                    $"Distillation diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or the KD weights.");
+            }
+
+            var trainSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, batchSize * 2, train.MaxDecodeTokens, cancellationToken);
+            record.History.Add(new EpochRecord(epoch, sums[0] / applied, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
+            record.Distillation!["last_epoch_terms"] = new JsonObject
+            {
+                ["supervised"] = sums[1] / applied,
+                ["sequence"] = sums[2] / applied,
+                ["encoder"] = sums[3] / applied,
+                ["token"] = sums[4] / applied,
+            };
+            record.EpochsCompleted = epoch;
+            record.GlobalStep = globalStep;
+            var improved = scores.CiderD > record.BestValidationCiderD;
+            if (improved)
+            {
+                record.BestEpoch = epoch;
+                record.BestValidationCiderD = scores.CiderD;
+                CaptionTrainer.WriteAtomically(bestDirectory, directory =>
+                {
+                    model.SaveCheckpoint(directory, vocabulary.Tokens);
+                    record.Save(directory);
+                });
+            }
+
+            CaptionTrainer.WriteAtomically(lastDirectory, directory =>
+            {
+                model.SaveCheckpoint(directory, vocabulary.Tokens);
+                record.Save(directory);
+            });
+            _progress.Message(FormattableString.Invariant(
+                $"epoch {epoch}: loss {sums[0] / applied:0.0000} (sup {sums[1] / applied:0.0000} seq {sums[2] / applied:0.0000} enc {sums[3] / applied:0.0000} tok {sums[4] / applied:0.0000}); validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
+        }
+
+        CaptionTrainer.EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, train, _progress, cancellationToken);
+        return record;
+    }
+
+    /// <summary>
+    /// Encoder-only KD: <see cref="DistillOptions.EncoderPretrainEpochs"/> passes over all clips with L_enc alone,
+    /// updating the front end, the CNN and the KD heads (the decoder is not in the optimiser, so weight decay leaves it alone).
+    /// </summary>
+    private void PretrainEncoder(
+        CaptionModel model, nn.Module<Tensor, Tensor, Tensor> encoderKd, PoolClip[] pool, int windowSamples, int maxWords, Augmentation? augmentation, CancellationToken cancellationToken)
+    {
+        var train = _options.Train;
+        var parameters = model.Frontend.parameters().Concat(model.Encoder.parameters()).Concat(encoderKd.parameters()).ToArray();
+        using var optimizer = optim.AdamW(parameters, train.LearningRate, weight_decay: train.WeightDecay);
+        var weights = new DistillationWeights(0, 0, 1, 0);
+        var stepsPerEpoch = (pool.Length + train.BatchSize - 1) / train.BatchSize;
+        var totalSteps = (long)stepsPerEpoch * _options.EncoderPretrainEpochs;
+        var warmupSteps = Math.Max(1, totalSteps / 20);
+        long globalStep = 0;
+        for (var epoch = 1; epoch <= _options.EncoderPretrainEpochs; epoch++)
+        {
+            // Seeds apart from the main epochs' (which start at 1), so that pre-training does not replay their streams.
+            var epochSeed = CaptionTrainer.EpochSeed(train.Seed, -epoch);
+            random.manual_seed(epochSeed);
+            var rng = new Random((int)(epochSeed & int.MaxValue));
+            var order = Cycle(pool.Length, pool.Length, rng);
+            model.train();
+            encoderKd.train();
+            _progress.StartEpoch();
+            var sum = 0.0;
+            var applied = 0;
+            for (var step = 0; step < stepsPerEpoch; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var learningRate = CaptionTrainer.LearningRateAt(globalStep++, totalSteps, warmupSteps, train.LearningRate);
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.LearningRate = learningRate;
+                }
+
+                var first = step * train.BatchSize;
+                var clips = order[first..Math.Min(pool.Length, first + train.BatchSize)].Select(i => pool[i]).ToArray();
+                var batch = DistillationBatch.Create(clips, windowSamples, maxWords, withDistributions: false, rng);
+                augmentation?.PerturbWaveforms(batch.Audio, batch.Clips, rng);
+                var result = DistillationStep.Run(
+                    model, encoderKd, optimizer, parameters, batch, weights, train.GradientClip,
+                    augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
+                if (result.Applied)
+                {
+                    sum += result.Encoder;
+                    applied++;
+                }
+
+                _progress.Step(epoch, _options.EncoderPretrainEpochs, step + 1, stepsPerEpoch, sum / Math.Max(1, applied), learningRate);
+            }
+
+            _progress.Message(FormattableString.Invariant($"encoder pre-training epoch {epoch}: L_enc {sum / Math.Max(1, applied):0.0000} over {applied} steps"));
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> indices into a pool of <paramref name="count"/>: shuffled passes over the pool, one after
+    /// another, so that a smaller pool is cycled and each pass is in a new order.
+    /// </summary>
+    internal static int[] Cycle(int count, int length, Random random)
+    {
+        var order = new int[length];
+        var pass = Enumerable.Range(0, count).ToArray();
+        for (var filled = 0; filled < length; filled += count)
+        {
+            random.Shuffle(pass);
+            pass.AsSpan(0, Math.Min(count, length - filled)).CopyTo(order.AsSpan(filled));
+        }
+
+        return order;
+    }
+
+    private static TrainingRecord NewRecord(
+        DistillOptions options, string dataDirectory, CaptionTeacher teacher, ClipSet trainSet, PoolClip[] labelledPool, PoolClip[] audioOnlyPool, int stepsPerEpoch,
+        int warmupSteps, int vocabSize, Augmentation? augmentation, string cacheDirectory, TeacherTargets? trainTargets, TeacherTargets? unlabelledTargets)
+    {
+        var train = options.Train;
+        var targets = new JsonArray();
+        foreach (var t in new[] { trainTargets, unlabelledTargets })
+        {
+            if (t is not null)
+            {
+                targets.Add(TeacherTargetCache.PathOf(cacheDirectory, t.Key));
+            }
+        }
+
+        return new TrainingRecord
+        {
+            Method = options.Method,
+            Data = dataDirectory,
+            Command = train.CommandLine,
+            Size = train.ModelConfig is null ? train.Size : "custom",
+            Epochs = train.Epochs,
+            StepsPerEpoch = stepsPerEpoch,
+            BatchSize = train.BatchSize,
+            LearningRate = train.LearningRate,
+            WeightDecay = train.WeightDecay,
+            WarmupSteps = warmupSteps,
+            LabelSmoothing = train.LabelSmoothing,
+            GradientClip = train.GradientClip,
+            Seed = train.Seed,
+            Threads = train.Threads,
+            MinWordCount = train.MinWordCount,
+            MaxTrainClips = train.MaxTrainClips,
+            WindowSeconds = train.WindowSeconds,
+            MaxDecodeTokens = train.MaxDecodeTokens,
+            VocabSize = vocabSize,
+            TrainClips = labelledPool.Length,
+            TrainCaptions = labelledPool.Sum(c => trainSet.CaptionIds[c.Index].Length),
+            Augmentation = augmentation?.Describe() ?? "none",
+            Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            Teacher = teacher.Describe(),
+            Distillation = new JsonObject
+            {
+                ["supervised_weight"] = 1.0,
+                ["seq_kd"] = options.SequenceWeight,
+                ["enc_kd"] = options.EncoderKd,
+                ["enc_kd_weight"] = options.EncoderKd == EncoderDistillation.None ? 0 : options.EncoderWeight,
+                ["enc_kd_dim"] = options.EncoderSharedDim,
+                ["tok_kd"] = options.TokenWeight,
+                ["tok_kd_top_k"] = options.TokenWeight > 0 ? options.TokenTopK : 0,
+                ["teacher_beam"] = options.TeacherBeam,
+                ["labelled_fraction"] = options.LabelledFraction,
+                ["labelled_clips"] = labelledPool.Length,
+                ["audio_only_clips"] = audioOnlyPool.Length,
+                ["unlabelled"] = options.UnlabelledDirectory is null ? null : Path.GetFullPath(options.UnlabelledDirectory),
+                ["unlabelled_from_rest"] = options.UnlabelledFromRest,
+                ["enc_pretrain_epochs"] = options.EncoderPretrainEpochs,
+                ["targets"] = targets,
+            },
+        };
+    }
+}

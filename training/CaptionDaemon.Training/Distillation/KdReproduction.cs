@@ -1,0 +1,412 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Scenes;
+using CaptionDaemon.Training.Evaluation;
+using CaptionDaemon.Training.Export;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
+
+namespace CaptionDaemon.Training.Distillation;
+
+/// <summary>Settings of <c>captiond-train reproduce kd</c>.</summary>
+internal sealed record KdReproductionOptions
+{
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>A Clotho-layout scene set; null: generate one into <c>OUT/data</c> from <see cref="SoundsDirectory"/>.</summary>
+    public string? DataDirectory { get; init; }
+
+    public string SoundsDirectory { get; init; } = Data.Sounds.SoundFetcher.DefaultDirectory;
+
+    /// <summary>Clips of the generated scene set (all splits).</summary>
+    public int Clips { get; init; } = 4000;
+
+    /// <summary>A trained teacher (run folder, checkpoint or bundle); null: train one into <c>OUT/teacher</c>.</summary>
+    public string? TeacherDirectory { get; init; }
+
+    public int TeacherEpochs { get; init; } = 6;
+
+    public int StudentEpochs { get; init; } = 3;
+
+    public double ScarceFraction { get; init; } = 0.1;
+
+    public IReadOnlyList<int> Seeds { get; init; } = [1, 2];
+
+    public int BatchSize { get; init; } = 16;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public int? MaxTrainClips { get; init; }
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Timed runs of one 10 s window per bundle (after two warm-up runs); the median is reported.</summary>
+    public int TimingRepeats { get; init; } = 10;
+
+    /// <summary>The <c>--quick</c> preset: a small scene set and smaller models, for checking the pipeline end to end.</summary>
+    public bool Quick { get; init; }
+
+    /// <summary>Model sizes instead of the presets (tests, <c>--quick</c>); recorded as size <c>custom</c>.</summary>
+    internal Func<int, CaptionModelConfig>? TeacherConfig { get; init; }
+
+    internal Func<int, CaptionModelConfig>? StudentConfig { get; init; }
+
+    /// <summary>Training window; the timing always uses the bundle's window.</summary>
+    internal double WindowSeconds { get; init; } = 10;
+
+    /// <summary>The quick preset: 60 clips, 2 teacher epochs and 1 student epoch, smaller teacher and student, one seed.</summary>
+    public static KdReproductionOptions QuickPreset(string outputDirectory) => new()
+    {
+        OutputDirectory = outputDirectory,
+        Quick = true,
+        Clips = 60,
+        TeacherEpochs = 2,
+        StudentEpochs = 1,
+        Seeds = [1],
+        BatchSize = 8,
+        ScarceFraction = 0.25,
+        TimingRepeats = 5,
+        TeacherConfig = vocabulary => CaptionModelConfig.Teacher(vocabulary) with { EncoderChannels = [16, 32, 64, 128], DModel = 256, DecoderLayers = 2, Heads = 4, FeedForward = 1024 },
+        StudentConfig = vocabulary => CaptionModelConfig.Student(vocabulary) with { EncoderChannels = [8, 16, 32, 64], DModel = 128, FeedForward = 512 },
+    };
+}
+
+/// <summary>One row of <c>results.json</c> (the issue's interface: keep the names).</summary>
+internal sealed record KdResultRow(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("labelled_fraction")] double LabelledFraction,
+    [property: JsonPropertyName("unlabelled")] bool Unlabelled,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("bleu_4")] double Bleu4,
+    [property: JsonPropertyName("rouge_l")] double RougeL,
+    [property: JsonPropertyName("cider_d")] double CiderD,
+    [property: JsonPropertyName("params")] long Params,
+    [property: JsonPropertyName("ms_per_clip")] double MsPerClip,
+    [property: JsonPropertyName("speedup_vs_teacher")] double SpeedupVsTeacher);
+
+/// <summary>
+/// <c>captiond-train reproduce kd</c>: the comparison of Xu et al. (2024) on the generated scenes. Trains (or takes) a
+/// teacher; distils students with L_sup only, + L_seq, + L_seq + MSE, + L_seq + contrastive, each at 100% and at a
+/// scarce fraction of the labels and for every seed; then the best KD method at the scarce fraction (highest mean
+/// validation CIDEr-D) with the other clips as audio-only data. Every model is exported and scored on the evaluation
+/// split through the inference library (beam 3, as the daemon runs), and timed on one 10 s window of real test audio
+/// (1 thread, beam 3, median) in this same process, so the speed-ups compare like with like. Writes
+/// <c>results.json</c> (after every row, so an interrupted run keeps what it measured), <c>results.md</c> and
+/// <c>reproduction.json</c> (settings and run folders); finished runs are reused when the command is run again.
+/// </summary>
+internal sealed class KdReproduction
+{
+    public const string ResultsFileName = "results.json";
+    public const string TableFileName = "results.md";
+    public const string SettingsFileName = "reproduction.json";
+    public const string TeacherMethod = "teacher";
+
+    private static readonly JsonSerializerOptions _json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly KdReproductionOptions _options;
+    private readonly TrainingProgress _progress;
+    private readonly List<KdResultRow> _rows = [];
+
+    public KdReproduction(KdReproductionOptions options, TrainingProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        if (options.Seeds.Count == 0 || options.ScarceFraction is <= 0 or >= 1 || options.StudentEpochs < 1 || options.TeacherEpochs < 1 || options.TimingRepeats < 1)
+        {
+            throw new ArgumentException("reproduce kd needs at least one seed, a scarce fraction in (0, 1), at least one epoch and one timing run.");
+        }
+
+        _options = options;
+        _progress = progress;
+    }
+
+    public IReadOnlyList<KdResultRow> Run(CancellationToken cancellationToken = default)
+    {
+        var options = _options;
+        var output = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(output);
+        var data = options.DataDirectory is { } given ? Path.GetFullPath(given) : GenerateScenes(output, cancellationToken);
+        var timingWindow = TimingWindow(data, cancellationToken);
+        var bundles = Path.Combine(output, "bundles");
+        var cache = Path.Combine(output, "kd-targets");
+
+        var teacher = options.TeacherDirectory is { } teacherDirectory ? Path.GetFullPath(teacherDirectory) : TrainTeacher(output, data, cancellationToken);
+        var teacherBundle = Path.Combine(bundles, TeacherMethod);
+        ExportOnce(teacher, teacherBundle);
+        var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingWindow, cancellationToken);
+        AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
+
+        (string Method, double Seq, string Enc)[] methods = [("sup", 0, EncoderDistillation.None), ("sup+seq", 1, EncoderDistillation.None), ("sup+seq+mse", 1, EncoderDistillation.Mse), ("sup+seq+contrastive", 1, EncoderDistillation.Contrastive)];
+        var validation = new Dictionary<(string, double), List<double>>();
+        var runs = new JsonArray();
+        foreach (var fraction in new[] { 1.0, options.ScarceFraction })
+        {
+            foreach (var (method, seq, enc) in methods)
+            {
+                foreach (var seed in options.Seeds)
+                {
+                    var run = Student(output, data, teacher, cache, method, fraction, seed, seq, enc, audioOnly: false, cancellationToken);
+                    validation.TryAdd((method, fraction), []);
+                    validation[(method, fraction)].Add(run.Record.BestValidationCiderD);
+                    runs.Add(run.Directory);
+                    AddStudentRow(output, run.Directory, bundles, method, fraction, false, seed, data, timingWindow, teacherMs, cancellationToken);
+                }
+            }
+        }
+
+        // "The best of them": the KD method with the highest mean validation CIDEr-D at the scarce fraction.
+        var best = methods.Skip(1).MaxBy(m => validation[(m.Method, options.ScarceFraction)].Average());
+        _progress.Message(string.Create(CultureInfo.InvariantCulture, $"best KD method at {options.ScarceFraction:0.##} of the labels: {best.Method}; adding the other clips as audio-only data"));
+        foreach (var seed in options.Seeds)
+        {
+            var run = Student(output, data, teacher, cache, best.Method, options.ScarceFraction, seed, best.Seq, best.Enc, audioOnly: true, cancellationToken);
+            runs.Add(run.Directory);
+            AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingWindow, teacherMs, cancellationToken);
+        }
+
+        File.WriteAllText(Path.Combine(output, SettingsFileName), new JsonObject
+        {
+            ["quick"] = options.Quick,
+            ["data"] = data,
+            ["teacher"] = teacher,
+            ["teacher_epochs"] = options.TeacherDirectory is null ? options.TeacherEpochs : null,
+            ["student_epochs"] = options.StudentEpochs,
+            ["scarce_fraction"] = options.ScarceFraction,
+            ["seeds"] = new JsonArray([.. options.Seeds.Select(s => JsonValue.Create(s))]),
+            ["best_kd_method_at_scarce_fraction"] = best.Method,
+            ["metrics"] = "evaluation split, beam 3 through the inference library",
+            ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, 1 ONNX Runtime thread, after 2 warm-up runs"),
+            ["runs"] = runs,
+        }.ToJsonString(_json));
+        return _rows;
+    }
+
+    /// <summary>results.json in the issue's format.</summary>
+    internal static string ResultsJson(IEnumerable<KdResultRow> rows) =>
+        JsonSerializer.Serialize(new { rows = rows.Select(Round) }, _json);
+
+    /// <summary>A Markdown table of the rows and, when there are several seeds, of their means.</summary>
+    internal static string Table(IReadOnlyList<KdResultRow> rows)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| method | labelled | audio-only | seed | BLEU-4 | ROUGE-L | CIDEr-D | params | ms per 10 s clip | speed-up vs teacher |");
+        text.AppendLine("|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Method} | {r.LabelledFraction:0.##} | {(r.Unlabelled ? "yes" : "no")} | {r.Seed} | {r.Bleu4:0.0000} | {r.RougeL:0.0000} | {r.CiderD:0.0000} | {r.Params:N0} | {r.MsPerClip:0.0} | {r.SpeedupVsTeacher:0.0}x |"));
+        }
+
+        var groups = rows.GroupBy(r => (r.Method, r.LabelledFraction, r.Unlabelled)).Where(g => g.Count() > 1).ToArray();
+        if (groups.Length > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Means over seeds (± standard deviation):");
+            text.AppendLine();
+            text.AppendLine("| method | labelled | audio-only | seeds | BLEU-4 | ROUGE-L | CIDEr-D |");
+            text.AppendLine("|---|---:|:---:|---:|---:|---:|---:|");
+            foreach (var g in groups)
+            {
+                static string MeanSd(IEnumerable<double> values)
+                {
+                    var v = values.ToArray();
+                    var mean = v.Average();
+                    var sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, v.Length - 1));
+                    return string.Create(CultureInfo.InvariantCulture, $"{mean:0.0000} ± {sd:0.0000}");
+                }
+
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {g.Key.Method} | {g.Key.LabelledFraction:0.##} | {(g.Key.Unlabelled ? "yes" : "no")} | {g.Count()} | {MeanSd(g.Select(r => r.Bleu4))} | {MeanSd(g.Select(r => r.RougeL))} | {MeanSd(g.Select(r => r.CiderD))} |"));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Median milliseconds to caption one window (batch 1, beam 3, 1 thread) after two warm-up runs.</summary>
+    internal static double MillisecondsPerClip(string bundleDirectory, float[] window, int repeats, CancellationToken cancellationToken)
+    {
+        using var bundle = CaptionBundle.Load(bundleDirectory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1, InterOpThreads = 1 });
+        using var captioner = bundle.CreateCaptioner();
+        var samples = new float[bundle.WindowSamples];
+        window.AsSpan(0, Math.Min(window.Length, samples.Length)).CopyTo(samples);
+        var times = new double[repeats];
+        for (var i = -2; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            captioner.Caption(samples, 1, DecodeOptions.Default, cancellationToken);
+            if (i >= 0)
+            {
+                times[i] = clock.Elapsed.TotalMilliseconds;
+            }
+        }
+
+        Array.Sort(times);
+        return repeats % 2 == 1 ? times[repeats / 2] : (times[(repeats / 2) - 1] + times[repeats / 2]) / 2;
+    }
+
+    private static KdResultRow Round(KdResultRow r) => r with
+    {
+        Bleu4 = Math.Round(r.Bleu4, 6),
+        RougeL = Math.Round(r.RougeL, 6),
+        CiderD = Math.Round(r.CiderD, 6),
+        MsPerClip = Math.Round(r.MsPerClip, 3),
+        SpeedupVsTeacher = Math.Round(r.SpeedupVsTeacher, 3),
+    };
+
+    private void AddRow(string output, KdResultRow row)
+    {
+        _rows.Add(row);
+        File.WriteAllText(Path.Combine(output, ResultsFileName), ResultsJson(_rows));
+        File.WriteAllText(Path.Combine(output, TableFileName), Table(_rows));
+        _progress.Message(string.Create(CultureInfo.InvariantCulture,
+            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed"));
+    }
+
+    private void AddStudentRow(
+        string output, string runDirectory, string bundles, string method, double fraction, bool unlabelled, int seed, string data, float[] timingWindow, double teacherMs, CancellationToken cancellationToken)
+    {
+        var bundle = Path.Combine(bundles, Path.GetFileName(runDirectory));
+        ExportOnce(Path.Combine(runDirectory, CaptionTrainer.BestDirectoryName), bundle);
+        var (scores, ms, parameters) = Measure(bundle, data, timingWindow, cancellationToken);
+        AddRow(output, new KdResultRow(method, fraction, unlabelled, seed, scores.Bleu4, scores.RougeL, scores.CiderD, parameters, ms, teacherMs / ms));
+    }
+
+    private (CaptionScores Scores, double MsPerClip, long Params) Measure(string bundle, string data, float[] timingWindow, CancellationToken cancellationToken)
+    {
+        var evaluation = EvalCommand.Evaluate(bundle, data, ClothoDataset.Evaluation, new EvalCommand.EvalSettings(3, _options.BatchSize, _options.Threads, null), null, cancellationToken);
+        var ms = MillisecondsPerClip(bundle, timingWindow, _options.TimingRepeats, cancellationToken);
+        var parameters = Inference.Bundles.BundleManifest.Read(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)).Parameters.Total;
+        return (evaluation.Scores, ms, parameters);
+    }
+
+    private void ExportOnce(string checkpointOrBundle, string bundle)
+    {
+        if (File.Exists(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)))
+        {
+            return;
+        }
+
+        if (File.Exists(Path.Combine(checkpointOrBundle, Inference.Bundles.BundleManifest.FileName)))
+        {
+            Directory.CreateDirectory(bundle);
+            foreach (var file in Directory.GetFiles(checkpointOrBundle))
+            {
+                File.Copy(file, Path.Combine(bundle, Path.GetFileName(file)), overwrite: true);
+            }
+
+            return;
+        }
+
+        var checkpoint = File.Exists(Path.Combine(checkpointOrBundle, CaptionModel.ConfigFileName))
+            ? checkpointOrBundle
+            : Path.Combine(checkpointOrBundle, CaptionTrainer.BestDirectoryName);
+        BundleExporter.ExportCheckpoint(checkpoint, bundle, Path.GetFileName(bundle), _options.WindowSeconds, null, overwrite: true, "captiond-train reproduce kd");
+    }
+
+    private string GenerateScenes(string output, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(output, "data");
+        if (File.Exists(ClothoDataset.CaptionsPath(data, ClothoDataset.Evaluation)))
+        {
+            return data;
+        }
+
+        _progress.Message($"generating {_options.Clips} scenes from {_options.SoundsDirectory} into {data}");
+        using var log = new StringWriter();
+        new SceneSetBuilder(new SceneSetOptions { SoundsDirectory = _options.SoundsDirectory, OutputDirectory = data, Clips = _options.Clips }, log).Build(cancellationToken);
+        return data;
+    }
+
+    private static float[] TimingWindow(string data, CancellationToken cancellationToken)
+    {
+        var clip = ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).FirstOrDefault()
+            ?? throw new DatasetFormatException($"{data}: the evaluation split has no clips to time the models on.");
+        return AudioDecoder.Decode(clip.AudioPath, AudioDecoder.DefaultSampleRate, cancellationToken);
+    }
+
+    private string TrainTeacher(string output, string data, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(output, TeacherMethod);
+        if (File.Exists(Path.Combine(directory, CaptionTrainer.BestDirectoryName, TrainingRecord.FileName))
+            && TrainingRecord.Load(Path.Combine(directory, CaptionTrainer.BestDirectoryName)).Metrics is not null)
+        {
+            _progress.Message($"reusing the teacher in {directory}");
+            return directory;
+        }
+
+        _progress.Message($"training the teacher into {directory}");
+        new CaptionTrainer(
+            new TrainOptions
+            {
+                DataDirectory = data,
+                OutputDirectory = directory,
+                Size = "teacher",
+                Epochs = _options.TeacherEpochs,
+                BatchSize = _options.BatchSize,
+                LearningRate = _options.LearningRate,
+                Threads = _options.Threads,
+                MaxTrainClips = _options.MaxTrainClips,
+                WindowSeconds = _options.WindowSeconds,
+                Resume = Directory.Exists(Path.Combine(directory, CaptionTrainer.LastDirectoryName)),
+                ModelConfig = _options.TeacherConfig,
+                MinWordCount = _options.Quick ? 1 : 5,
+                CommandLine = "captiond-train reproduce kd (teacher)",
+            },
+            _progress).Run(cancellationToken);
+        return directory;
+    }
+
+    private (string Directory, TrainingRecord Record) Student(
+        string output, string data, string teacher, string cache, string method, double fraction, int seed, double seq, string enc, bool audioOnly, CancellationToken cancellationToken)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"{method}{(audioOnly ? "+audio-only" : string.Empty)}-f{fraction:0.###}-s{seed}");
+        var directory = Path.Combine(output, "runs", name);
+        var best = Path.Combine(directory, CaptionTrainer.BestDirectoryName);
+        if (File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best) is { Metrics: not null } done)
+        {
+            _progress.Message($"reusing {directory}");
+            return (directory, done);
+        }
+
+        if (Directory.Exists(directory))
+        {
+            // An interrupted run: distill cannot resume, so it starts again.
+            Directory.Delete(directory, recursive: true);
+        }
+
+        _progress.Message($"distilling {name}");
+        var record = new DistillationTrainer(
+            new DistillOptions
+            {
+                Train = new TrainOptions
+                {
+                    DataDirectory = data,
+                    OutputDirectory = directory,
+                    Epochs = _options.StudentEpochs,
+                    BatchSize = _options.BatchSize,
+                    LearningRate = _options.LearningRate,
+                    Seed = seed,
+                    Threads = _options.Threads,
+                    MaxTrainClips = _options.MaxTrainClips,
+                    WindowSeconds = _options.WindowSeconds,
+                    ModelConfig = _options.StudentConfig,
+                    CommandLine = "captiond-train reproduce kd (" + name + ")",
+                },
+                TeacherDirectory = teacher,
+                TargetsCacheDirectory = cache,
+                SequenceWeight = seq,
+                EncoderKd = enc,
+                LabelledFraction = fraction,
+                UnlabelledFromRest = audioOnly,
+            },
+            _progress).Run(cancellationToken);
+        return (directory, record);
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Training;
+
+namespace CaptionDaemon.Training.Distillation;
+
+/// <summary><c>captiond-train reproduce kd</c>: the knowledge-distillation comparison (<see cref="KdReproduction"/>).</summary>
+internal static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "Folder for the runs, bundles, results.json, results.md and reproduction.json.", Required = true };
+        var quick = new Option<bool>("--quick") { Description = "A small scene set, smaller teacher and student, one seed and short training: the whole pipeline in minutes." };
+        var data = new Option<string?>("--data") { Description = "Scene set in the Clotho layout (default: generate one into OUT/data from --sounds)." };
+        var sounds = new Option<string>("--sounds") { Description = "Sounds folder of 'data fetch', for generating the scenes.", DefaultValueFactory = _ => Data.Sounds.SoundFetcher.DefaultDirectory };
+        var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 4000; 60 with --quick)." };
+        var teacher = new Option<string?>("--teacher") { Description = "A trained teacher (run folder, checkpoint or bundle) instead of training one into OUT/teacher." };
+        var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Epochs of the teacher (default 6; 2 with --quick)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs of every student (default 3; 1 with --quick)." };
+        var scarce = new Option<double?>("--scarce-fraction") { Description = "The scarce label fraction (default 0.1; 0.25 with --quick)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Seeds per student configuration, 1..N (default 2; 1 with --quick)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Clips per step (default 16; 8 with --quick)." };
+        var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Use the first N development clips only." };
+        var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads for training and evaluation (timing always uses 1).", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+        var kd = new Command("kd", "Reproduce the encoder-level KD comparison: teacher, sup, +seq, +seq+mse, +seq+contrastive at 100% and a scarce label fraction, the best + audio-only; writes results.json and results.md.");
+        foreach (var option in new Option[] { output, quick, data, sounds, clips, teacher, teacherEpochs, epochs, scarce, seeds, batchSize, maxTrainClips, threads })
+        {
+            kd.Options.Add(option);
+        }
+
+        kd.SetAction((parseResult, cancellationToken) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            try
+            {
+                var outputDirectory = parseResult.GetValue(output)!;
+                var preset = parseResult.GetValue(quick) ? KdReproductionOptions.QuickPreset(outputDirectory) : new KdReproductionOptions { OutputDirectory = outputDirectory };
+                var options = preset with
+                {
+                    DataDirectory = parseResult.GetValue(data),
+                    SoundsDirectory = parseResult.GetValue(sounds)!,
+                    Clips = parseResult.GetValue(clips) ?? preset.Clips,
+                    TeacherDirectory = parseResult.GetValue(teacher),
+                    TeacherEpochs = parseResult.GetValue(teacherEpochs) ?? preset.TeacherEpochs,
+                    StudentEpochs = parseResult.GetValue(epochs) ?? preset.StudentEpochs,
+                    ScarceFraction = parseResult.GetValue(scarce) ?? preset.ScarceFraction,
+                    Seeds = parseResult.GetValue(seeds) is { } n ? Enumerable.Range(1, n).ToArray() : preset.Seeds,
+                    BatchSize = parseResult.GetValue(batchSize) ?? preset.BatchSize,
+                    MaxTrainClips = parseResult.GetValue(maxTrainClips),
+                    Threads = parseResult.GetValue(threads),
+                };
+                var isTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+                var rows = new KdReproduction(options, new TrainingProgress(error, isTerminal)).Run(cancellationToken);
+                parseResult.InvocationConfiguration.Output.Write(KdReproduction.Table(rows));
+                return Task.FromResult(0);
+            }
+            catch (Exception ex) when (ex is ArgumentException or TrainingException or DatasetFormatException or AudioDecodeException or InvalidDataException or IOException or BundleException or InvalidOperationException)
+            {
+                error.WriteLine("reproduce kd: " + ex.Message);
+                return Task.FromResult(2);
+            }
+        });
+
+        var command = new Command("reproduce", "Reproduce the comparisons of the papers the project is built on.");
+        command.Subcommands.Add(kd);
+        return command;
+    }
+}
