@@ -11,8 +11,9 @@ internal sealed class WindowingOptions
 
     /// <summary>
     /// <c>Windowing:HopSeconds</c>: seconds between the ends of successive windows of a source, i.e. how often a
-    /// source gets a caption (default 2). The window is the model's (10 s for the shipped model) unless Windowing:WindowSeconds is set, so windows
-    /// overlap when the hop is shorter; a hop longer than the window captions only part of the audio and saves CPU.
+    /// source gets a caption (default 2). The window is the model's (10 s for the shipped model) unless
+    /// <c>Windowing:WindowSeconds</c> is set, so windows overlap when the hop is shorter; a hop longer than the window
+    /// captions only part of the audio and saves CPU.
     /// Inference cost grows with 1 / hop. Between 0.1 and 3600.
     /// </summary>
     [SettingRange(0.1, 3600, ErrorMessage = "Windowing:HopSeconds must be between 0.1 and 3600 seconds.")]
