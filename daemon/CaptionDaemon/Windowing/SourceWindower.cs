@@ -57,7 +57,7 @@ internal sealed class SourceWindower
         SourceId = sourceId;
         _channels = format.Channels;
         _resampler = new Resampler(format.SampleRate, format.Channels, model.SampleRate);
-        _ring = new WindowRing(model.WindowSamples, model.HopSamples, model.SampleRate, timeProvider, OnWindow);
+        _ring = new WindowRing(model.ContentSamples, model.HopSamples, model.SampleRate, timeProvider, OnWindow);
         _gate = gate;
         _queue = queue;
         _pool = pool;
@@ -167,15 +167,18 @@ internal sealed class SourceWindower
             return;
         }
 
+        // A window shorter than the model's (Windowing:WindowSeconds) fills the buffer's start; the rest is silence.
         var buffer = _pool.Rent();
         window.CopyTo(buffer);
+        buffer.AsSpan(window.Length).Clear();
         WindowsQueued++;
         _queue.Enqueue(new ReadyWindow(SourceId, buffer, timing.Start, timing.End, timing.StartSample, timing.ReadyTimestamp), _appendToken);
     }
 }
 
-/// <summary>What the windowers are sized for: the model's rate and window, and the configured hop.</summary>
+/// <summary>What the windowers are sized for: the model's rate and window, and the configured hop and window length.</summary>
 /// <param name="SampleRate">The model's sample rate (Hz).</param>
-/// <param name="WindowSamples">W.</param>
+/// <param name="WindowSamples">W, the model's input.</param>
 /// <param name="HopSamples">H.</param>
-internal readonly record struct ModelAudio(int SampleRate, int WindowSamples, int HopSamples);
+/// <param name="ContentSamples">Samples of audio per window, at most W; the rest of the model's input is silence.</param>
+internal readonly record struct ModelAudio(int SampleRate, int WindowSamples, int HopSamples, int ContentSamples);

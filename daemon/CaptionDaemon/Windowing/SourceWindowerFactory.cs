@@ -23,7 +23,18 @@ internal sealed class SourceWindowerFactory
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(timeProvider);
         var hop = Math.Max(1, (int)Math.Round(options.Value.HopSeconds * runtime.SampleRate));
-        Model = new ModelAudio(runtime.SampleRate, runtime.WindowSamples, hop);
+        var content = runtime.WindowSamples;
+        if (options.Value.WindowSeconds is { } seconds)
+        {
+            content = Math.Max(1, (int)Math.Round(seconds * runtime.SampleRate));
+            if (content > runtime.WindowSamples)
+            {
+                throw new OptionsValidationException(WindowingOptions.SectionName, typeof(WindowingOptions), [
+                    $"Windowing:WindowSeconds is {seconds} s, longer than the model's window of {(double)runtime.WindowSamples / runtime.SampleRate} s; it may only be shorter (padded with silence)."]);
+            }
+        }
+
+        Model = new ModelAudio(runtime.SampleRate, runtime.WindowSamples, hop, content);
         Gate = new SilenceGate(options.Value.SilenceThresholdDbfs);
         _queue = queue;
         _metrics = metrics;

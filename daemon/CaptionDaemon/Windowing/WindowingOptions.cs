@@ -11,12 +11,20 @@ internal sealed class WindowingOptions
 
     /// <summary>
     /// <c>Windowing:HopSeconds</c>: seconds between the ends of successive windows of a source, i.e. how often a
-    /// source gets a caption (default 2). The window length is the model's (10 s for the shipped model), so windows
+    /// source gets a caption (default 2). The window is the model's (10 s for the shipped model) unless Windowing:WindowSeconds is set, so windows
     /// overlap when the hop is shorter; a hop longer than the window captions only part of the audio and saves CPU.
     /// Inference cost grows with 1 / hop. Between 0.1 and 3600.
     /// </summary>
     [SettingRange(0.1, 3600, ErrorMessage = "Windowing:HopSeconds must be between 0.1 and 3600 seconds.")]
     public double HopSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// <c>Windowing:WindowSeconds</c>: seconds of audio per window, at most the model's window (empty, the default:
+    /// the model's window, 10 s for the shipped model). A shorter window is padded with silence to the model's input,
+    /// so that a caption describes only the last few seconds. Between 0.1 and 3600.
+    /// </summary>
+    [SettingRange(0.1, 3600, ErrorMessage = "Windowing:WindowSeconds must be between 0.1 and 3600 seconds, or empty for the model's window.")]
+    public double? WindowSeconds { get; set; }
 
     /// <summary>
     /// <c>Windowing:SilenceThresholdDbfs</c>: windows whose RMS level is below this many dBFS are skipped and counted

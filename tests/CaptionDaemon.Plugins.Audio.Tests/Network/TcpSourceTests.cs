@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using CaptionDaemon.Contracts;
@@ -18,7 +17,7 @@ public sealed class TcpSourceTests
         var source = (TcpSource)Sources.Create("tcp", Settings(("Listen", "127.0.0.1:0")), status: status);
         await using var reader = new ChunkReader(source);
         using var sender = await ConnectAsync(source);
-        var bytes = S16(100, 200, 300, 400);
+        var bytes = PcmBytes.S16(100, 200, 300, 400);
 
         // Two samples and half of the third; the chunk shows the source has read it before the rest is sent.
         await sender.SendAsync(bytes.AsMemory(0, 5));
@@ -39,15 +38,15 @@ public sealed class TcpSourceTests
         var source = (TcpSource)Sources.Create("tcp", Settings(("Listen", "127.0.0.1:0"), ("Encoding", "f32le")), logger, status);
         await using var reader = new ChunkReader(source);
         using var first = await ConnectAsync(source);
-        await first.SendAsync(F32(0.1f, 0.2f));
+        await first.SendAsync(PcmBytes.F32(0.1f, 0.2f));
         var firstChunk = await reader.NextAsync(_timeout);
         Assert.Equal([0.1f, 0.2f], firstChunk.Samples);
         Assert.NotNull(firstChunk.Timestamp);
 
         // A second sender connects while the first is on the line: it waits its turn.
         using var second = await ConnectAsync(source);
-        await second.SendAsync(F32(0.7f, 0.8f));
-        await first.SendAsync(F32(0.3f));
+        await second.SendAsync(PcmBytes.F32(0.7f, 0.8f));
+        await first.SendAsync(PcmBytes.F32(0.3f));
         var stillFirst = await reader.NextAsync(_timeout);
         Assert.Equal([0.3f], stillFirst.Samples);
         Assert.Null(stillFirst.Timestamp);
@@ -79,14 +78,14 @@ public sealed class TcpSourceTests
 
         using (var connection = await server.AcceptSocketAsync().WaitAsync(_timeout))
         {
-            var bytes = S16(1000, -1000, 2000, -2000);
+            var bytes = PcmBytes.S16(1000, -1000, 2000, -2000);
             await connection.SendAsync(bytes.AsMemory(0, 3));
             await connection.SendAsync(bytes.AsMemory(3));
             var samples = await reader.ReadSamplesAsync(4, _timeout);
             Assert.Equal([1000f / 32768, -1000f / 32768, 2000f / 32768, -2000f / 32768], samples);
         }
         using var again = await server.AcceptSocketAsync().WaitAsync(_timeout);
-        await again.SendAsync(S16(5, 6));
+        await again.SendAsync(PcmBytes.S16(5, 6));
         var after = await reader.NextChunkAsync(_timeout);
 
         Assert.Equal([5f / 32768, 6f / 32768], after);
@@ -147,21 +146,5 @@ public sealed class TcpSourceTests
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint).WaitAsync(_timeout);
         return socket;
-    }
-
-    private static byte[] S16(params short[] samples)
-    {
-        var bytes = new byte[samples.Length * 2];
-        for (var i = 0; i < samples.Length; i++)
-            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(i * 2), samples[i]);
-        return bytes;
-    }
-
-    private static byte[] F32(params float[] samples)
-    {
-        var bytes = new byte[samples.Length * 4];
-        for (var i = 0; i < samples.Length; i++)
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), samples[i]);
-        return bytes;
     }
 }

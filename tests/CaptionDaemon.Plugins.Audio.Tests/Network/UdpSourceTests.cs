@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using CaptionDaemon.Contracts;
@@ -21,9 +20,9 @@ public sealed class UdpSourceTests
         await using var reader = new ChunkReader(source);
         using var sender = await SenderAsync(source);
 
-        await sender.SendAsync(S16(16384, -16384, 32767, -32768));
+        await sender.SendAsync(PcmBytes.S16(16384, -16384, 32767, -32768));
         var first = await reader.NextChunkAsync(_timeout);
-        await sender.SendAsync(S16(1, 2));
+        await sender.SendAsync(PcmBytes.S16(1, 2));
         var second = await reader.NextChunkAsync(_timeout);
 
         Assert.Equal(new AudioFormat(8000, 2), source.Format);
@@ -44,16 +43,16 @@ public sealed class UdpSourceTests
         using var sender = await SenderAsync(source);
 
         // Two stereo frames with a NaN and an infinity, and 3 bytes of a third frame.
-        await sender.SendAsync((byte[])[.. F32(0.25f, float.NaN, float.PositiveInfinity, -0.75f), 1, 2, 3]);
+        await sender.SendAsync((byte[])[.. PcmBytes.F32(0.25f, float.NaN, float.PositiveInfinity, -0.75f), 1, 2, 3]);
         var first = await reader.NextChunkAsync(_timeout);
         var firstWarning = Assert.Single(logger.Warnings);
         // Less than one frame: nothing to deliver, only counted; the next datagram shows it was read.
         await sender.SendAsync((byte[])[9, 9, 9, 9, 9]);
-        await sender.SendAsync(F32(0.125f, 2f));
+        await sender.SendAsync(PcmBytes.F32(0.125f, 2f));
         var second = await reader.NextChunkAsync(_timeout);
         var warningsWithin10Seconds = logger.Warnings.Count;
         clock.Advance(TimeSpan.FromSeconds(10));
-        await sender.SendAsync((byte[])[.. F32(float.NegativeInfinity, 0.5f), 7]);
+        await sender.SendAsync((byte[])[.. PcmBytes.F32(float.NegativeInfinity, 0.5f), 7]);
         var third = await reader.NextChunkAsync(_timeout);
 
         Assert.Equal([0.25f, 0f, 0f, -0.75f], first);
@@ -73,7 +72,7 @@ public sealed class UdpSourceTests
         var source = new UdpSource("test", new IPEndPoint(IPAddress.Loopback, 0), RawPcmFormat.Read(settings), new RecordingLogger(), new RecordingStatus(), clock);
         await using var reader = new ChunkReader(source);
         using var sender = await SenderAsync(source);
-        var tenth = S16(new short[800]);
+        var tenth = PcmBytes.S16(new short[800]);
 
         await sender.SendAsync(tenth);
         var first = await reader.NextAsync(_timeout);
@@ -147,21 +146,5 @@ public sealed class UdpSourceTests
         var client = new UdpClient(AddressFamily.InterNetwork);
         client.Connect(endPoint);
         return client;
-    }
-
-    private static byte[] S16(params short[] samples)
-    {
-        var bytes = new byte[samples.Length * 2];
-        for (var i = 0; i < samples.Length; i++)
-            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(i * 2), samples[i]);
-        return bytes;
-    }
-
-    private static byte[] F32(params float[] samples)
-    {
-        var bytes = new byte[samples.Length * 4];
-        for (var i = 0; i < samples.Length; i++)
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), samples[i]);
-        return bytes;
     }
 }

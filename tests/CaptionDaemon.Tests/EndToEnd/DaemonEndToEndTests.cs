@@ -199,6 +199,23 @@ public sealed class DaemonEndToEndTests
         Assert.DoesNotContain(json, j => j.GetProperty("file").GetString() == bad);
     }
 
+    [Fact]
+    public async Task Caption_WindowOption_CutsWindowsOfThatLengthAndRefusesOneLongerThanTheModels()
+    {
+        await using (var daemon = DaemonProcess.Start(["caption", Sample(0), "--window", "5", "--hop", "5", "--beam", "1"]))
+        {
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, daemon.Output());
+            var json = daemon.Lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal([(0.0, 5.0), (5.0, 10.0)], json.Select(j => (j.GetProperty("start").GetDouble(), j.GetProperty("end").GetDouble())));
+        }
+
+        await using (var daemon = DaemonProcess.Start(["caption", Sample(0), "--window", "20"]))
+        {
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 2, daemon.Output());
+            Assert.Contains(daemon.Lines, l => l.Contains("Windowing:WindowSeconds", StringComparison.Ordinal));
+        }
+    }
+
     private static string WriteJson(string directory, string json)
     {
         var path = Path.Combine(directory, "captiond.json");

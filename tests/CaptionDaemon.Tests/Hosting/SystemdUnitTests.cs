@@ -47,6 +47,7 @@ public sealed class SystemdUnitTests : IDisposable
             .ToLookup(pair => pair[0], pair => pair[1]);
 
         Assert.Equal("/opt/captiond/captiond run --config /etc/captiond/captiond.json", Assert.Single(settings["ExecStart"]));
+        Assert.Equal("/bin/kill -HUP $MAINPID", Assert.Single(settings["ExecReload"]));
         Assert.Equal("notify", Assert.Single(settings["Type"]));
         Assert.Equal("30", Assert.Single(settings["WatchdogSec"]));
         Assert.Equal("captiond", Assert.Single(settings["ConfigurationDirectory"]));

@@ -63,6 +63,40 @@ public sealed class FileCaptioningTests
     }
 
     [Fact]
+    public async Task RunAsync_WindowShorterThanTheModels_CaptionsWindowsOfThatLengthPaddedToTheModel()
+    {
+        await using var host = await PipelineHost.StartAsync(
+            new Dictionary<string, string?> { ["Windowing:HopSeconds"] = "2", ["Windowing:WindowSeconds"] = "4" },
+            startHostedServices: false);
+        var captioning = host.Services.GetRequiredService<FileCaptioning>();
+        var (audio, _, _) = WavFile.Read(RepositoryFiles.Samples[0]);
+        var captions = new List<WindowCaption>();
+
+        var failures = await captioning.RunAsync(
+            [new MemoryAudioSource("scene", AudioFormat.Mono16k, audio[..160000], 1600)],
+            c => { lock (captions) captions.Add(c); },
+            CancellationToken.None);
+
+        Assert.Empty(failures);
+        Assert.Equal(Enumerable.Range(0, 4).Select(k => TimeSpan.FromSeconds(2 * k)), captions.Select(c => c.Offset));
+        Assert.All(captions, c => Assert.Equal(TimeSpan.FromSeconds(4), c.End - c.Start));
+        Assert.All(captions, c => Assert.NotEmpty(c.Result.Text));
+    }
+
+    [Fact]
+    public async Task Create_WindowLongerThanTheModels_RefusedNamingTheKey()
+    {
+        await using var host = await PipelineHost.StartAsync(
+            new Dictionary<string, string?> { ["Windowing:WindowSeconds"] = "12" },
+            startHostedServices: false);
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.Services.GetRequiredService<FileCaptioning>());
+
+        Assert.Contains("Windowing:WindowSeconds", error.Message, StringComparison.Ordinal);
+        Assert.Contains("10 s", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_SourceFails_ReturnsItsErrorWhileTheOthersAreCaptioned()
     {
         await using var host = await PipelineHost.StartAsync(new Dictionary<string, string?>(), startHostedServices: false);

@@ -12,7 +12,7 @@ namespace CaptionDaemon.Tests.Windowing;
 public sealed class SourceWindowerTests : IDisposable
 {
     private static readonly DateTimeOffset _t0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-    private static readonly ModelAudio _model = new(16000, 16000, 8000); // 1 s windows every 0.5 s
+    private static readonly ModelAudio _model = new(16000, 16000, 8000, 16000); // 1 s windows every 0.5 s
 
     private readonly MetricsRecorder _recorder = new();
     private readonly WindowBufferPool _pool = new(_model.WindowSamples, 64);
