@@ -12,6 +12,7 @@ internal static class TrainCommands
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
         yield return Distillation.DistillCommand.Create();
+        yield return Incremental.IncrementalCommand.Create();
         yield return Distillation.ReproduceCommand.Create();
         yield return Export.ExportCommand.Create();
     }
