@@ -12,7 +12,11 @@ internal static class TrainCommands
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
         yield return Distillation.DistillCommand.Create();
-        yield return Distillation.ReproduceCommand.Create();
+        yield return Incremental.IncrementalCommand.Create();
+        // reproduce kd lives with the distillation code; the incremental comparison joins it under the same verb.
+        var reproduce = Distillation.ReproduceCommand.Create();
+        reproduce.Subcommands.Add(Incremental.IncrementalReproduceCommand.Create());
+        yield return reproduce;
         yield return Export.ExportCommand.Create();
     }
 }

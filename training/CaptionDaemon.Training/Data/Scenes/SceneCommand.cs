@@ -34,8 +34,13 @@ internal static class SceneCommand
             DefaultValueFactory = _ => 0.1,
         };
 
+        var categories = new Option<string?>("--categories")
+        {
+            Description = "Comma-separated recording categories to use (events and backgrounds), e.g. for the tasks of a class-incremental update. Default: all.",
+        };
+
         var command = new Command("scenes", "Mix the fetched recordings into captioned scenes (1-3 events over a background, five captions each), split by recording into development/validation/evaluation in the Clotho layout.");
-        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test })
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, categories })
         {
             command.Options.Add(option);
         }
@@ -51,6 +56,9 @@ internal static class SceneCommand
                 Seconds = parseResult.GetValue(seconds),
                 ValidationFraction = parseResult.GetValue(validation),
                 TestFraction = parseResult.GetValue(test),
+                Categories = parseResult.GetValue(categories) is { } list
+                    ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
+                    : null,
             };
             var stopwatch = Stopwatch.StartNew();
             try

@@ -25,6 +25,9 @@ internal sealed record SceneSetOptions
     public double TestFraction { get; init; } = 0.1;
 
     public int SampleRate { get; init; } = AudioDecoder.DefaultSampleRate;
+
+    /// <summary>Only recordings of these categories (events and backgrounds); null: all. Class-incremental tasks use it.</summary>
+    public IReadOnlySet<string>? Categories { get; init; }
 }
 
 /// <summary>Per split: clips, and the recordings and categories it may draw from and actually used.</summary>
@@ -87,8 +90,14 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             _log.WriteLine("  skipped " + skip);
         }
 
-        var splitOf = SplitPlanner.Assign(library.Sounds, options.ValidationFraction, options.TestFraction, options.Seed);
-        var generator = new SceneGenerator(library.Sounds, splitOf, options.SampleRate, options.Seconds);
+        var sounds = options.Categories is { } categories ? library.Sounds.Where(s => categories.Contains(s.Category)).ToList() : library.Sounds;
+        if (sounds.Count == 0)
+        {
+            throw new ArgumentException($"No recording of {library.Sounds.Count} has one of the categories {string.Join(", ", options.Categories!)}.");
+        }
+
+        var splitOf = SplitPlanner.Assign(sounds, options.ValidationFraction, options.TestFraction, options.Seed);
+        var generator = new SceneGenerator(sounds, splitOf, options.SampleRate, options.Seconds);
         var plan = PlanClips();
         foreach (var split in ClothoDataset.Splits.Where(s => plan.Any(p => p.Split == s)))
         {

@@ -1,0 +1,569 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Export;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Text;
+using CaptionDaemon.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CaptionDaemon.Training.Incremental;
+
+/// <summary>What an update produced: the checkpoint folder, the bundle (when exported), the record and the new memory.</summary>
+internal sealed record IncrementalResult(string ModelDirectory, string? BundleDirectory, JsonObject Training, RehearsalMemory Memory, IReadOnlyList<string> NewWords);
+
+/// <summary>
+/// <c>captiond-train incremental</c>: one class-incremental update in the manner of Cappellazzo et al. (2023). The base
+/// model is fine-tuned on the new task's clips together with its rehearsal memory; the base model is the teacher, and
+/// its targets for the memory clips (stored with the memory when the base was made, computed now otherwise) give the KD
+/// terms on the rehearsal clips: audio-KD (MSE of the pooled encoder embeddings), token-KD (cross-entropy against its
+/// teacher-forced top-k next-token distributions) and sequence-KD (cross-entropy on its beam-search captions). Every
+/// clip of a batch also gets the supervised cross-entropy on its own captions. The vocabulary grows with the new words
+/// without moving old ids. At the end the memory is chosen again per category (random or herding) from the old memory
+/// and the new clips, the new model computes its targets for it, and both are stored with the model in
+/// <c>OUT/model/</c> (and in the bundle with <c>--export</c>), whose training record names its lineage.
+/// </summary>
+internal sealed class IncrementalTrainer
+{
+    public const string ModelDirectoryName = "model";
+    public const string WorkDirectoryName = "work";
+
+    /// <summary>The section of the training record (and so of the bundle manifest's <c>training</c>) that describes the update.</summary>
+    public const string RecordSection = "incremental";
+
+    private readonly IncrementalOptions _options;
+    private readonly TrainingProgress _progress;
+
+    public IncrementalTrainer(IncrementalOptions options, TrainingProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        options.Validate();
+        _options = options;
+        _progress = progress;
+    }
+
+    /// <exception cref="TrainingException">The output exists, the base has no TorchSharp weights, or training diverged.</exception>
+    /// <exception cref="DatasetFormatException">The new data has no development split.</exception>
+    public IncrementalResult Run(CancellationToken cancellationToken = default)
+    {
+        var options = _options;
+        var output = Path.GetFullPath(options.OutputDirectory);
+        var modelDirectory = Path.Combine(output, ModelDirectoryName);
+        var workDirectory = Path.Combine(output, WorkDirectoryName);
+        if (Directory.Exists(modelDirectory))
+        {
+            if (!options.Force)
+            {
+                throw new TrainingException($"{modelDirectory} exists already; choose another --out or pass --force.");
+            }
+
+            Directory.Delete(modelDirectory, recursive: true);
+        }
+
+        torch.set_num_threads(options.Threads);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var baseModel = BaseModel.Open(options.BaseDirectory);
+        var windowSeconds = options.WindowSeconds ?? baseModel.WindowSeconds;
+        var task = options.Task ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.NewDataDirectory)));
+        var newData = Path.GetFullPath(options.NewDataDirectory);
+        var newClips = ClothoDataset.Load(newData, ClothoDataset.Development, cancellationToken);
+        if (options.MaxNewClips is { } maxNew)
+        {
+            newClips = newClips.Take(maxNew).ToArray();
+        }
+
+        if (newClips.Count == 0)
+        {
+            throw new TrainingException($"{newData}: the development split has no clips to learn the new task from.");
+        }
+
+        var newEvents = SceneEvents.TryLoad(newData);
+        var fallbackCategory = options.Category ?? task;
+        IReadOnlyList<ClipEvent> EventsOf(CaptionedClip clip) =>
+            newEvents?.GetValueOrDefault(clip.Id) is { Count: > 0 } events ? events : [new ClipEvent(fallbackCategory, clip.Captions.FirstOrDefault() ?? fallbackCategory)];
+
+        using var oldModel = CaptionModel.LoadCheckpoint(baseModel.CheckpointDirectory);
+        var oldVocabulary = Vocabulary.Load(Path.Combine(baseModel.CheckpointDirectory, Vocabulary.FileName));
+        var baseFingerprint = ModelFingerprint.Of(oldModel, oldVocabulary);
+        var windowSamples = (int)Math.Round(windowSeconds * oldModel.Config.SampleRate);
+        var maxWords = oldModel.Config.MaxTokens - 2;
+
+        var memory = options.Rehearses
+            ? RehearsalMemory.TryLoad(baseModel.Directory) ?? RehearsalMemory.TryLoad(baseModel.CheckpointDirectory) ?? InitialMemory(baseModel, oldModel, oldVocabulary, windowSamples, cancellationToken)
+            : null;
+        var memoryOwner = memory is null ? null : RehearsalMemory.TryLoad(baseModel.Directory) is not null ? baseModel.Directory : baseModel.CheckpointDirectory;
+        var oldTasks = memory?.Tasks ?? [baseModel.Task];
+        var seenBefore = memory?.SeenClips ?? baseModel.TrainClips;
+
+        var (vocabulary, newWords) = VocabularyGrowth.Grow(oldVocabulary, newClips.SelectMany(c => c.Captions), options.MinWordCount);
+        random.manual_seed(options.Seed);
+        using var model = VocabularyGrowth.Widen(oldModel, vocabulary.Count);
+        _progress.Message(newWords.Count == 0
+            ? $"vocabulary: {vocabulary.Count} tokens, no new word"
+            : $"vocabulary: {oldVocabulary.Count} + {newWords.Count} new words ({string.Join(", ", newWords.Take(12))}{(newWords.Count > 12 ? ", ..." : string.Empty)})");
+
+        _progress.Message($"decoding {newClips.Count} clips of task '{task}' and {memory?.Clips.Count ?? 0} rehearsal clips");
+        var newSet = ClipSet.Load(newClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        var memoryClips = memory?.Clips ?? [];
+        var memorySet = ClipSet.Load(memoryClips.Select(c => c.ToCaptionedClip()).ToArray(), vocabulary, maxWords, options.Threads, cancellationToken);
+
+        var settings = new TeacherTargetSettings { Beam = options.TeacherBeam, TopK = options.TokenTopK, BatchSize = options.BatchSize };
+        TeacherTargets? memoryTargets = null;
+        var targetsSource = "none";
+        if (options.Kd.Count > 0 && memorySet.Count > 0)
+        {
+            var key = RehearsalMemory.TargetsKey(baseFingerprint, memoryClips.Select(c => c.Id), settings);
+            memoryTargets = RehearsalMemory.TryLoadTargets(memoryOwner!, key);
+            if (memoryTargets is not null)
+            {
+                targetsSource = "stored with the memory";
+                _progress.Message($"old model's targets for {memorySet.Count} rehearsal clips read from {RehearsalMemory.PathIn(memoryOwner!)}");
+            }
+            else
+            {
+                targetsSource = "computed from the base";
+                memoryTargets = ComputeTargets(baseModel.Directory, windowSeconds, workDirectory, memorySet, settings, key, cancellationToken);
+            }
+        }
+
+        var pool = Enumerable.Range(0, newSet.Count).Select(i => new PoolClip(newSet, null, i, Labelled: true))
+            .Concat(Enumerable.Range(0, memorySet.Count).Select(i => new PoolClip(memorySet, memoryTargets, i, Labelled: true)))
+            .ToArray();
+        var weights = new DistillationWeights(
+            1.0,
+            options.Kd.Contains(IncrementalOptions.SequenceKd) ? options.SequenceWeight : 0,
+            options.Kd.Contains(IncrementalOptions.AudioKd) ? options.AudioWeight : 0,
+            options.Kd.Contains(IncrementalOptions.TokenKd) ? options.TokenWeight : 0);
+        var epochs = Train(model, pool, weights, windowSamples, maxWords, cancellationToken);
+
+        // The end of the new task: the memory for the next one, and the new model's targets for it.
+        var seen = seenBefore + newSet.Count;
+        var newMemory = SelectMemory(model, memory, memorySet, newClips, newSet, EventsOf, task, oldTasks, seen, windowSamples, cancellationToken);
+        var record = NewRecord(task, newData, newSet.Count, vocabulary.Count, windowSeconds);
+        Directory.CreateDirectory(modelDirectory);
+        model.SaveCheckpoint(modelDirectory, vocabulary.Tokens);
+        WriteNotice(modelDirectory, baseModel, newData);
+        TeacherTargets? newTargets = null;
+        if (newMemory.Clips.Count > 0)
+        {
+            var newMemorySet = ClipSet.Load(newMemory.Clips.Select(c => c.ToCaptionedClip()).ToArray(), vocabulary, maxWords, options.Threads, cancellationToken);
+            var key = RehearsalMemory.TargetsKey(ModelFingerprint.Of(model, vocabulary), newMemory.Clips.Select(c => c.Id), settings);
+            newTargets = ComputeTargets(modelDirectory, windowSeconds, workDirectory, newMemorySet, settings, key, cancellationToken);
+        }
+
+        newMemory.Save(modelDirectory, newTargets, settings);
+        var training = RecordJson(record);
+        training[RecordSection] = new JsonObject
+        {
+            ["base"] = baseModel.Describe(baseFingerprint),
+            ["task"] = task,
+            ["new_data"] = newData,
+            ["new_clips"] = newSet.Count,
+            ["categories"] = new JsonArray([.. newClips.SelectMany(EventsOf).Select(e => e.Category).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(c => JsonValue.Create(c))]),
+            ["method"] = options.Method,
+            ["memory"] = new JsonObject
+            {
+                ["budget"] = options.Memory.ToString(),
+                ["selection"] = options.MemorySelection,
+                ["rehearsed_clips"] = memorySet.Count,
+                ["rehearsal_targets"] = targetsSource,
+                ["kept_clips"] = newMemory.Clips.Count,
+                ["seen_clips"] = seen,
+                ["categories"] = newMemory.Clips.Select(c => c.Category).Distinct(StringComparer.Ordinal).Count(),
+            },
+            ["kd"] = new JsonObject
+            {
+                ["audio"] = weights.Encoder,
+                ["token"] = weights.Token,
+                ["seq"] = weights.Sequence,
+                ["teacher_beam"] = options.TeacherBeam,
+                ["token_top_k"] = options.TokenTopK,
+            },
+            ["vocab_size_before"] = oldVocabulary.Count,
+            ["vocab_size"] = vocabulary.Count,
+            ["new_words"] = new JsonArray([.. newWords.Select(w => JsonValue.Create(w))]),
+            ["tasks"] = new JsonArray([.. oldTasks.Append(task).Select(t => JsonValue.Create(t))]),
+            ["lineage"] = Lineage(baseModel, baseFingerprint),
+            ["epochs"] = epochs,
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        };
+        if (File.Exists(ClothoDataset.CaptionsPath(newData, ClothoDataset.Evaluation)))
+        {
+            var test = ClipSet.Load(ClothoDataset.Load(newData, ClothoDataset.Evaluation, cancellationToken), vocabulary, maxWords, options.Threads, cancellationToken);
+            var (scores, _) = CaptionEvaluator.Evaluate(model, test, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
+            training["metrics"] = JsonNode.Parse(scores.ToJson());
+            training["metrics_split"] = $"{ClothoDataset.Evaluation} of {task} (greedy)";
+        }
+
+        File.WriteAllText(Path.Combine(modelDirectory, TrainingRecord.FileName), training.ToJsonString(_json));
+        string? bundle = null;
+        if (options.ExportDirectory is { } export)
+        {
+            bundle = Export(model, modelDirectory, export, options.Name ?? $"{baseModel.Name}+{task}", windowSeconds, training);
+        }
+
+        _progress.Message(string.Create(CultureInfo.InvariantCulture,
+            $"task '{task}' learnt in {clock.Elapsed.TotalSeconds:0.0} s ({options.Method}); memory of {newMemory.Clips.Count} clips over {newMemory.Clips.Select(c => c.Category).Distinct(StringComparer.Ordinal).Count()} categories kept in {RehearsalMemory.PathIn(modelDirectory)}{(bundle is null ? string.Empty : "; bundle " + bundle)}"));
+        return new IncrementalResult(modelDirectory, bundle, training, newMemory, newWords);
+    }
+
+    private JsonArray Train(CaptionModel model, PoolClip[] pool, DistillationWeights weights, int windowSamples, int maxWords, CancellationToken cancellationToken)
+    {
+        var options = _options;
+        using var audioKd = weights.Encoder > 0 ? new EmbeddingMse() : null;
+        var parameters = model.parameters().ToArray();
+        using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        var stepsPerEpoch = (pool.Length + options.BatchSize - 1) / options.BatchSize;
+        var totalSteps = (long)stepsPerEpoch * options.Epochs;
+        var warmupSteps = Math.Max(1, totalSteps / 20);
+        var history = new JsonArray();
+        long globalStep = 0;
+        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var epochSeed = CaptionTrainer.EpochSeed(options.Seed, epoch);
+            random.manual_seed(epochSeed);
+            var rng = new Random((int)(epochSeed & int.MaxValue));
+            var order = Enumerable.Range(0, pool.Length).ToArray();
+            rng.Shuffle(order);
+            model.train();
+            _progress.StartEpoch();
+            var sums = new double[5];
+            var applied = 0;
+            for (var step = 0; step < stepsPerEpoch; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var learningRate = CaptionTrainer.LearningRateAt(globalStep++, totalSteps, warmupSteps, options.LearningRate);
+                foreach (var group in optimizer.ParamGroups)
+                {
+                    group.LearningRate = learningRate;
+                }
+
+                var clips = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, pool.Length - (step * options.BatchSize))).ToArray().Select(i => pool[i]).ToArray();
+                var result = IncrementalStep.Run(model, audioKd, optimizer, parameters, clips, weights, windowSamples, maxWords, options.GradientClip, rng);
+                if (result.Applied)
+                {
+                    sums[0] += result.Loss;
+                    sums[1] += result.Supervised;
+                    sums[2] += result.Sequence;
+                    sums[3] += result.Encoder;
+                    sums[4] += result.Token;
+                    applied++;
+                }
+                else
+                {
+                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
+                }
+
+                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, sums[0] / Math.Max(1, applied), learningRate);
+            }
+
+            if (applied * 2 < stepsPerEpoch)
+            {
+                throw new TrainingException($"The update diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or the KD weights.");
+            }
+
+            history.Add(new JsonObject
+            {
+                ["epoch"] = epoch,
+                ["loss"] = sums[0] / applied,
+                ["supervised"] = sums[1] / applied,
+                ["seq"] = sums[2] / applied,
+                ["audio"] = sums[3] / applied,
+                ["token"] = sums[4] / applied,
+            });
+            _progress.Message(FormattableString.Invariant(
+                $"epoch {epoch}: loss {sums[0] / applied:0.0000} (sup {sums[1] / applied:0.0000} seq {sums[2] / applied:0.0000} audio {sums[3] / applied:0.0000} tok {sums[4] / applied:0.0000})"));
+        }
+
+        return history;
+    }
+
+    /// <summary>The first memory of a base that has none: chosen from the data it was trained on.</summary>
+    private RehearsalMemory? InitialMemory(BaseModel baseModel, CaptionModel oldModel, Vocabulary vocabulary, int windowSamples, CancellationToken cancellationToken)
+    {
+        var options = _options;
+        var data = options.BaseDataDirectory ?? baseModel.DataDirectory;
+        if (data is null || !File.Exists(ClothoDataset.CaptionsPath(data, ClothoDataset.Development)))
+        {
+            _progress.Message($"the base has no rehearsal memory and its training data {(data is null ? "is not recorded" : $"({data}) is not here")}; pass --base-data to rehearse it (this update fine-tunes without rehearsal)");
+            return null;
+        }
+
+        data = Path.GetFullPath(data);
+        var clips = ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken);
+        var events = SceneEvents.TryLoad(data);
+        IReadOnlyList<ClipEvent> EventsOf(CaptionedClip clip) =>
+            events?.GetValueOrDefault(clip.Id) is { Count: > 0 } e ? e : [new ClipEvent(baseModel.Task, clip.Captions.FirstOrDefault() ?? baseModel.Task)];
+        var candidates = clips.Select(c => new MemorySelection.Candidate(EventsOf(c)[0].Category, -1)).ToArray();
+        var budget = options.Memory.ClipsFor(clips.Count);
+        IReadOnlyList<float[]>? embeddings = null;
+        if (options.MemorySelection == MemorySelection.Herding)
+        {
+            _progress.Message($"herding the first memory from {clips.Count} clips of {data}: decoding and encoding them with the base model");
+            var set = ClipSet.Load(clips, vocabulary, oldModel.Config.MaxTokens - 2, options.Threads, cancellationToken);
+            embeddings = Embed(oldModel, set, windowSamples, cancellationToken);
+        }
+
+        var chosen = MemorySelection.Select(candidates, budget, options.MemorySelection, embeddings, options.Seed);
+        _progress.Message($"first memory: {chosen.Length} of {clips.Count} clips of the base's data {data} ({options.MemorySelection})");
+        var memoryClips = chosen.Select(i => new MemoryClip(
+            $"{baseModel.Task}/{clips[i].Id}", clips[i].AudioPath, clips[i].Captions, candidates[i].Category, EventsOf(clips[i]), baseModel.Task)).ToArray();
+        return new RehearsalMemory(memoryClips, options.MemorySelection, options.Memory, clips.Count, [baseModel.Task]);
+    }
+
+    private RehearsalMemory SelectMemory(
+        CaptionModel model, RehearsalMemory? oldMemory, ClipSet oldSet, IReadOnlyList<CaptionedClip> newClips, ClipSet newSet,
+        Func<CaptionedClip, IReadOnlyList<ClipEvent>> eventsOf, string task, IReadOnlyList<string> oldTasks, int seen, int windowSamples, CancellationToken cancellationToken)
+    {
+        var options = _options;
+        var tasks = oldTasks.Append(task).ToArray();
+        if (!options.Rehearses)
+        {
+            return new RehearsalMemory([], options.MemorySelection, options.Memory, seen, tasks);
+        }
+
+        var oldClips = oldMemory?.Clips ?? [];
+        var candidates = oldClips.Select((c, i) => new MemorySelection.Candidate(c.Category, i))
+            .Concat(newClips.Select(c => new MemorySelection.Candidate(eventsOf(c)[0].Category, -1)))
+            .ToArray();
+        var embeddings = options.MemorySelection == MemorySelection.Herding
+            ? Embed(model, oldSet, windowSamples, cancellationToken).Concat(Embed(model, newSet, windowSamples, cancellationToken)).ToArray()
+            : null;
+        var chosen = MemorySelection.Select(candidates, options.Memory.ClipsFor(seen), options.MemorySelection, embeddings, options.Seed);
+        var clips = chosen.Select(i => i < oldClips.Count
+            ? oldClips[i]
+            : new MemoryClip($"{task}/{newClips[i - oldClips.Count].Id}", newClips[i - oldClips.Count].AudioPath, newClips[i - oldClips.Count].Captions, candidates[i].Category, eventsOf(newClips[i - oldClips.Count]), task))
+            .ToArray();
+        return new RehearsalMemory(clips, options.MemorySelection, options.Memory, seen, tasks);
+    }
+
+    /// <summary>Pooled encoder embeddings (evaluation mode) of every clip's first window.</summary>
+    internal static float[][] Embed(CaptionModel model, ClipSet clips, int windowSamples, CancellationToken cancellationToken)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            var result = new float[clips.Count][];
+            const int batch = 16;
+            var buffer = new float[batch * windowSamples];
+            for (var first = 0; first < clips.Count; first += batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var count = Math.Min(batch, clips.Count - first);
+                for (var i = 0; i < count; i++)
+                {
+                    clips.CopyWindow(first + i, buffer.AsSpan(i * windowSamples, windowSamples), random: null);
+                }
+
+                using var scope = NewDisposeScope();
+                var (_, embedding) = model.Encode(tensor(buffer.AsSpan(0, count * windowSamples).ToArray(), [count, windowSamples]));
+                var values = embedding.data<float>().ToArray();
+                var dim = values.Length / count;
+                for (var i = 0; i < count; i++)
+                {
+                    result[first + i] = values.AsSpan(i * dim, dim).ToArray();
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    private TeacherTargets ComputeTargets(string teacherDirectory, double windowSeconds, string workDirectory, ClipSet clips, TeacherTargetSettings settings, string key, CancellationToken cancellationToken)
+    {
+        using var teacher = CaptionTeacher.Open(teacherDirectory, windowSeconds, workDirectory, _options.Threads, _progress.Message);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var targets = TeacherTargetCache.Compute(teacher, clips, settings, key, _progress.Message, cancellationToken);
+        _progress.Message(FormattableString.Invariant($"targets of {teacherDirectory} for {clips.Count} memory clips (beam {settings.Beam}, top-{settings.TopK}) in {clock.Elapsed.TotalSeconds:0.0} s"));
+        return targets;
+    }
+
+    private TrainingRecord NewRecord(string task, string newData, int newClips, int vocabSize, double windowSeconds)
+    {
+        var options = _options;
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        return new TrainingRecord
+        {
+            Method = "incremental " + options.Method,
+            Data = newData,
+            Command = options.CommandLine,
+            Size = "incremental",
+            Epochs = options.Epochs,
+            EpochsCompleted = options.Epochs,
+            BatchSize = options.BatchSize,
+            LearningRate = options.LearningRate,
+            WeightDecay = options.WeightDecay,
+            GradientClip = options.GradientClip,
+            Seed = options.Seed,
+            Threads = options.Threads,
+            MinWordCount = options.MinWordCount,
+            WindowSeconds = windowSeconds,
+            MaxDecodeTokens = options.MaxDecodeTokens,
+            VocabSize = vocabSize,
+            TrainClips = newClips,
+            Started = now,
+        };
+    }
+
+    private static JsonObject RecordJson(TrainingRecord record)
+    {
+        var staging = Path.Combine(Path.GetTempPath(), "captiond-incremental-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(staging);
+        try
+        {
+            record.Save(staging);
+            return JsonNode.Parse(File.ReadAllText(Path.Combine(staging, TrainingRecord.FileName)))!.AsObject();
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The base's own lineage (when it came from an update) followed by the base itself.</summary>
+    private static JsonArray Lineage(BaseModel baseModel, string fingerprint)
+    {
+        var lineage = baseModel.Training[RecordSection]?["lineage"] is JsonArray earlier ? (JsonArray)earlier.DeepClone() : [];
+        lineage.Add(new JsonObject
+        {
+            ["name"] = baseModel.Name,
+            ["fingerprint"] = fingerprint,
+            ["task"] = baseModel.Task,
+            ["method"] = baseModel.Training["method"]?.DeepClone(),
+        });
+        return lineage;
+    }
+
+    /// <summary>The attributions of the base and of the new data, so the bundle names every recording it learnt from.</summary>
+    private static void WriteNotice(string modelDirectory, BaseModel baseModel, string newData)
+    {
+        var parts = new[] { Path.Combine(baseModel.Directory, BundleExporter.NoticeFileName), Path.Combine(baseModel.CheckpointDirectory, BundleExporter.NoticeFileName), Path.Combine(newData, BundleExporter.NoticeFileName) }
+            .Distinct(StringComparer.Ordinal)
+            .Where(File.Exists)
+            .Select(File.ReadAllText)
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        if (parts.Length > 0)
+        {
+            File.WriteAllText(Path.Combine(modelDirectory, BundleExporter.NoticeFileName), string.Join("\n\n", parts));
+        }
+    }
+
+    /// <summary>Exports next to the target, adds the memory, then moves the whole bundle into place (a watching daemon never sees half of it).</summary>
+    private string Export(CaptionModel model, string modelDirectory, string exportDirectory, string name, double windowSeconds, JsonObject training)
+    {
+        var target = Path.GetFullPath(exportDirectory);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !_options.Force)
+        {
+            throw new IOException($"{target} already exists and is not empty (pass --force to replace it).");
+        }
+
+        var staging = $"{Path.TrimEndingDirectorySeparator(target)}.incremental-{Guid.NewGuid():N}";
+        try
+        {
+            var notice = Path.Combine(modelDirectory, BundleExporter.NoticeFileName);
+            BundleExporter.Export(
+                model,
+                Path.Combine(modelDirectory, Vocabulary.FileName),
+                File.Exists(notice) ? notice : null,
+                staging,
+                new BundleExportOptions { Name = name, WindowSeconds = windowSeconds, MaxCaptionTokens = Math.Min(_options.MaxDecodeTokens, model.Config.MaxTokens - 1), Training = (JsonObject)training.DeepClone() });
+            CopyDirectory(RehearsalMemory.PathIn(modelDirectory), RehearsalMemory.PathIn(staging));
+            if (Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+            }
+
+            Directory.Move(staging, target);
+            return target;
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.GetDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(destination, Path.GetFileName(directory)));
+        }
+    }
+
+    private static readonly JsonSerializerOptions _json = new() { WriteIndented = true };
+
+    /// <summary>The model an update starts from, wherever it lives.</summary>
+    private sealed record BaseModel(string Directory, string CheckpointDirectory, string Kind, string Name, double WindowSeconds, JsonObject Training, string? ManifestSha256)
+    {
+        /// <summary>The task the base learnt last: the one its update record names, or "base".</summary>
+        public string Task => Training[RecordSection]?["task"]?.GetValue<string>() ?? "base";
+
+        /// <summary>The data set the base was trained on (a supervised or distilled base's record).</summary>
+        public string? DataDirectory => Training[RecordSection] is null ? Training["data"]?.GetValue<string>() : Training[RecordSection]?["new_data"]?.GetValue<string>();
+
+        public int TrainClips => Training["train_clips"]?.GetValue<int>() ?? 0;
+
+        public static BaseModel Open(string directory)
+        {
+            var source = Path.GetFullPath(directory);
+            var manifestPath = Path.Combine(source, BundleManifest.FileName);
+            if (File.Exists(manifestPath))
+            {
+                var manifest = BundleManifest.Read(manifestPath);
+                var checkpoint = Path.Combine(source, BundleExporter.CheckpointDirectoryName);
+                if (!File.Exists(Path.Combine(checkpoint, CaptionModel.ConfigFileName)))
+                {
+                    throw new TrainingException($"--base {source} is a bundle without {BundleExporter.CheckpointDirectoryName}/: an update needs the model's TorchSharp weights.");
+                }
+
+                using var stream = File.OpenRead(manifestPath);
+                return new BaseModel(source, checkpoint, "bundle", manifest.Name, manifest.WindowSeconds, manifest.Training, Convert.ToHexStringLower(SHA256.HashData(stream)));
+            }
+
+            var checkpointDirectory = File.Exists(Path.Combine(source, CaptionModel.ConfigFileName)) ? source : Path.Combine(source, CaptionTrainer.BestDirectoryName);
+            if (!File.Exists(Path.Combine(checkpointDirectory, CaptionModel.ConfigFileName)))
+            {
+                throw new TrainingException($"--base {source} is neither a caption bundle ({BundleManifest.FileName}), a checkpoint ({CaptionModel.ConfigFileName}) nor a training run with {CaptionTrainer.BestDirectoryName}/.");
+            }
+
+            var recordPath = Path.Combine(checkpointDirectory, TrainingRecord.FileName);
+            var training = File.Exists(recordPath) ? JsonNode.Parse(File.ReadAllText(recordPath))?.AsObject() ?? [] : [];
+            var window = training["window_seconds"]?.GetValue<double>() ?? 10.0;
+            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(source));
+            return new BaseModel(checkpointDirectory, checkpointDirectory, "checkpoint", name, window, training, null);
+        }
+
+        public JsonObject Describe(string fingerprint) => new()
+        {
+            ["name"] = Name,
+            ["kind"] = Kind,
+            ["path"] = Directory,
+            ["fingerprint"] = fingerprint,
+            ["manifest_sha256"] = ManifestSha256,
+            ["method"] = Training["method"]?.DeepClone(),
+            ["task"] = Task,
+        };
+    }
+}
