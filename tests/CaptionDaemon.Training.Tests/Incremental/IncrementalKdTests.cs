@@ -2,7 +2,6 @@ using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
 using CaptionDaemon.Training.Incremental;
 using CaptionDaemon.Training.Models;
-using CaptionDaemon.Training.Tests.Distillation;
 using CaptionDaemon.Training.Text;
 using CaptionDaemon.Training.Training;
 using static TorchSharp.torch;

@@ -1,7 +1,6 @@
 using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Incremental;
-using CaptionDaemon.Training.Tests.Distillation;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Incremental;

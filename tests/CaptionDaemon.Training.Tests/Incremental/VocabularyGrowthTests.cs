@@ -1,6 +1,5 @@
 using CaptionDaemon.Training.Incremental;
 using CaptionDaemon.Training.Models;
-using CaptionDaemon.Training.Tests.Distillation;
 using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Text;
 using static TorchSharp.torch;
