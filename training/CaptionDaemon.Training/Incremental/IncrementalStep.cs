@@ -1,5 +1,6 @@
 using CaptionDaemon.Training.Distillation;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Training;
 using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Incremental;
@@ -30,22 +31,8 @@ internal static class IncrementalStep
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
         var (loss, terms) = Loss(model, audioKd, clips, weights, windowSamples, maxWords, random);
-        var lossValue = loss.item<float>();
-        if (!float.IsFinite(lossValue))
-        {
-            return terms with { Loss = lossValue, Applied = false };
-        }
-
-        loss.backward();
-        var gradientNorm = nn.utils.clip_grad_norm_(parameters, gradientClip);
-        if (!double.IsFinite(gradientNorm))
-        {
-            optimizer.zero_grad();
-            return terms with { Loss = lossValue, Applied = false };
-        }
-
-        optimizer.step();
-        return terms with { Loss = lossValue, Applied = true };
+        var (lossValue, applied) = GuardedUpdate.Apply(optimizer, loss, parameters, gradientClip);
+        return terms with { Loss = lossValue, Applied = applied };
     }
 
     /// <summary>The batch's loss (a scalar tensor with gradient) and its terms; the supervised term is the clip-weighted mean of both parts.</summary>

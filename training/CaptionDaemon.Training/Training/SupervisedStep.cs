@@ -33,21 +33,7 @@ internal static class SupervisedStep
             tensor(batch.Targets),
             ignore_index: Vocabulary.Pad,
             label_smoothing: labelSmoothing);
-        var lossValue = loss.item<float>();
-        if (!float.IsFinite(lossValue))
-        {
-            return new StepResult(lossValue, Applied: false);
-        }
-
-        loss.backward();
-        var gradientNorm = nn.utils.clip_grad_norm_(model.parameters(), gradientClip);
-        if (!double.IsFinite(gradientNorm))
-        {
-            optimizer.zero_grad();
-            return new StepResult(lossValue, Applied: false);
-        }
-
-        optimizer.step();
-        return new StepResult(lossValue, Applied: true);
+        var (lossValue, applied) = GuardedUpdate.Apply(optimizer, loss, model.parameters(), gradientClip);
+        return new StepResult(lossValue, applied);
     }
 }
