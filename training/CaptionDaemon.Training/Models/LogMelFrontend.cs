@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -59,13 +60,18 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
     /// <summary>Log-mel power in dB <c>[B, MelBins, T]</c> before the BatchNorm.</summary>
     internal Tensor LogMel(Tensor waveform)
     {
+        // No implicit Scalars here: TorchSharp 0.107 converts a number to a Scalar that nothing references once its
+        // handle is passed to libtorch, so a garbage collection during the call can free it ("Unknown scalar type",
+        // seen in a CI run inside x.square(), which is pow(2)). Products need no Scalar; the others are kept alive.
+        using var floor = PowerFloor.ToScalar();
+        using var decibels = 10f.ToScalar();
         using var scope = NewDisposeScope();
         var spectrum = functional.conv1d(waveform.unsqueeze(1), _dftKernels, stride: _hop);
         var real = spectrum.narrow(1, 0, _bins);
         var imaginary = spectrum.narrow(1, _bins, _bins);
-        var power = real.square() + imaginary.square();
+        var power = (real * real) + (imaginary * imaginary);
         var mel = matmul(_melFilters, power);
-        return (mel.clamp_min(PowerFloor).log10() * 10).MoveToOuterDisposeScope();
+        return mel.clamp_min(floor).log10().mul(decibels).MoveToOuterDisposeScope();
     }
 
     private Tensor Normalise(Tensor logMel) => _norm.forward(logMel).unsqueeze(1);
