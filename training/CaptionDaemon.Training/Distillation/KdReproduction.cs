@@ -132,6 +132,8 @@ internal sealed class KdReproduction
     private readonly KdReproductionOptions _options;
     private readonly TrainingProgress _progress;
     private readonly List<KdResultRow> _rows = [];
+    private readonly Stopwatch _clock = new();
+    private double _estimatedSeconds;
 
     public KdReproduction(KdReproductionOptions options, TrainingProgress progress)
     {
@@ -159,6 +161,8 @@ internal sealed class KdReproduction
             ClothoDataset.Load(data, ClothoDataset.Validation, cancellationToken).Count,
             ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).Count);
         _progress.Message(plan.Describe());
+        _estimatedSeconds = plan.TotalSeconds;
+        _clock.Restart();
         var timingWindow = TimingWindow(data, cancellationToken);
         var bundles = Path.Combine(output, "bundles");
         var cache = Path.Combine(output, "kd-targets");
@@ -307,7 +311,7 @@ internal sealed class KdReproduction
         File.WriteAllText(Path.Combine(output, ResultsFileName), ResultsJson(_rows));
         File.WriteAllText(Path.Combine(output, TableFileName), Table(_rows));
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed"));
+            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed; {_clock.Elapsed.TotalMinutes:0} min since the plan (estimated {_estimatedSeconds / 60:0} in all, reused runs included)"));
     }
 
     private void AddStudentRow(
