@@ -1,5 +1,7 @@
 using System.Text.Json;
+using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Tests.Reporting;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
@@ -22,6 +24,8 @@ public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFix
             ScarceFraction = 0.5,
             BatchSize = 2,
             LearningRate = 3e-3,
+            TeacherLearningRate = 3e-3,
+            Subset = new SplitSizes(6, 2, null),
             Threads = 1,
             TimingRepeats = 1,
             WindowSeconds = 2,
@@ -52,6 +56,35 @@ public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFix
         Assert.True(rows.Where(r => r.Method != KdReproduction.TeacherMethod).All(r => r.Params < teacherRow.Params));
         Assert.Contains("| sup+seq+contrastive | 0.5 | no | 1 |", File.ReadAllText(Path.Combine(output, KdReproduction.TableFileName)), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(output, KdReproduction.SettingsFileName)));
+        Assert.Equal(6, ClothoDataset.Load(Path.Combine(output, KdReproduction.SubsetDirectoryName), ClothoDataset.Development).Count);
+        Assert.Contains("plan: 10 runs on 6 development, 2 validation and 2 evaluation clips", log.ToString(), StringComparison.Ordinal);
+        foreach (var chart in new[] { KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName })
+        {
+            var png = PngReader.Read(File.ReadAllBytes(Path.Combine(output, chart)));
+            Assert.Equal((1000, 640), (png.Width, png.Height));
+        }
+    }
+
+    [Fact]
+    public void QualitySpeed_SeveralSeeds_OnePointPerMethodAndFractionAtTheMeans()
+    {
+        KdResultRow Row(string method, double fraction, int seed, double cider, double ms) => new(method, fraction, false, seed, 0.1, 0.2, cider, 100, ms, 1);
+
+        var chart = KdCharts.QualitySpeed([Row("teacher", 1, 1, 0.5, 300), Row("sup", 1, 1, 0.2, 10), Row("sup", 1, 2, 0.4, 12), Row("sup", 0.1, 1, 0.1, 11)]);
+
+        Assert.Equal(["teacher", "labelled 1", "labelled 0.1"], chart.Series.Select(s => s.Name));
+        var sup = Assert.Single(chart.Series[1].Points);
+        Assert.Equal((11, 0.3, "sup 1"), (sup.X, sup.Y, sup.Label), new PointComparer());
+        Assert.True(chart.LogX);
+        Assert.Equal(0x89, chart.RenderPng()[0]);
+    }
+
+    private sealed class PointComparer : IEqualityComparer<(double X, double Y, string? Label)>
+    {
+        public bool Equals((double X, double Y, string? Label) a, (double X, double Y, string? Label) b) =>
+            Math.Abs(a.X - b.X) < 1e-9 && Math.Abs(a.Y - b.Y) < 1e-9 && a.Label == b.Label;
+
+        public int GetHashCode((double X, double Y, string? Label) obj) => 0;
     }
 
     [Fact]

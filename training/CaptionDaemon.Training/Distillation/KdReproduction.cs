@@ -24,27 +24,41 @@ internal sealed record KdReproductionOptions
 
     public string SoundsDirectory { get; init; } = Data.Sounds.SoundFetcher.DefaultDirectory;
 
-    /// <summary>Clips of the generated scene set (all splits).</summary>
-    public int Clips { get; init; } = 4000;
+    /// <summary>Clips of the generated scene set (all splits, 80/10/10).</summary>
+    public int Clips { get; init; } = 2000;
+
+    /// <summary>
+    /// The first clips of each split that the reproduction uses (a symlinked subset in <c>OUT/data-subset</c>); the full
+    /// preset's sizes fit its 90-minute budget on 2 cores (README, "Budget of the full run").
+    /// </summary>
+    public SplitSizes Subset { get; init; } = new(480, 80, 200);
 
     /// <summary>A trained teacher (run folder, checkpoint or bundle); null: train one into <c>OUT/teacher</c>.</summary>
     public string? TeacherDirectory { get; init; }
 
     public int TeacherEpochs { get; init; } = 6;
 
-    public int StudentEpochs { get; init; } = 3;
+    public int StudentEpochs { get; init; } = 2;
 
     public double ScarceFraction { get; init; } = 0.1;
 
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2];
 
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Clips per step; 8 rather than 16 gives the short runs twice the updates at about the same cost per clip.</summary>
+    public int BatchSize { get; init; } = 8;
 
+    /// <summary>Peak learning rate of the students.</summary>
     public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Peak learning rate of the teacher: its 6-layer d-1024 decoder is safer at half the students' rate.</summary>
+    public double TeacherLearningRate { get; init; } = 5e-4;
 
     public int? MaxTrainClips { get; init; }
 
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int Threads { get; init; } = 2;
+
+    /// <summary>Measured seconds per clip of each stage, for the plan printed at the start.</summary>
+    public KdCostModel Cost { get; init; } = new();
 
     /// <summary>Timed runs of one 10 s window per bundle (after two warm-up runs); the median is reported.</summary>
     public int TimingRepeats { get; init; } = 10;
@@ -66,11 +80,12 @@ internal sealed record KdReproductionOptions
         OutputDirectory = outputDirectory,
         Quick = true,
         Clips = 60,
+        Subset = SplitSizes.All,
         TeacherEpochs = 2,
         StudentEpochs = 1,
         Seeds = [1],
-        BatchSize = 8,
         ScarceFraction = 0.25,
+        TeacherLearningRate = 1e-3,
         TimingRepeats = 5,
         TeacherConfig = vocabulary => CaptionModelConfig.Teacher(vocabulary) with { EncoderChannels = [16, 32, 64, 128], DModel = 256, DecoderLayers = 2, Heads = 4, FeedForward = 1024 },
         StudentConfig = vocabulary => CaptionModelConfig.Student(vocabulary) with { EncoderChannels = [8, 16, 32, 64], DModel = 128, FeedForward = 512 },
@@ -106,12 +121,19 @@ internal sealed class KdReproduction
     public const string TableFileName = "results.md";
     public const string SettingsFileName = "reproduction.json";
     public const string TeacherMethod = "teacher";
+    public const string SubsetDirectoryName = "data-subset";
+
+    /// <summary>The student configurations of the comparison: name, L_seq weight and encoder KD.</summary>
+    internal static readonly IReadOnlyList<(string Method, double Seq, string Enc)> Methods =
+        [("sup", 0, EncoderDistillation.None), ("sup+seq", 1, EncoderDistillation.None), ("sup+seq+mse", 1, EncoderDistillation.Mse), ("sup+seq+contrastive", 1, EncoderDistillation.Contrastive)];
 
     private static readonly JsonSerializerOptions _json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly KdReproductionOptions _options;
     private readonly TrainingProgress _progress;
     private readonly List<KdResultRow> _rows = [];
+    private readonly Stopwatch _clock = new();
+    private double _estimatedSeconds;
 
     public KdReproduction(KdReproductionOptions options, TrainingProgress progress)
     {
@@ -131,7 +153,16 @@ internal sealed class KdReproduction
         var options = _options;
         var output = Path.GetFullPath(options.OutputDirectory);
         Directory.CreateDirectory(output);
-        var data = options.DataDirectory is { } given ? Path.GetFullPath(given) : GenerateScenes(output, cancellationToken);
+        var source = options.DataDirectory is { } given ? Path.GetFullPath(given) : GenerateScenes(output, cancellationToken);
+        var data = options.Subset.KeepsAll ? source : SceneSubset.Create(source, Path.Combine(output, SubsetDirectoryName), options.Subset, cancellationToken);
+        var plan = KdPlan.Create(
+            options,
+            Math.Min(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count, options.MaxTrainClips ?? int.MaxValue),
+            ClothoDataset.Load(data, ClothoDataset.Validation, cancellationToken).Count,
+            ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).Count);
+        _progress.Message(plan.Describe());
+        _estimatedSeconds = plan.TotalSeconds;
+        _clock.Restart();
         var timingWindow = TimingWindow(data, cancellationToken);
         var bundles = Path.Combine(output, "bundles");
         var cache = Path.Combine(output, "kd-targets");
@@ -142,9 +173,10 @@ internal sealed class KdReproduction
         var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingWindow, cancellationToken);
         AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
 
-        (string Method, double Seq, string Enc)[] methods = [("sup", 0, EncoderDistillation.None), ("sup+seq", 1, EncoderDistillation.None), ("sup+seq+mse", 1, EncoderDistillation.Mse), ("sup+seq+contrastive", 1, EncoderDistillation.Contrastive)];
+        var methods = Methods;
         var validation = new Dictionary<(string, double), List<double>>();
         var runs = new JsonArray();
+        var curves = new List<(string Name, string Directory)> { (TeacherMethod, teacher) };
         foreach (var fraction in new[] { 1.0, options.ScarceFraction })
         {
             foreach (var (method, seq, enc) in methods)
@@ -155,6 +187,7 @@ internal sealed class KdReproduction
                     validation.TryAdd((method, fraction), []);
                     validation[(method, fraction)].Add(run.Record.BestValidationCiderD);
                     runs.Add(run.Directory);
+                    curves.Add((Path.GetFileName(run.Directory), run.Directory));
                     AddStudentRow(output, run.Directory, bundles, method, fraction, false, seed, data, timingWindow, teacherMs, cancellationToken);
                 }
             }
@@ -167,6 +200,7 @@ internal sealed class KdReproduction
         {
             var run = Student(output, data, teacher, cache, best.Method, options.ScarceFraction, seed, best.Seq, best.Enc, audioOnly: true, cancellationToken);
             runs.Add(run.Directory);
+            curves.Add((Path.GetFileName(run.Directory), run.Directory));
             AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingWindow, teacherMs, cancellationToken);
         }
 
@@ -174,6 +208,11 @@ internal sealed class KdReproduction
         {
             ["quick"] = options.Quick,
             ["data"] = data,
+            ["data_source"] = source,
+            ["subset"] = options.Subset.ToString(),
+            ["batch_size"] = options.BatchSize,
+            ["threads"] = options.Threads,
+            ["estimated_minutes"] = Math.Round(plan.TotalSeconds / 60, 1),
             ["teacher"] = teacher,
             ["teacher_epochs"] = options.TeacherDirectory is null ? options.TeacherEpochs : null,
             ["student_epochs"] = options.StudentEpochs,
@@ -183,7 +222,9 @@ internal sealed class KdReproduction
             ["metrics"] = "evaluation split, beam 3 through the inference library",
             ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, 1 ONNX Runtime thread, after 2 warm-up runs"),
             ["runs"] = runs,
+            ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
         }.ToJsonString(_json));
+        KdCharts.Write(output, _rows, curves);
         return _rows;
     }
 
@@ -251,6 +292,10 @@ internal sealed class KdReproduction
         return repeats % 2 == 1 ? times[repeats / 2] : (times[(repeats / 2) - 1] + times[repeats / 2]) / 2;
     }
 
+    /// <summary>The folder name of a student run under <c>OUT/runs</c>.</summary>
+    internal static string RunName(string method, double fraction, int seed, bool audioOnly) =>
+        string.Create(CultureInfo.InvariantCulture, $"{method}{(audioOnly ? "+audio-only" : string.Empty)}-f{fraction:0.###}-s{seed}");
+
     private static KdResultRow Round(KdResultRow r) => r with
     {
         Bleu4 = Math.Round(r.Bleu4, 6),
@@ -266,7 +311,7 @@ internal sealed class KdReproduction
         File.WriteAllText(Path.Combine(output, ResultsFileName), ResultsJson(_rows));
         File.WriteAllText(Path.Combine(output, TableFileName), Table(_rows));
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed"));
+            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed; {_clock.Elapsed.TotalMinutes:0} min since the plan (estimated {_estimatedSeconds / 60:0} in all, reused runs included)"));
     }
 
     private void AddStudentRow(
@@ -350,7 +395,7 @@ internal sealed class KdReproduction
                 Size = "teacher",
                 Epochs = _options.TeacherEpochs,
                 BatchSize = _options.BatchSize,
-                LearningRate = _options.LearningRate,
+                LearningRate = _options.TeacherLearningRate,
                 Threads = _options.Threads,
                 MaxTrainClips = _options.MaxTrainClips,
                 WindowSeconds = _options.WindowSeconds,
@@ -366,7 +411,7 @@ internal sealed class KdReproduction
     private (string Directory, TrainingRecord Record) Student(
         string output, string data, string teacher, string cache, string method, double fraction, int seed, double seq, string enc, bool audioOnly, CancellationToken cancellationToken)
     {
-        var name = string.Create(CultureInfo.InvariantCulture, $"{method}{(audioOnly ? "+audio-only" : string.Empty)}-f{fraction:0.###}-s{seed}");
+        var name = RunName(method, fraction, seed, audioOnly);
         var directory = Path.Combine(output, "runs", name);
         var best = Path.Combine(directory, CaptionTrainer.BestDirectoryName);
         if (File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best) is { Metrics: not null } done)

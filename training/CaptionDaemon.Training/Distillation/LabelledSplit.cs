@@ -3,6 +3,10 @@ namespace CaptionDaemon.Training.Distillation;
 /// <summary>Which training clips keep their human captions when labels are made scarce (<c>--labelled-fraction</c>).</summary>
 internal static class LabelledSplit
 {
+    /// <summary>How many of <paramref name="count"/> clips stay labelled at <paramref name="fraction"/>: round(F x N), at least one.</summary>
+    public static int LabelledCount(int count, double fraction) =>
+        Math.Clamp((int)Math.Round(fraction * count, MidpointRounding.AwayFromZero), 1, Math.Max(1, count));
+
     /// <summary>
     /// round(<paramref name="fraction"/> x <paramref name="count"/>) clips (at least one), drawn by a shuffle seeded with
     /// <paramref name="seed"/>: the same seed and count always give the same clips, whatever else the run does. Both
@@ -16,7 +20,7 @@ internal static class LabelledSplit
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The labelled fraction must be in (0, 1].");
         }
 
-        var keep = Math.Clamp((int)Math.Round(fraction * count, MidpointRounding.AwayFromZero), 1, count);
+        var keep = LabelledCount(count, fraction);
         var order = Enumerable.Range(0, count).ToArray();
         // Its own stream (not the epoch's), so that the choice does not depend on the schedule or the model; not
         // HashCode.Combine, which is seeded per process.

@@ -14,18 +14,23 @@ internal static class ReproduceCommand
         var quick = new Option<bool>("--quick") { Description = "A small scene set, smaller teacher and student, one seed and short training: the whole pipeline in minutes." };
         var data = new Option<string?>("--data") { Description = "Scene set in the Clotho layout (default: generate one into OUT/data from --sounds)." };
         var sounds = new Option<string>("--sounds") { Description = "Sounds folder of 'data fetch', for generating the scenes.", DefaultValueFactory = _ => Data.Sounds.SoundFetcher.DefaultDirectory };
-        var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 4000; 60 with --quick)." };
+        var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 2000; 60 with --quick)." };
+        var devClips = new Option<int?>("--dev-clips") { Description = "Use the first N development clips of the set (default 480; all with --quick); 0: all." };
+        var valClips = new Option<int?>("--val-clips") { Description = "Use the first N validation clips (default 80; all with --quick); 0: all." };
+        var evalClips = new Option<int?>("--eval-clips") { Description = "Use the first N evaluation clips (default 200; all with --quick); 0: all." };
         var teacher = new Option<string?>("--teacher") { Description = "A trained teacher (run folder, checkpoint or bundle) instead of training one into OUT/teacher." };
         var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Epochs of the teacher (default 6; 2 with --quick)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs of every student (default 3; 1 with --quick)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs of every student (default 2; 1 with --quick)." };
         var scarce = new Option<double?>("--scarce-fraction") { Description = "The scarce label fraction (default 0.1; 0.25 with --quick)." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per student configuration, 1..N (default 2; 1 with --quick)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Clips per step (default 16; 8 with --quick)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Clips per step (default 8)." };
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Use the first N development clips only." };
-        var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads for training and evaluation (timing always uses 1).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate of the students (default 1e-3)." };
+        var teacherLr = new Option<double?>("--teacher-lr") { Description = "Peak learning rate of the teacher (default 5e-4; 1e-3 with --quick)." };
+        var threads = new Option<int?>("--threads") { Description = "Torch and ONNX Runtime threads for training and evaluation (default 2; timing always uses 1)." };
 
         var kd = new Command("kd", "Reproduce the encoder-level KD comparison: teacher, sup, +seq, +seq+mse, +seq+contrastive at 100% and a scarce label fraction, the best + audio-only; writes results.json and results.md.");
-        foreach (var option in new Option[] { output, quick, data, sounds, clips, teacher, teacherEpochs, epochs, scarce, seeds, batchSize, maxTrainClips, threads })
+        foreach (var option in new Option[] { output, quick, data, sounds, clips, devClips, valClips, evalClips, teacher, teacherEpochs, epochs, scarce, seeds, batchSize, lr, teacherLr, maxTrainClips, threads })
         {
             kd.Options.Add(option);
         }
@@ -42,14 +47,20 @@ internal static class ReproduceCommand
                     DataDirectory = parseResult.GetValue(data),
                     SoundsDirectory = parseResult.GetValue(sounds)!,
                     Clips = parseResult.GetValue(clips) ?? preset.Clips,
+                    Subset = new SplitSizes(
+                        Size(parseResult.GetValue(devClips), preset.Subset.Development),
+                        Size(parseResult.GetValue(valClips), preset.Subset.Validation),
+                        Size(parseResult.GetValue(evalClips), preset.Subset.Evaluation)),
                     TeacherDirectory = parseResult.GetValue(teacher),
                     TeacherEpochs = parseResult.GetValue(teacherEpochs) ?? preset.TeacherEpochs,
                     StudentEpochs = parseResult.GetValue(epochs) ?? preset.StudentEpochs,
                     ScarceFraction = parseResult.GetValue(scarce) ?? preset.ScarceFraction,
                     Seeds = parseResult.GetValue(seeds) is { } n ? Enumerable.Range(1, n).ToArray() : preset.Seeds,
                     BatchSize = parseResult.GetValue(batchSize) ?? preset.BatchSize,
+                    LearningRate = parseResult.GetValue(lr) ?? preset.LearningRate,
+                    TeacherLearningRate = parseResult.GetValue(teacherLr) ?? preset.TeacherLearningRate,
                     MaxTrainClips = parseResult.GetValue(maxTrainClips),
-                    Threads = parseResult.GetValue(threads),
+                    Threads = parseResult.GetValue(threads) ?? preset.Threads,
                 };
                 var isTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
                 var rows = new KdReproduction(options, new TrainingProgress(error, isTerminal)).Run(cancellationToken);
@@ -62,6 +73,9 @@ internal static class ReproduceCommand
                 return Task.FromResult(2);
             }
         });
+
+        // 0 on the command line keeps the whole split.
+        static int? Size(int? given, int? preset) => given is { } n ? (n > 0 ? n : null) : preset;
 
         var command = new Command("reproduce", "Reproduce the comparisons of the papers the project is built on.");
         command.Subcommands.Add(kd);

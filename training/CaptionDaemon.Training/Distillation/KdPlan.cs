@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+
+namespace CaptionDaemon.Training.Distillation;
+
+/// <summary>
+/// Seconds per clip of each stage of <c>reproduce kd</c> at 2 threads, measured on the project's 2-core machine
+/// (Distillation/README.md, "Budget of the full run"), from which <see cref="KdPlan"/> estimates a run's wall time.
+/// </summary>
+internal sealed record KdCostModel
+{
+    /// <summary>A student training step (forward, backward, AdamW) per clip in the batch.</summary>
+    public double StudentTrainSecondsPerClip { get; init; } = 0.20;
+
+    /// <summary>A teacher training step per clip in the batch.</summary>
+    public double TeacherTrainSecondsPerClip { get; init; } = 0.56;
+
+    /// <summary>Greedy validation captions per clip and epoch (TorchSharp, as the trainers score an epoch).</summary>
+    public double StudentValidationSecondsPerClip { get; init; } = 0.05;
+
+    public double TeacherValidationSecondsPerClip { get; init; } = 0.35;
+
+    /// <summary>Beam-3 evaluation through the inference library per evaluation clip, with the bundle export.</summary>
+    public double StudentEvaluationSecondsPerClip { get; init; } = 0.05;
+
+    public double TeacherEvaluationSecondsPerClip { get; init; } = 0.45;
+
+    /// <summary>The teacher's beam caption and pooled embedding per development clip (computed once, then cached).</summary>
+    public double TeacherTargetSecondsPerClip { get; init; } = 0.5;
+}
+
+/// <summary>One training run of the plan: its steps and estimated seconds including validation and evaluation.</summary>
+internal sealed record KdPlannedRun(string Name, int Epochs, int StepsPerEpoch, int ClipsPerStep, double EstimatedSeconds);
+
+/// <summary>
+/// The runs <c>reproduce kd</c> will make for a given data size and settings, with their steps and estimated wall time
+/// (<see cref="KdCostModel"/>); printed when the reproduction starts, so the budget is visible before it is spent.
+/// </summary>
+internal sealed class KdPlan
+{
+    private KdPlan(IReadOnlyList<KdPlannedRun> runs, double targetSeconds, int developmentClips, int validationClips, int evaluationClips)
+    {
+        Runs = runs;
+        TargetSeconds = targetSeconds;
+        DevelopmentClips = developmentClips;
+        ValidationClips = validationClips;
+        EvaluationClips = evaluationClips;
+    }
+
+    public IReadOnlyList<KdPlannedRun> Runs { get; }
+
+    /// <summary>The teacher's beam captions and embeddings of the development split.</summary>
+    public double TargetSeconds { get; }
+
+    public int DevelopmentClips { get; }
+
+    public int ValidationClips { get; }
+
+    public int EvaluationClips { get; }
+
+    public double TotalSeconds => Runs.Sum(r => r.EstimatedSeconds) + TargetSeconds;
+
+    /// <summary>
+    /// The plan for <paramref name="options"/> on a set of the given split sizes; the teacher row is left out when a
+    /// trained teacher is given (its evaluation still counts).
+    /// </summary>
+    public static KdPlan Create(KdReproductionOptions options, int developmentClips, int validationClips, int evaluationClips)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var cost = options.Cost;
+        var batch = options.BatchSize;
+        var runs = new List<KdPlannedRun>();
+        var teacherSteps = Steps(developmentClips, batch);
+        var teacherEvaluation = cost.TeacherEvaluationSecondsPerClip * evaluationClips;
+        runs.Add(options.TeacherDirectory is null
+            ? new KdPlannedRun(
+                KdReproduction.TeacherMethod,
+                options.TeacherEpochs,
+                teacherSteps,
+                batch,
+                (options.TeacherEpochs * ((teacherSteps * batch * cost.TeacherTrainSecondsPerClip) + (validationClips * cost.TeacherValidationSecondsPerClip))) + teacherEvaluation)
+            : new KdPlannedRun(KdReproduction.TeacherMethod + " (given; evaluation only)", 0, 0, 0, teacherEvaluation));
+
+        double Student(int stepsPerEpoch, int clipsPerStep) =>
+            (options.StudentEpochs * ((stepsPerEpoch * clipsPerStep * cost.StudentTrainSecondsPerClip) + (validationClips * cost.StudentValidationSecondsPerClip)))
+            + (evaluationClips * cost.StudentEvaluationSecondsPerClip);
+
+        foreach (var fraction in new[] { 1.0, options.ScarceFraction })
+        {
+            var labelled = LabelledSplit.LabelledCount(developmentClips, fraction);
+            foreach (var method in KdReproduction.Methods)
+            {
+                foreach (var seed in options.Seeds)
+                {
+                    var steps = Steps(labelled, batch);
+                    runs.Add(new KdPlannedRun(KdReproduction.RunName(method.Method, fraction, seed, audioOnly: false), options.StudentEpochs, steps, batch, Student(steps, batch)));
+                }
+            }
+        }
+
+        var scarce = LabelledSplit.LabelledCount(developmentClips, options.ScarceFraction);
+        foreach (var seed in options.Seeds)
+        {
+            // Each step takes a labelled batch and an audio-only batch; the larger (audio-only) pool sets the steps.
+            var steps = Steps(Math.Max(scarce, developmentClips - scarce), batch);
+            runs.Add(new KdPlannedRun(KdReproduction.RunName("best", options.ScarceFraction, seed, audioOnly: true), options.StudentEpochs, steps, 2 * batch, Student(steps, 2 * batch)));
+        }
+
+        return new KdPlan(runs, developmentClips * cost.TeacherTargetSecondsPerClip, developmentClips, validationClips, evaluationClips);
+    }
+
+    /// <summary>A readable plan: one line per run and the estimated total.</summary>
+    public string Describe()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"plan: {Runs.Count} runs on {DevelopmentClips} development, {ValidationClips} validation and {EvaluationClips} evaluation clips; estimated {TotalSeconds / 60:0} min at 2 threads on an otherwise idle 2-core machine"));
+        foreach (var run in Runs)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {run.Name}: {run.Epochs} epochs x {run.StepsPerEpoch} steps of {run.ClipsPerStep} clips, ~{run.EstimatedSeconds / 60:0.0} min"));
+        }
+
+        text.Append(string.Create(CultureInfo.InvariantCulture, $"  teacher targets for {DevelopmentClips} clips (once): ~{TargetSeconds / 60:0.0} min"));
+        return text.ToString();
+    }
+
+    private static int Steps(int clips, int batch) => (clips + batch - 1) / batch;
+}
