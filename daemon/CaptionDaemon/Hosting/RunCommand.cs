@@ -37,12 +37,15 @@ internal static partial class RunCommand
             });
             try
             {
+                // Validated here, before the host resolves its services: a bad value is then one line and exit 2,
+                // not the host's "failed to start" log with a stack trace.
+                app.Services.GetRequiredService<IStartupValidator>().Validate();
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OptionsValidationException ex)
             {
                 await Console.Error.WriteLineAsync($"captiond: configuration error: {ex.Message}").ConfigureAwait(false);
-                return 1;
+                return 2;
             }
             catch (Exception ex) when (ex is BundleException or FormatException or IOException or InvalidOperationException)
             {

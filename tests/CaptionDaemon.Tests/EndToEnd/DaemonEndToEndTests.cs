@@ -216,6 +216,16 @@ public sealed class DaemonEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task Run_InvalidSetting_OneLineNamingTheKeyAndExitCode2()
+    {
+        await using var daemon = DaemonProcess.Start(["run", "--hop", "-5", "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}"]);
+
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 2, daemon.Output());
+        Assert.Contains(daemon.Lines, l => l.StartsWith("captiond: configuration error:", StringComparison.Ordinal) && l.Contains("Windowing:HopSeconds", StringComparison.Ordinal));
+        Assert.DoesNotContain(daemon.Lines, l => l.Contains("Hosting failed to start", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
     private static string WriteJson(string directory, string json)
     {
         var path = Path.Combine(directory, "captiond.json");
