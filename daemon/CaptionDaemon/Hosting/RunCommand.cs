@@ -28,7 +28,25 @@ internal static partial class RunCommand
 
         await using (app.ConfigureAwait(false))
         {
-            var runtime = app.Services.GetRequiredService<ModelRuntime>();
+            ModelRuntime runtime;
+            try
+            {
+                // Validated here, before the host resolves its services: a bad value is then one line and exit 2,
+                // not the host's "failed to start" log with a stack trace. Then the model, which must load to start.
+                app.Services.GetRequiredService<IStartupValidator>().Validate();
+                runtime = app.Services.GetRequiredService<ModelRuntime>();
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"captiond: configuration error: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (BundleException ex)
+            {
+                await Console.Error.WriteLineAsync($"captiond: cannot start: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             // SIGHUP asks for a model reload, as daemons conventionally re-read their state on it.
             using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
@@ -37,9 +55,6 @@ internal static partial class RunCommand
             });
             try
             {
-                // Validated here, before the host resolves its services: a bad value is then one line and exit 2,
-                // not the host's "failed to start" log with a stack trace.
-                app.Services.GetRequiredService<IStartupValidator>().Validate();
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OptionsValidationException ex)

@@ -226,6 +226,17 @@ public sealed class DaemonEndToEndTests
         Assert.DoesNotContain(daemon.Lines, l => l.Contains("Hosting failed to start", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Run_MissingModelFolder_OneLineNamingTheFolderAndExitCode1()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "captiond-no-such-model-" + Guid.NewGuid().ToString("N"));
+        await using var daemon = DaemonProcess.Start(["run", "--model", missing, "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}"]);
+
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 1, daemon.Output());
+        Assert.Contains(daemon.Lines, l => l.StartsWith("captiond: cannot start:", StringComparison.Ordinal) && l.Contains(missing, StringComparison.Ordinal));
+        Assert.DoesNotContain(daemon.Lines, l => l.Contains("Unhandled exception", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
     private static string WriteJson(string directory, string json)
     {
         var path = Path.Combine(directory, "captiond.json");
