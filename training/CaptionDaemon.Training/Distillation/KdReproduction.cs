@@ -133,6 +133,7 @@ internal sealed class KdReproduction
     private readonly TrainingProgress _progress;
     private readonly List<KdResultRow> _rows = [];
     private readonly Stopwatch _clock = new();
+    private readonly List<(string Name, string Directory)> _curves = [];
     private double _estimatedSeconds;
 
     public KdReproduction(KdReproductionOptions options, TrainingProgress progress)
@@ -170,13 +171,13 @@ internal sealed class KdReproduction
         var teacher = options.TeacherDirectory is { } teacherDirectory ? Path.GetFullPath(teacherDirectory) : TrainTeacher(output, data, cancellationToken);
         var teacherBundle = Path.Combine(bundles, TeacherMethod);
         ExportOnce(teacher, teacherBundle);
+        _curves.Add((TeacherMethod, teacher));
         var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingWindow, cancellationToken);
         AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
 
         var methods = Methods;
         var validation = new Dictionary<(string, double), List<double>>();
         var runs = new JsonArray();
-        var curves = new List<(string Name, string Directory)> { (TeacherMethod, teacher) };
         foreach (var fraction in new[] { 1.0, options.ScarceFraction })
         {
             foreach (var (method, seq, enc) in methods)
@@ -187,7 +188,7 @@ internal sealed class KdReproduction
                     validation.TryAdd((method, fraction), []);
                     validation[(method, fraction)].Add(run.Record.BestValidationCiderD);
                     runs.Add(run.Directory);
-                    curves.Add((Path.GetFileName(run.Directory), run.Directory));
+                    _curves.Add((Path.GetFileName(run.Directory), run.Directory));
                     AddStudentRow(output, run.Directory, bundles, method, fraction, false, seed, data, timingWindow, teacherMs, cancellationToken);
                 }
             }
@@ -200,7 +201,7 @@ internal sealed class KdReproduction
         {
             var run = Student(output, data, teacher, cache, best.Method, options.ScarceFraction, seed, best.Seq, best.Enc, audioOnly: true, cancellationToken);
             runs.Add(run.Directory);
-            curves.Add((Path.GetFileName(run.Directory), run.Directory));
+            _curves.Add((Path.GetFileName(run.Directory), run.Directory));
             AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingWindow, teacherMs, cancellationToken);
         }
 
@@ -224,7 +225,6 @@ internal sealed class KdReproduction
             ["runs"] = runs,
             ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
         }.ToJsonString(_json));
-        KdCharts.Write(output, _rows, curves);
         return _rows;
     }
 
@@ -310,6 +310,7 @@ internal sealed class KdReproduction
         _rows.Add(row);
         File.WriteAllText(Path.Combine(output, ResultsFileName), ResultsJson(_rows));
         File.WriteAllText(Path.Combine(output, TableFileName), Table(_rows));
+        KdCharts.Write(output, _rows, _curves);
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
             $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed; {_clock.Elapsed.TotalMinutes:0} min since the plan (estimated {_estimatedSeconds / 60:0} in all, reused runs included)"));
     }
