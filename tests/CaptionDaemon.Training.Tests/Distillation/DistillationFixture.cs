@@ -1,4 +1,5 @@
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Tests.Training;
 using CaptionDaemon.Training.Training;
 
@@ -31,19 +32,6 @@ public sealed class DistillationFixture : IDisposable
 
     public void Dispose() => _data.Dispose();
 
-    /// <summary>A student far smaller than the teacher, small enough for a step to take milliseconds.</summary>
-    internal static CaptionModelConfig StudentConfig(int vocabSize) => new()
-    {
-        VocabSize = vocabSize,
-        EncoderChannels = [4, 8],
-        DModel = 16,
-        DecoderLayers = 1,
-        Heads = 2,
-        FeedForward = 32,
-        Dropout = 0,
-        MaxTokens = 12,
-    };
-
     internal static TrainOptions StudentTrainOptions(string data, string output, int epochs = 1) => new()
     {
         DataDirectory = data,
@@ -57,7 +45,7 @@ public sealed class DistillationFixture : IDisposable
         WindowSeconds = 2,
         MaxDecodeTokens = 8,
         CommandLine = "test-distill",
-        ModelConfig = StudentConfig,
+        ModelConfig = TinyModels.Student,
     };
 
     private TrainOptions TeacherOptions(string output) => new()

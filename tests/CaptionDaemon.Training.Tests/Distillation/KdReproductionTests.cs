@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Tests.Reporting;
 using CaptionDaemon.Training.Training;
 
@@ -29,8 +30,8 @@ public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFix
             Threads = 1,
             TimingRepeats = 1,
             WindowSeconds = 2,
-            TeacherConfig = vocabulary => DistillationFixture.StudentConfig(vocabulary) with { EncoderChannels = [8, 16], DModel = 32, Heads = 4, FeedForward = 64 },
-            StudentConfig = DistillationFixture.StudentConfig,
+            TeacherConfig = vocabulary => TinyModels.Student(vocabulary) with { EncoderChannels = [8, 16], DModel = 32, Heads = 4, FeedForward = 64 },
+            StudentConfig = TinyModels.Student,
         };
 
         var rows = new KdReproduction(options, new TrainingProgress(log, isTerminal: false)).Run();

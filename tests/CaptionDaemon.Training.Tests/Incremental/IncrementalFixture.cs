@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Tests.Data;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Incremental;
@@ -35,7 +35,7 @@ public sealed class IncrementalFixture : IDisposable
                 WindowSeconds = 2,
                 MaxDecodeTokens = 8,
                 CommandLine = "test-incremental-base",
-                ModelConfig = Config,
+                ModelConfig = TinyModels.Student,
             },
             new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
     }
@@ -52,18 +52,6 @@ public sealed class IncrementalFixture : IDisposable
     public string NewDirectory() => _files.PathOf(Path.Combine("runs", Guid.NewGuid().ToString("N")));
 
     public void Dispose() => _files.Dispose();
-
-    internal static CaptionModelConfig Config(int vocabSize) => new()
-    {
-        VocabSize = vocabSize,
-        EncoderChannels = [4, 8],
-        DModel = 16,
-        DecoderLayers = 1,
-        Heads = 2,
-        FeedForward = 32,
-        Dropout = 0,
-        MaxTokens = 12,
-    };
 
     private static string[] Sine(int frequency) => ["-f", "lavfi", "-i", Invariant($"sine=frequency={frequency}:sample_rate=16000:duration=2")];
 

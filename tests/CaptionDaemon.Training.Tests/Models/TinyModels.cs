@@ -18,6 +18,19 @@ internal static class TinyModels
         MaxTokens = 16,
     };
 
+    /// <summary>A student small enough for a training step to take milliseconds (distillation and incremental runs).</summary>
+    public static CaptionModelConfig Student(int vocabSize) => new()
+    {
+        VocabSize = vocabSize,
+        EncoderChannels = [4, 8],
+        DModel = 16,
+        DecoderLayers = 1,
+        Heads = 2,
+        FeedForward = 32,
+        Dropout = 0,
+        MaxTokens = 12,
+    };
+
     /// <summary>Gives every BatchNorm non-trivial running statistics and affine parameters, as after training.</summary>
     public static void RandomiseBatchNorms(nn.Module model, int seed)
     {
