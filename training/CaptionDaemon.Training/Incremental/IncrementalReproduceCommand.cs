@@ -16,7 +16,7 @@ internal static class IncrementalReproduceCommand
         var sounds = new Option<string>("--sounds") { Description = "Sounds folder of 'data fetch', for generating the scenes.", DefaultValueFactory = _ => Data.Sounds.SoundFetcher.DefaultDirectory };
         var tasks = new Option<string>("--tasks") { Description = "Task counts to split the categories into, comma-separated.", DefaultValueFactory = _ => "3,6" };
         var methods = new Option<string?>("--methods") { Description = $"Methods to compare, comma-separated (default all: {string.Join(", ", IncrementalReproduction.AllMethods)})." };
-        var clips = new Option<int?>("--clips-per-task") { Description = "Generated clips per task, all splits (default 250; 16 with --quick)." };
+        var clips = new Option<int?>("--clips-per-task") { Description = "Generated clips per task, all splits (default: 750 shared among the tasks, 250 each of 3 and 125 each of 6; 16 with --quick)." };
         var baseEpochs = new Option<int?>("--base-epochs") { Description = "Epochs of the first task's model (default 10; 2 with --quick)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs of every later task (default 4; 1 with --quick)." };
         var memory = new Option<string?>("--memory") { Description = "Rehearsal memory: N clips or P% of the clips seen so far (default 5%; 25% with --quick)." };

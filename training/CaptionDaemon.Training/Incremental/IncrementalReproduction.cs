@@ -26,8 +26,16 @@ internal sealed record IncrementalReproductionOptions
 
     public IReadOnlyList<string> Methods { get; init; } = IncrementalReproduction.AllMethods;
 
-    /// <summary>Generated clips per task (development, validation and test together).</summary>
-    public int ClipsPerTask { get; init; } = 250;
+    /// <summary>
+    /// Generated clips over all tasks of one split (development, validation and test together): K tasks get
+    /// <c>TotalClips / K</c> each, so every task count sees the same amount of data, as a data set split into tasks does.
+    /// </summary>
+    public int TotalClips { get; init; } = 750;
+
+    /// <summary>Generated clips per task; null: <see cref="TotalClips"/> shared among the tasks.</summary>
+    public int? ClipsPerTask { get; init; }
+
+    public int ClipsFor(int taskCount) => ClipsPerTask ?? TotalClips / taskCount;
 
     public double SceneSeconds { get; init; } = 10;
 
@@ -114,7 +122,8 @@ internal sealed class IncrementalReproduction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
         if (options.TaskCounts.Count == 0 || options.TaskCounts.Any(k => k < 2) || options.Seeds.Count == 0 || options.Methods.Count == 0
-            || options.Methods.Any(m => !AllMethods.Contains(m)) || options.BaseEpochs < 1 || options.Epochs < 1 || options.ClipsPerTask < 6)
+            || options.Methods.Any(m => !AllMethods.Contains(m)) || options.BaseEpochs < 1 || options.Epochs < 1
+            || options.TaskCounts.Any(k => options.ClipsFor(k) < 6))
         {
             throw new ArgumentException($"reproduce incremental needs task counts of at least 2, a seed, methods among {string.Join(", ", AllMethods)}, epochs of at least 1 and at least 6 clips per task.");
         }
@@ -218,13 +227,13 @@ internal sealed class IncrementalReproduction
             return directory;
         }
 
-        _progress.Message($"generating {_options.ClipsPerTask} scenes of task {task + 1}/{taskCount} ({categories.Count} categories: {string.Join(", ", categories.Take(6))}{(categories.Count > 6 ? ", ..." : string.Empty)})");
+        _progress.Message($"generating {_options.ClipsFor(taskCount)} scenes of task {task + 1}/{taskCount} ({categories.Count} categories: {string.Join(", ", categories.Take(6))}{(categories.Count > 6 ? ", ..." : string.Empty)})");
         new SceneSetBuilder(
             new SceneSetOptions
             {
                 SoundsDirectory = _options.SoundsDirectory,
                 OutputDirectory = directory,
-                Clips = _options.ClipsPerTask,
+                Clips = _options.ClipsFor(taskCount),
                 Seconds = _options.SceneSeconds,
                 Seed = 100 + task,
                 Categories = categories.ToHashSet(StringComparer.Ordinal),
@@ -408,7 +417,7 @@ internal sealed class IncrementalReproduction
         File.WriteAllText(Path.Combine(output, DetailsFileName), new JsonObject
         {
             ["quick"] = _options.Quick,
-            ["clips_per_task"] = _options.ClipsPerTask,
+            ["clips_per_task"] = new JsonObject([.. _options.TaskCounts.Select(k => KeyValuePair.Create(k.ToString(CultureInfo.InvariantCulture), (JsonNode?)_options.ClipsFor(k)))]),
             ["base_epochs"] = _options.BaseEpochs,
             ["epochs"] = _options.Epochs,
             ["memory"] = _options.Memory,
