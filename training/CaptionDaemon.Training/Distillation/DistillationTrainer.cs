@@ -302,31 +302,14 @@ internal sealed class DistillationTrainer
             }
         }
 
-        return new TrainingRecord
+        return TrainingRecord.Begin(train, dataDirectory, vocabSize) with
         {
             Method = options.Method,
-            Data = dataDirectory,
-            Command = train.CommandLine,
-            Size = train.ModelConfig is null ? train.Size : "custom",
-            Epochs = train.Epochs,
             StepsPerEpoch = stepsPerEpoch,
-            BatchSize = train.BatchSize,
-            LearningRate = train.LearningRate,
-            WeightDecay = train.WeightDecay,
             WarmupSteps = warmupSteps,
-            LabelSmoothing = train.LabelSmoothing,
-            GradientClip = train.GradientClip,
-            Seed = train.Seed,
-            Threads = train.Threads,
-            MinWordCount = train.MinWordCount,
-            MaxTrainClips = train.MaxTrainClips,
-            WindowSeconds = train.WindowSeconds,
-            MaxDecodeTokens = train.MaxDecodeTokens,
-            VocabSize = vocabSize,
             TrainClips = labelledPool.Length,
             TrainCaptions = labelledPool.Sum(c => trainSet.CaptionIds[c.Index].Length),
             Augmentation = augmentation?.Describe() ?? "none",
-            Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             Teacher = teacher.Describe(),
             Distillation = new JsonObject
             {

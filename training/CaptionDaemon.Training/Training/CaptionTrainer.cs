@@ -33,8 +33,6 @@ internal sealed class CaptionTrainer
     public const string TestReferencesFileName = "test_references.jsonl";
 
     /// <summary>The recorded size of a model made by <see cref="TrainOptions.ModelConfig"/>.</summary>
-    private const string CustomSize = "custom";
-
     /// <summary>The cosine decay ends at this fraction of the peak learning rate rather than 0, so the last epoch still learns.</summary>
     private const double FinalLearningRateFraction = 0.01;
 
@@ -230,25 +228,7 @@ internal sealed class CaptionTrainer
         random.manual_seed(options.Seed);
         var config = options.ModelConfig?.Invoke(vocabulary.Count)
             ?? (options.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
-        var record = new TrainingRecord
-        {
-            Data = dataDirectory,
-            Command = options.CommandLine,
-            Size = options.ModelConfig is null ? options.Size : CustomSize,
-            BatchSize = options.BatchSize,
-            LearningRate = options.LearningRate,
-            WeightDecay = options.WeightDecay,
-            LabelSmoothing = options.LabelSmoothing,
-            GradientClip = options.GradientClip,
-            Seed = options.Seed,
-            Threads = options.Threads,
-            MinWordCount = options.MinWordCount,
-            MaxTrainClips = options.MaxTrainClips,
-            WindowSeconds = options.WindowSeconds,
-            MaxDecodeTokens = options.MaxDecodeTokens,
-            VocabSize = vocabulary.Count,
-            Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
-        };
+        var record = TrainingRecord.Begin(options, dataDirectory, vocabulary.Count);
         return (new CaptionModel(config), vocabulary, record);
     }
 
@@ -261,7 +241,7 @@ internal sealed class CaptionTrainer
         }
 
         // Settings that define the run come from the checkpoint; the schedule follows the new --epochs.
-        var size = _options.ModelConfig is null ? _options.Size : CustomSize;
+        var size = _options.ModelConfig is null ? _options.Size : TrainingRecord.CustomSize;
         if (record.Size != size || record.BatchSize != _options.BatchSize || record.MaxTrainClips != _options.MaxTrainClips)
         {
             throw new TrainingException(

@@ -12,9 +12,34 @@ internal sealed record EpochRecord(int Epoch, double TrainLoss, double LearningR
 /// the bundle manifest's <c>training</c> section; <c>last/training.json</c> is also the state that <c>--resume</c>
 /// continues from (epochs done, step, best score; the random streams are derived from the seed and the epoch).
 /// </summary>
-internal sealed class TrainingRecord
+internal sealed record TrainingRecord
 {
     public const string FileName = "training.json";
+
+    /// <summary>The record's size name for a run with an explicit <see cref="TrainOptions.ModelConfig"/>.</summary>
+    public const string CustomSize = "custom";
+
+    /// <summary>A new run's record with what its <see cref="TrainOptions"/> say; the trainer adds its own fields with <c>with</c>.</summary>
+    public static TrainingRecord Begin(TrainOptions options, string dataDirectory, int vocabSize) => new()
+    {
+        Data = dataDirectory,
+        Command = options.CommandLine,
+        Size = options.ModelConfig is null ? options.Size : CustomSize,
+        Epochs = options.Epochs,
+        BatchSize = options.BatchSize,
+        LearningRate = options.LearningRate,
+        WeightDecay = options.WeightDecay,
+        LabelSmoothing = options.LabelSmoothing,
+        GradientClip = options.GradientClip,
+        Seed = options.Seed,
+        Threads = options.Threads,
+        MinWordCount = options.MinWordCount,
+        MaxTrainClips = options.MaxTrainClips,
+        WindowSeconds = options.WindowSeconds,
+        MaxDecodeTokens = options.MaxDecodeTokens,
+        VocabSize = vocabSize,
+        Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public string Method { get; set; } = "supervised";
 
