@@ -70,6 +70,11 @@ public sealed class Captioner : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), maxTokens, $"MaxTokens must be between 1 and the bundle's max_caption_tokens ({manifest.MaxCaptionTokens}).");
         }
 
+        if (options.MinWords < 0 || options.MinWords > maxTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MinWords, $"MinWords must be between 0 and MaxTokens ({maxTokens}).");
+        }
+
         if (!double.IsFinite(options.LengthPenalty) || options.LengthPenalty < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LengthPenalty, "LengthPenalty must be finite and not negative.");
@@ -96,7 +101,7 @@ public sealed class Captioner : IDisposable
         var plan = ws.Plan(hyps);
         plan.RunCrossKv(_runOptions);
         search.Begin(count, beam, arch.VocabSize, manifest.Tokens.Start, manifest.Tokens.End, maxTokens, options.LengthPenalty,
-            ws.Tokens.Span, ws.BeamIndex.Span);
+            ws.Tokens.Span, ws.BeamIndex.Span, options.MinWords);
         var decodeStart = total.Elapsed;
 
         var allowCompaction = CompactionEnabled && !ws.OnDevice;

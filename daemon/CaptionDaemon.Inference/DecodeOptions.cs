@@ -24,4 +24,10 @@ public sealed record DecodeOptions
     /// also the upper limit. A caption that reaches it without <c>&lt;end&gt;</c> is cut there.
     /// </summary>
     public int? MaxTokens { get; init; }
+
+    /// <summary>
+    /// Words a caption has at least: <c>&lt;end&gt;</c> is not chosen before. Default 0. With
+    /// <c>MinWords = MaxTokens</c> every caption is exactly that long, which times models at equal work whatever they say.
+    /// </summary>
+    public int MinWords { get; init; }
 }

@@ -49,6 +49,7 @@ internal sealed class BeamSearch
     private int _vocab;
     private int _endToken;
     private int _maxTokens;
+    private int _minWords;
     private double _alpha;
     private int _slots;
     private int _keptCount;
@@ -92,9 +93,12 @@ internal sealed class BeamSearch
     /// <summary>The window a row of the current layout belongs to.</summary>
     public int WindowOf(int row) => _slotWindow[row / _beam];
 
-    /// <summary>Starts a search: every row gets <paramref name="startToken"/>, beam indices are the identity.</summary>
+    /// <summary>
+    /// Starts a search: every row gets <paramref name="startToken"/>, beam indices are the identity. No hypothesis ends
+    /// before it has <paramref name="minWords"/> words.
+    /// </summary>
     public void Begin(
-        int windows, int beam, int vocab, int startToken, int endToken, int maxTokens, double alpha, Span<long> tokens, Span<long> beamIndex)
+        int windows, int beam, int vocab, int startToken, int endToken, int maxTokens, double alpha, Span<long> tokens, Span<long> beamIndex, int minWords = 0)
     {
         if (windows * beam > _capacity || maxTokens > _maxLength)
         {
@@ -105,6 +109,7 @@ internal sealed class BeamSearch
         _vocab = vocab;
         _endToken = endToken;
         _maxTokens = maxTokens;
+        _minWords = minWords;
         _alpha = alpha;
         _slots = windows;
         ActiveWindows = windows;
@@ -235,6 +240,11 @@ internal sealed class BeamSearch
             {
                 var score = baseScore + lp[v];
                 if (n == want && !(score > scores[n - 1]))
+                {
+                    continue;
+                }
+
+                if (v == _endToken && step < _minWords)
                 {
                     continue;
                 }

@@ -35,12 +35,12 @@ public sealed class BeamSearchTests
         return [.. p.Select(x => x > 0 ? (float)Math.Log(x) : float.NegativeInfinity)];
     }
 
-    private static (CaptionResult[] Results, int Steps, int Compactions) Run(int windows, int beam, int maxTokens, bool compaction, int endlessWindow = -1)
+    private static (CaptionResult[] Results, int Steps, int Compactions) Run(int windows, int beam, int maxTokens, bool compaction, int endlessWindow = -1, int minWords = 0)
     {
         var search = new BeamSearch(capacity: windows * beam, maxLength: maxTokens);
         var tokens = new long[windows * beam];
         var beamIndex = new long[windows * beam];
-        search.Begin(windows, beam, Vocab, startToken: 1, endToken: End, maxTokens, alpha: 1.0, tokens, beamIndex);
+        search.Begin(windows, beam, Vocab, startToken: 1, endToken: End, maxTokens, alpha: 1.0, tokens, beamIndex, minWords);
         var logprobs = new float[windows * beam * Vocab];
         int steps = 0, compactions = 0;
         for (var step = 0; step < maxTokens; step++)
@@ -137,6 +137,22 @@ public sealed class BeamSearchTests
 
         Assert.Equal([4L, 3L, 4L, 3L], tokens);
         Assert.Equal([0L, 0L, 2L, 2L], beamIndex);
+    }
+
+    [Fact]
+    public void Advance_MinWords_KeepsEndOutUntilTheCaptionIsThatLong()
+    {
+        // Unconstrained, beam 2 ends after "b" (p .97); with two words required it must go on after "b": the best
+        // second word is then "b" (.02) or, from "a", "a" (.26), and <end> only comes as the third token.
+        var (free, _, _) = Run(windows: 1, beam: 2, maxTokens: 5, compaction: false);
+        var (longer, _, _) = Run(windows: 1, beam: 2, maxTokens: 5, compaction: false, minWords: 2);
+        var (exact, steps, _) = Run(windows: 1, beam: 1, maxTokens: 4, compaction: false, minWords: 4);
+
+        Assert.Equal("b", free[0].Text);
+        Assert.True(longer[0].TokenIds.Count >= 2, longer[0].Text);
+        Assert.Equal(4, exact[0].TokenIds.Count);
+        Assert.False(exact[0].Ended);
+        Assert.Equal(4, steps);
     }
 
     [Fact]

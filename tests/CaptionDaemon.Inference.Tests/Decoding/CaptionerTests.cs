@@ -130,6 +130,18 @@ public sealed class CaptionerTests(ExportedBundleFixture fixture)
     }
 
     [Fact]
+    public void Caption_MinWordsEqualToMaxTokens_DecodesExactlyThatMany()
+    {
+        var audio = TestAudio.Windows(2, fixture.WindowSamples, fixture.SampleRate, seed: 5);
+
+        var results = fixture.Captioner.Caption(audio, 2, Beam3 with { MinWords = 6, MaxTokens = 6 });
+
+        Assert.All(results, r => Assert.Equal(6, r.TokenIds.Count));
+        Assert.All(results, r => Assert.False(r.Ended));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Captioner.Caption(audio, 2, Beam3 with { MinWords = 7, MaxTokens = 6 }));
+    }
+
+    [Fact]
     public void Caption_Confidence_IsAProbabilityFromTheScore()
     {
         var audio = TestAudio.Windows(3, fixture.WindowSamples, fixture.SampleRate, seed: 21);

@@ -164,7 +164,7 @@ internal sealed class KdReproduction
         _progress.Message(plan.Describe());
         _estimatedSeconds = plan.TotalSeconds;
         _clock.Restart();
-        var timingWindow = TimingWindow(data, cancellationToken);
+        var timingClip = TimingClip.From(data, cancellationToken);
         var bundles = Path.Combine(output, "bundles");
         var cache = Path.Combine(output, "kd-targets");
 
@@ -172,7 +172,7 @@ internal sealed class KdReproduction
         var teacherBundle = Path.Combine(bundles, TeacherMethod);
         ExportOnce(teacher, teacherBundle);
         _curves.Add((TeacherMethod, teacher));
-        var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingWindow, cancellationToken);
+        var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingClip, cancellationToken);
         AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
 
         var methods = Methods;
@@ -189,7 +189,7 @@ internal sealed class KdReproduction
                     validation[(method, fraction)].Add(run.Record.BestValidationCiderD);
                     runs.Add(run.Directory);
                     _curves.Add((Path.GetFileName(run.Directory), run.Directory));
-                    AddStudentRow(output, run.Directory, bundles, method, fraction, false, seed, data, timingWindow, teacherMs, cancellationToken);
+                    AddStudentRow(output, run.Directory, bundles, method, fraction, false, seed, data, timingClip, teacherMs, cancellationToken);
                 }
             }
         }
@@ -202,7 +202,7 @@ internal sealed class KdReproduction
             var run = Student(output, data, teacher, cache, best.Method, options.ScarceFraction, seed, best.Seq, best.Enc, audioOnly: true, cancellationToken);
             runs.Add(run.Directory);
             _curves.Add((Path.GetFileName(run.Directory), run.Directory));
-            AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingWindow, teacherMs, cancellationToken);
+            AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingClip, teacherMs, cancellationToken);
         }
 
         File.WriteAllText(Path.Combine(output, SettingsFileName), new JsonObject
@@ -221,7 +221,7 @@ internal sealed class KdReproduction
             ["seeds"] = new JsonArray([.. options.Seeds.Select(s => JsonValue.Create(s))]),
             ["best_kd_method_at_scarce_fraction"] = best.Method,
             ["metrics"] = "evaluation split, beam 3 through the inference library",
-            ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, 1 ONNX Runtime thread, after 2 warm-up runs"),
+            ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, captions of exactly {timingClip.Words} words (the evaluation references' mean), 1 ONNX Runtime thread, after 2 warm-up runs"),
             ["runs"] = runs,
             ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
         }.ToJsonString(_json));
@@ -270,18 +270,24 @@ internal sealed class KdReproduction
         return text.ToString();
     }
 
-    /// <summary>Median milliseconds to caption one window (batch 1, beam 3, 1 thread) after two warm-up runs.</summary>
-    internal static double MillisecondsPerClip(string bundleDirectory, float[] window, int repeats, CancellationToken cancellationToken)
+    /// <summary>
+    /// Median milliseconds to caption one window (batch 1, beam 3, 1 thread) after two warm-up runs. Every model decodes
+    /// exactly <see cref="TimingClip.Words"/> words, so the time measures the model, not how long its caption happens to be:
+    /// an under-trained student that repeats a word to the length limit would otherwise look slower than it is.
+    /// </summary>
+    internal static double MillisecondsPerClip(string bundleDirectory, TimingClip clip, int repeats, CancellationToken cancellationToken)
     {
         using var bundle = CaptionBundle.Load(bundleDirectory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1, InterOpThreads = 1 });
         using var captioner = bundle.CreateCaptioner();
         var samples = new float[bundle.WindowSamples];
-        window.AsSpan(0, Math.Min(window.Length, samples.Length)).CopyTo(samples);
+        clip.Window.AsSpan(0, Math.Min(clip.Window.Length, samples.Length)).CopyTo(samples);
+        var words = Math.Min(clip.Words, bundle.Manifest.MaxCaptionTokens);
+        var decode = DecodeOptions.Default with { MinWords = words, MaxTokens = words };
         var times = new double[repeats];
         for (var i = -2; i < repeats; i++)
         {
             var clock = Stopwatch.StartNew();
-            captioner.Caption(samples, 1, DecodeOptions.Default, cancellationToken);
+            captioner.Caption(samples, 1, decode, cancellationToken);
             if (i >= 0)
             {
                 times[i] = clock.Elapsed.TotalMilliseconds;
@@ -316,18 +322,18 @@ internal sealed class KdReproduction
     }
 
     private void AddStudentRow(
-        string output, string runDirectory, string bundles, string method, double fraction, bool unlabelled, int seed, string data, float[] timingWindow, double teacherMs, CancellationToken cancellationToken)
+        string output, string runDirectory, string bundles, string method, double fraction, bool unlabelled, int seed, string data, TimingClip timingClip, double teacherMs, CancellationToken cancellationToken)
     {
         var bundle = Path.Combine(bundles, Path.GetFileName(runDirectory));
         ExportOnce(Path.Combine(runDirectory, CaptionTrainer.BestDirectoryName), bundle);
-        var (scores, ms, parameters) = Measure(bundle, data, timingWindow, cancellationToken);
+        var (scores, ms, parameters) = Measure(bundle, data, timingClip, cancellationToken);
         AddRow(output, new KdResultRow(method, fraction, unlabelled, seed, scores.Bleu4, scores.RougeL, scores.CiderD, parameters, ms, teacherMs / ms));
     }
 
-    private (CaptionScores Scores, double MsPerClip, long Params) Measure(string bundle, string data, float[] timingWindow, CancellationToken cancellationToken)
+    private (CaptionScores Scores, double MsPerClip, long Params) Measure(string bundle, string data, TimingClip timingClip, CancellationToken cancellationToken)
     {
         var evaluation = EvalCommand.Evaluate(bundle, data, ClothoDataset.Evaluation, new EvalCommand.EvalSettings(3, _options.BatchSize, _options.Threads, null), null, cancellationToken);
-        var ms = MillisecondsPerClip(bundle, timingWindow, _options.TimingRepeats, cancellationToken);
+        var ms = MillisecondsPerClip(bundle, timingClip, _options.TimingRepeats, cancellationToken);
         var parameters = Inference.Bundles.BundleManifest.Read(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)).Parameters.Total;
         return (evaluation.Scores, ms, parameters);
     }
@@ -368,13 +374,6 @@ internal sealed class KdReproduction
         using var log = new StringWriter();
         new SceneSetBuilder(new SceneSetOptions { SoundsDirectory = _options.SoundsDirectory, OutputDirectory = data, Clips = _options.Clips }, log).Build(cancellationToken);
         return data;
-    }
-
-    private static float[] TimingWindow(string data, CancellationToken cancellationToken)
-    {
-        var clip = ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).FirstOrDefault()
-            ?? throw new DatasetFormatException($"{data}: the evaluation split has no clips to time the models on.");
-        return AudioDecoder.Decode(clip.AudioPath, AudioDecoder.DefaultSampleRate, cancellationToken);
     }
 
     private string TrainTeacher(string output, string data, CancellationToken cancellationToken)
@@ -454,5 +453,19 @@ internal sealed class KdReproduction
             },
             _progress).Run(cancellationToken);
         return (directory, record);
+    }
+}
+
+/// <summary>What every model of a reproduction is timed on: one window of real test audio and a caption length.</summary>
+internal sealed record TimingClip(float[] Window, int Words)
+{
+    /// <summary>The first evaluation clip, and the mean word count of the evaluation references (rounded).</summary>
+    public static TimingClip From(string data, CancellationToken cancellationToken)
+    {
+        var clips = ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken);
+        var clip = clips.FirstOrDefault()
+            ?? throw new DatasetFormatException($"{data}: the evaluation split has no clips to time the models on.");
+        var words = clips.SelectMany(c => c.Captions).Average(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        return new TimingClip(AudioDecoder.Decode(clip.AudioPath, AudioDecoder.DefaultSampleRate, cancellationToken), Math.Max(1, (int)Math.Round(words)));
     }
 }
