@@ -3,7 +3,6 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class AugmentationTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
 {
     [Fact]

@@ -7,7 +7,6 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class DistillationTrainerTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
 {
     [Fact]

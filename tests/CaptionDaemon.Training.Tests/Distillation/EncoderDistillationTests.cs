@@ -5,7 +5,6 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class EncoderDistillationTests
 {
     [Fact]

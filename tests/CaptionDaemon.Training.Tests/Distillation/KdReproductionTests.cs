@@ -7,7 +7,6 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
 {
     [Fact]

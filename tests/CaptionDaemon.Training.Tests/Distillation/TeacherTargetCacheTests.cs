@@ -6,7 +6,6 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class TeacherTargetCacheTests(DistillationFixture fixture) : IClassFixture<DistillationFixture>
 {
     [Fact]

@@ -14,7 +14,6 @@ namespace CaptionDaemon.Training.Tests.Incremental;
 /// at its minimum, the teacher's entropy (its KL part is zero); sequence-KD is the teacher's own negative
 /// log-likelihood of its captions. A perturbed student makes audio-KD positive and both cross-entropies larger.
 /// </summary>
-[Collection(TorchRandomCollection.Name)]
 public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixture<IncrementalFixture>
 {
     private const int WindowSamples = 32000;

@@ -5,7 +5,6 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Incremental;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class IncrementalTrainerTests(IncrementalFixture fixture) : IClassFixture<IncrementalFixture>
 {
     [Fact]

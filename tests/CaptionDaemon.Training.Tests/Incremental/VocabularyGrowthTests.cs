@@ -6,7 +6,6 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Incremental;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class VocabularyGrowthTests
 {
     [Fact]

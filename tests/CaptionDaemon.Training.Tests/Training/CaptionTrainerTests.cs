@@ -4,7 +4,6 @@ using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Training;
 
-[Collection(TorchRandomCollection.Name)]
 public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
 {
     private readonly SyntheticClotho _data;
