@@ -86,8 +86,8 @@ internal sealed class KdPlan
                 (options.TeacherEpochs * ((teacherSteps * batch * cost.TeacherTrainSecondsPerClip) + (validationClips * cost.TeacherValidationSecondsPerClip))) + teacherEvaluation)
             : new KdPlannedRun(KdReproduction.TeacherMethod + " (given; evaluation only)", 0, 0, 0, teacherEvaluation));
 
-        double Student(int stepsPerEpoch, int clipsPerStep) =>
-            (options.StudentEpochs * ((stepsPerEpoch * clipsPerStep * cost.StudentTrainSecondsPerClip) + (validationClips * cost.StudentValidationSecondsPerClip)))
+        double Student(int epochs, int stepsPerEpoch, int clipsPerStep) =>
+            (epochs * ((stepsPerEpoch * clipsPerStep * cost.StudentTrainSecondsPerClip) + (validationClips * cost.StudentValidationSecondsPerClip)))
             + (evaluationClips * cost.StudentEvaluationSecondsPerClip);
 
         foreach (var fraction in new[] { 1.0, options.ScarceFraction })
@@ -98,7 +98,8 @@ internal sealed class KdPlan
                 foreach (var seed in options.Seeds)
                 {
                     var steps = Steps(labelled, batch);
-                    runs.Add(new KdPlannedRun(KdReproduction.RunName(method.Method, fraction, seed, audioOnly: false), options.StudentEpochs, steps, batch, Student(steps, batch)));
+                    var epochs = KdReproduction.EqualStepEpochs(options.StudentEpochs, developmentClips, labelled);
+                    runs.Add(new KdPlannedRun(KdReproduction.RunName(method.Method, fraction, seed, audioOnly: false), epochs, steps, batch, Student(epochs, steps, batch)));
                 }
             }
         }
@@ -107,8 +108,10 @@ internal sealed class KdPlan
         foreach (var seed in options.Seeds)
         {
             // Each step takes a labelled batch and an audio-only batch; the larger (audio-only) pool sets the steps.
-            var steps = Steps(Math.Max(scarce, developmentClips - scarce), batch);
-            runs.Add(new KdPlannedRun(KdReproduction.RunName("best", options.ScarceFraction, seed, audioOnly: true), options.StudentEpochs, steps, 2 * batch, Student(steps, 2 * batch)));
+            var pool = Math.Max(scarce, developmentClips - scarce);
+            var steps = Steps(pool, batch);
+            var epochs = KdReproduction.EqualStepEpochs(options.StudentEpochs, developmentClips, pool);
+            runs.Add(new KdPlannedRun(KdReproduction.RunName("best", options.ScarceFraction, seed, audioOnly: true), epochs, steps, 2 * batch, Student(epochs, steps, 2 * batch)));
         }
 
         return new KdPlan(runs, developmentClips * cost.TeacherTargetSecondsPerClip, developmentClips, validationClips, evaluationClips);

@@ -133,6 +133,7 @@ internal sealed class KdReproduction
     private readonly TrainingProgress _progress;
     private readonly List<KdResultRow> _rows = [];
     private readonly Stopwatch _clock = new();
+    private int _developmentClips;
     private readonly List<(string Name, string Directory)> _curves = [];
     private double _estimatedSeconds;
 
@@ -156,9 +157,10 @@ internal sealed class KdReproduction
         Directory.CreateDirectory(output);
         var source = options.DataDirectory is { } given ? Path.GetFullPath(given) : GenerateScenes(output, cancellationToken);
         var data = options.Subset.KeepsAll ? source : SceneSubset.Create(source, Path.Combine(output, SubsetDirectoryName), options.Subset, cancellationToken);
+        _developmentClips = Math.Min(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count, options.MaxTrainClips ?? int.MaxValue);
         var plan = KdPlan.Create(
             options,
-            Math.Min(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count, options.MaxTrainClips ?? int.MaxValue),
+            _developmentClips,
             ClothoDataset.Load(data, ClothoDataset.Validation, cancellationToken).Count,
             ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).Count);
         _progress.Message(plan.Describe());
@@ -408,13 +410,24 @@ internal sealed class KdReproduction
         return directory;
     }
 
+    /// <summary>
+    /// Epochs over a run's pool (its labelled clips, or the larger of labelled and audio-only) that give it as many steps
+    /// as <paramref name="studentEpochs"/> over all development clips, and never fewer epochs. Without this, a student
+    /// with 10% of the labels would take a tenth of the steps (12 on the full preset) and learn nothing but one caption,
+    /// and one with audio-only data would win by training nine times longer.
+    /// </summary>
+    internal static int EqualStepEpochs(int studentEpochs, int developmentClips, int poolClips) =>
+        Math.Max(studentEpochs, (int)Math.Round((double)studentEpochs * developmentClips / Math.Max(1, poolClips)));
+
     private (string Directory, TrainingRecord Record) Student(
         string output, string data, string teacher, string cache, string method, double fraction, int seed, double seq, string enc, bool audioOnly, CancellationToken cancellationToken)
     {
         var name = RunName(method, fraction, seed, audioOnly);
         var directory = Path.Combine(output, "runs", name);
         var best = Path.Combine(directory, CaptionTrainer.BestDirectoryName);
-        if (File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best) is { Metrics: not null } done)
+        var labelled = LabelledSplit.LabelledCount(_developmentClips, fraction);
+        var epochs = EqualStepEpochs(_options.StudentEpochs, _developmentClips, audioOnly ? Math.Max(labelled, _developmentClips - labelled) : labelled);
+        if (File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best) is { Metrics: not null } done && done.Epochs == epochs)
         {
             _progress.Message($"reusing {directory}");
             return (directory, done);
@@ -422,7 +435,7 @@ internal sealed class KdReproduction
 
         if (Directory.Exists(directory))
         {
-            // An interrupted run: distill cannot resume, so it starts again.
+            // An interrupted run (distill cannot resume) or one with other settings: it starts again.
             Directory.Delete(directory, recursive: true);
         }
 
@@ -434,7 +447,7 @@ internal sealed class KdReproduction
                 {
                     DataDirectory = data,
                     OutputDirectory = directory,
-                    Epochs = _options.StudentEpochs,
+                    Epochs = epochs,
                     BatchSize = _options.BatchSize,
                     LearningRate = _options.LearningRate,
                     Seed = seed,
