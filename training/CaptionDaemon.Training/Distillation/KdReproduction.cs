@@ -172,7 +172,7 @@ internal sealed class KdReproduction
 
         var teacher = options.TeacherDirectory is { } teacherDirectory ? Path.GetFullPath(teacherDirectory) : TrainTeacher(output, data, cancellationToken);
         var teacherBundle = Path.Combine(bundles, TeacherMethod);
-        ExportOnce(teacher, teacherBundle);
+        ExportIfStale(teacher, teacherBundle);
         _curves.Add((TeacherMethod, teacher));
         var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingClip, cancellationToken);
         AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
@@ -327,7 +327,7 @@ internal sealed class KdReproduction
         string output, string runDirectory, string bundles, string method, double fraction, bool unlabelled, int seed, string data, TimingClip timingClip, double teacherMs, CancellationToken cancellationToken)
     {
         var bundle = Path.Combine(bundles, Path.GetFileName(runDirectory));
-        ExportOnce(Path.Combine(runDirectory, CaptionTrainer.BestDirectoryName), bundle);
+        ExportIfStale(Path.Combine(runDirectory, CaptionTrainer.BestDirectoryName), bundle);
         var (scores, ms, parameters) = Measure(bundle, data, timingClip, cancellationToken);
         AddRow(output, new KdResultRow(method, fraction, unlabelled, seed, scores.Bleu4, scores.RougeL, scores.CiderD, parameters, ms, teacherMs / ms));
     }
@@ -340,14 +340,23 @@ internal sealed class KdReproduction
         return (evaluation.Scores, ms, parameters);
     }
 
-    private void ExportOnce(string checkpointOrBundle, string bundle)
+    /// <summary>
+    /// Exports (or copies) a model into <paramref name="bundle"/> unless the bundle there was written after the model last
+    /// changed: a run trained again with other settings must not be scored through the bundle of its earlier version.
+    /// </summary>
+    private void ExportIfStale(string checkpointOrBundle, string bundle)
     {
-        if (File.Exists(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)))
+        var isBundle = File.Exists(Path.Combine(checkpointOrBundle, Inference.Bundles.BundleManifest.FileName));
+        var source = isBundle || File.Exists(Path.Combine(checkpointOrBundle, CaptionModel.ConfigFileName))
+            ? checkpointOrBundle
+            : Path.Combine(checkpointOrBundle, CaptionTrainer.BestDirectoryName);
+        var manifest = Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName);
+        if (File.Exists(manifest) && File.GetLastWriteTimeUtc(manifest) >= Directory.GetFiles(source).Max(File.GetLastWriteTimeUtc))
         {
             return;
         }
 
-        if (File.Exists(Path.Combine(checkpointOrBundle, Inference.Bundles.BundleManifest.FileName)))
+        if (isBundle)
         {
             Directory.CreateDirectory(bundle);
             foreach (var file in Directory.GetFiles(checkpointOrBundle))
@@ -358,10 +367,7 @@ internal sealed class KdReproduction
             return;
         }
 
-        var checkpoint = File.Exists(Path.Combine(checkpointOrBundle, CaptionModel.ConfigFileName))
-            ? checkpointOrBundle
-            : Path.Combine(checkpointOrBundle, CaptionTrainer.BestDirectoryName);
-        BundleExporter.ExportCheckpoint(checkpoint, bundle, Path.GetFileName(bundle), _options.WindowSeconds, null, overwrite: true, "captiond-train reproduce kd");
+        BundleExporter.ExportCheckpoint(source, bundle, Path.GetFileName(bundle), _options.WindowSeconds, null, overwrite: true, "captiond-train reproduce kd");
     }
 
     private string GenerateScenes(string output, CancellationToken cancellationToken)
