@@ -7,7 +7,7 @@ public sealed class KdPlanTests
     [Fact]
     public void Create_FullPresetSizes_ListsTheTeacherEveryStudentAndTheAudioOnlyRunsWithTheirSteps()
     {
-        var options = new KdReproductionOptions { OutputDirectory = "unused" };
+        var options = new KdReproductionOptions { OutputDirectory = "unused", Seeds = [1, 2] };
 
         var plan = KdPlan.Create(options, developmentClips: 480, validationClips: 80, evaluationClips: 200);
 
@@ -16,10 +16,11 @@ public sealed class KdPlanTests
         var teacher = plan.Runs[0];
         Assert.Equal((KdReproduction.TeacherMethod, 6, 60, 8), (teacher.Name, teacher.Epochs, teacher.StepsPerEpoch, teacher.ClipsPerStep));
         Assert.Equal(60, plan.Runs.Single(r => r.Name == "sup+seq-f1-s2").StepsPerEpoch);
-        Assert.Equal(6, plan.Runs.Single(r => r.Name == "sup+seq+mse-f0.1-s1").StepsPerEpoch); // 48 labelled clips
+        var scarce = plan.Runs.Single(r => r.Name == "sup+seq+mse-f0.1-s1");
+        Assert.Equal((6, 20), (scarce.StepsPerEpoch, scarce.Epochs)); // 48 labelled clips, as many steps as a full-label run
         var audioOnly = plan.Runs.Where(r => r.Name.Contains("+audio-only", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, audioOnly.Length);
-        Assert.All(audioOnly, r => Assert.Equal((54, 16), (r.StepsPerEpoch, r.ClipsPerStep))); // 432 audio-only clips
+        Assert.All(audioOnly, r => Assert.Equal((54, 16, 2), (r.StepsPerEpoch, r.ClipsPerStep, r.Epochs))); // 432 audio-only clips
         Assert.Equal(plan.Runs.Sum(r => r.EstimatedSeconds) + plan.TargetSeconds, plan.TotalSeconds, 6);
         Assert.True(teacher.EstimatedSeconds > plan.Runs.Single(r => r.Name == "sup-f1-s1").EstimatedSeconds);
         Assert.Contains("19 runs on 480 development", plan.Describe(), StringComparison.Ordinal);

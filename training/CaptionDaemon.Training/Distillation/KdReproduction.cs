@@ -42,7 +42,7 @@ internal sealed record KdReproductionOptions
 
     public double ScarceFraction { get; init; } = 0.1;
 
-    public IReadOnlyList<int> Seeds { get; init; } = [1, 2];
+    public IReadOnlyList<int> Seeds { get; init; } = [1];
 
     /// <summary>Clips per step; 8 rather than 16 gives the short runs twice the updates at about the same cost per clip.</summary>
     public int BatchSize { get; init; } = 8;
