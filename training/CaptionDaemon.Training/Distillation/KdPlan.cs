@@ -5,25 +5,22 @@ namespace CaptionDaemon.Training.Distillation;
 
 /// <summary>
 /// Seconds per clip of each stage of <c>reproduce kd</c> at 2 threads on the project's 2-core machine when it is not
-/// shared, from training records on the real scene captions and step-time ratios (Distillation/README.md, "Budget of the
-/// full run"); <see cref="KdPlan"/> estimates a run's wall time from them.
+/// shared, from the full run's training records (training/results/kd, Distillation/README.md "Budget of the full run");
+/// <see cref="KdPlan"/> estimates a run's wall time from them.
 /// </summary>
 internal sealed record KdCostModel
 {
-    /// <summary>A student training step (forward, backward, AdamW) per clip in the batch: 0.15–0.17 in the shipped student's record.</summary>
-    public double StudentTrainSecondsPerClip { get; init; } = 0.18;
+    /// <summary>A student training step (forward, backward, AdamW) per clip in the batch: 0.075–0.115 in the full run, 0.19 with audio-only batches.</summary>
+    public double StudentTrainSecondsPerClip { get; init; } = 0.12;
 
-    /// <summary>
-    /// A teacher training step per clip: 4.5x the student's. The benchmark's steps (11-word captions) measured 2.8x; the
-    /// scene captions are nearly twice as long, and the teacher's cost is mostly its decoder.
-    /// </summary>
-    public double TeacherTrainSecondsPerClip { get; init; } = 0.80;
+    /// <summary>A teacher training step per clip: 541–610 s per epoch of 480 clips in the full run, about 10x the student's.</summary>
+    public double TeacherTrainSecondsPerClip { get; init; } = 1.2;
 
-    /// <summary>Greedy validation captions per clip and epoch (TorchSharp, as the trainers score an epoch).</summary>
-    public double StudentValidationSecondsPerClip { get; init; } = 0.07;
+    /// <summary>Greedy validation captions per clip and epoch (TorchSharp, as the trainers score an epoch): 0.05 in the full run.</summary>
+    public double StudentValidationSecondsPerClip { get; init; } = 0.05;
 
-    /// <summary>0.4 of the teacher's training seconds per clip, as in the first full run's first epoch.</summary>
-    public double TeacherValidationSecondsPerClip { get; init; } = 0.33;
+    /// <summary>The full run's teacher: 9–13 s for 80 clips.</summary>
+    public double TeacherValidationSecondsPerClip { get; init; } = 0.14;
 
     /// <summary>Beam-3 evaluation through the inference library per evaluation clip, with the bundle export.</summary>
     public double StudentEvaluationSecondsPerClip { get; init; } = 0.05;

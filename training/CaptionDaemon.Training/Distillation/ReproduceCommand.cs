@@ -22,7 +22,7 @@ internal static class ReproduceCommand
         var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Epochs of the teacher (default 6; 2 with --quick)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs of every student (default 2; 1 with --quick)." };
         var scarce = new Option<double?>("--scarce-fraction") { Description = "The scarce label fraction (default 0.1; 0.25 with --quick)." };
-        var seeds = new Option<int?>("--seeds") { Description = "Seeds per student configuration, 1..N (default 1: a second seed adds about 40 min to the full run)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Seeds per student configuration, 1..N (default 1: a second seed adds about 25 min to the full run)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Clips per step (default 8)." };
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Use the first N development clips only." };
         var lr = new Option<double?>("--lr") { Description = "Peak learning rate of the students (default 1e-3)." };
