@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -10,6 +9,7 @@ using CaptionDaemon.Training.Data.Scenes;
 using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Reporting;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Distillation;
@@ -237,39 +237,32 @@ internal sealed class KdReproduction
     /// <summary>A Markdown table of the rows and, when there are several seeds, of their means.</summary>
     internal static string Table(IReadOnlyList<KdResultRow> rows)
     {
-        var text = new StringBuilder();
-        text.AppendLine("| method | labelled | audio-only | seed | BLEU-4 | ROUGE-L | CIDEr-D | params | ms per 10 s clip | speed-up vs teacher |");
-        text.AppendLine("|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|");
+        var table = new MarkdownTable([
+            new("method"), new("labelled", ColumnAlignment.Right, "0.##"), new("audio-only", ColumnAlignment.Centre), new("seed", ColumnAlignment.Right),
+            new("BLEU-4", ColumnAlignment.Right, "0.0000"), new("ROUGE-L", ColumnAlignment.Right, "0.0000"), new("CIDEr-D", ColumnAlignment.Right, "0.0000"),
+            new("params", ColumnAlignment.Right, "N0"), new("ms per 10 s clip", ColumnAlignment.Right, "0.0"), new("speed-up vs teacher", ColumnAlignment.Right, "0.0'x'")]);
         foreach (var r in rows)
         {
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Method} | {r.LabelledFraction:0.##} | {(r.Unlabelled ? "yes" : "no")} | {r.Seed} | {r.Bleu4:0.0000} | {r.RougeL:0.0000} | {r.CiderD:0.0000} | {r.Params:N0} | {r.MsPerClip:0.0} | {r.SpeedupVsTeacher:0.0}x |"));
+            table.AddRow(r.Method, r.LabelledFraction, r.Unlabelled ? "yes" : "no", r.Seed, r.Bleu4, r.RougeL, r.CiderD, r.Params, r.MsPerClip, r.SpeedupVsTeacher);
         }
 
+        var text = table.ToString();
         var groups = rows.GroupBy(r => (r.Method, r.LabelledFraction, r.Unlabelled)).Where(g => g.Count() > 1).ToArray();
         if (groups.Length > 0)
         {
-            text.AppendLine();
-            text.AppendLine("Means over seeds (± standard deviation):");
-            text.AppendLine();
-            text.AppendLine("| method | labelled | audio-only | seeds | BLEU-4 | ROUGE-L | CIDEr-D |");
-            text.AppendLine("|---|---:|:---:|---:|---:|---:|---:|");
+            var means = new MarkdownTable([
+                new("method"), new("labelled", ColumnAlignment.Right, "0.##"), new("audio-only", ColumnAlignment.Centre), new("seeds", ColumnAlignment.Right),
+                new("BLEU-4"), new("ROUGE-L"), new("CIDEr-D")]);
             foreach (var g in groups)
             {
-                static string MeanSd(IEnumerable<double> values)
-                {
-                    var v = values.ToArray();
-                    var mean = v.Average();
-                    var sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, v.Length - 1));
-                    return string.Create(CultureInfo.InvariantCulture, $"{mean:0.0000} ± {sd:0.0000}");
-                }
-
-                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {g.Key.Method} | {g.Key.LabelledFraction:0.##} | {(g.Key.Unlabelled ? "yes" : "no")} | {g.Count()} | {MeanSd(g.Select(r => r.Bleu4))} | {MeanSd(g.Select(r => r.RougeL))} | {MeanSd(g.Select(r => r.CiderD))} |"));
+                means.AddRow(g.Key.Method, g.Key.LabelledFraction, g.Key.Unlabelled ? "yes" : "no", g.Count(),
+                    SeedSpread.MeanSd(g.Select(r => r.Bleu4)), SeedSpread.MeanSd(g.Select(r => r.RougeL)), SeedSpread.MeanSd(g.Select(r => r.CiderD)));
             }
+
+            text += "\nMeans over seeds (± standard deviation):\n\n" + means;
         }
 
-        return text.ToString();
+        return text;
     }
 
     /// <summary>

@@ -199,18 +199,10 @@ internal sealed class IncrementalReproduction
         var groups = rows.GroupBy(r => (r.Method, r.Tasks)).Where(g => g.Count() > 1).ToArray();
         if (groups.Length > 0)
         {
-            static string MeanSd(IEnumerable<double> values)
-            {
-                var v = values.ToArray();
-                var mean = v.Average();
-                var sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, v.Length - 1));
-                return string.Create(CultureInfo.InvariantCulture, $"{mean:0.0000} ± {sd:0.0000}");
-            }
-
             var means = new MarkdownTable([new("method"), new("tasks", ColumnAlignment.Right), new("seeds", ColumnAlignment.Right), new("avg CIDEr-D"), new("last CIDEr-D"), new("avg event accuracy"), new("forgetting")]);
             foreach (var g in groups)
             {
-                means.AddRow(g.Key.Method, g.Key.Tasks, g.Count(), MeanSd(g.Select(r => r.AverageCiderD)), MeanSd(g.Select(r => r.LastCiderD)), MeanSd(g.Select(r => r.AverageEventAccuracy)), MeanSd(g.Select(r => r.Forgetting)));
+                means.AddRow(g.Key.Method, g.Key.Tasks, g.Count(), SeedSpread.MeanSd(g.Select(r => r.AverageCiderD)), SeedSpread.MeanSd(g.Select(r => r.LastCiderD)), SeedSpread.MeanSd(g.Select(r => r.AverageEventAccuracy)), SeedSpread.MeanSd(g.Select(r => r.Forgetting)));
             }
 
             text += "\nMeans over seeds (± standard deviation):\n\n" + means;
