@@ -75,6 +75,37 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
     }
 
     [Fact]
+    public void Run_ResumeFromCheckpointInsideAnEpoch_ContinuesAtTheNextStepLikeAnUninterruptedRun()
+    {
+        var uninterrupted = _data.NewOutputDirectory();
+        var interrupted = _data.NewOutputDirectory();
+        var straight = new CaptionTrainer(Options(uninterrupted, epochs: 3), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        // Checkpoint after every step; stop right after the one saved inside epoch 2, as a killed process would.
+        var everyStep = Options(interrupted, epochs: 3) with { CheckpointInterval = TimeSpan.Zero };
+        using var cancellation = new CancellationTokenSource();
+        using var watcher = new LineWatcher("checkpoint: epoch 2 step 1/2", cancellation.Cancel);
+        Assert.ThrowsAny<OperationCanceledException>(() => new CaptionTrainer(everyStep, new TrainingProgress(watcher, isTerminal: false)).Run(cancellation.Token));
+        var saved = TrainingRecord.Load(Path.Combine(interrupted, CaptionTrainer.LastDirectoryName));
+        Assert.Equal(1, saved.EpochsCompleted);
+        Assert.Equal(new PartialEpoch(2, 1, saved.InProgress!.LossSum, 1, saved.InProgress.TrainSeconds), saved.InProgress);
+        Assert.Equal(3, saved.GlobalStep);
+
+        using var log = new StringWriter();
+        var resumed = new CaptionTrainer(everyStep with { Resume = true }, new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Contains("continuing epoch 2 at step 2/2", log.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 2/3  step 1/2", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal(straight.GlobalStep, resumed.GlobalStep);
+        Assert.Null(resumed.InProgress);
+        Assert.Null(TrainingRecord.Load(Path.Combine(interrupted, CaptionTrainer.LastDirectoryName)).InProgress);
+        // The epoch's loss joins the steps before and after the interruption, and every step repeats the uninterrupted run.
+        Assert.True(
+            straight.History.Zip(resumed.History, (a, b) => Math.Abs(a.TrainLoss - b.TrainLoss)).All(d => d <= 1e-4),
+            $"train losses: uninterrupted [{string.Join(", ", straight.History.Select(e => e.TrainLoss))}], resumed [{string.Join(", ", resumed.History.Select(e => e.TrainLoss))}]");
+    }
+
+    [Fact]
     public void Run_ExistingRunWithoutResume_RefusesToOverwrite()
     {
         var output = _data.NewOutputDirectory();

@@ -19,9 +19,11 @@ namespace CaptionDaemon.Training.Training;
 /// the epochs for the same text) or one example per (clip, caption) pair (five encoder passes over the same audio).
 /// </para>
 /// <para>
-/// Determinism: the weights are initialised after <c>manual_seed(seed)</c>; each epoch reseeds torch (dropout) and its
-/// own <see cref="Random"/> (clip order, crops) from (seed, epoch). An epoch therefore draws the same random numbers
-/// whether the run was resumed before it or not, and no random-generator state needs saving.
+/// Determinism: the weights are initialised after <c>manual_seed(seed)</c>; the clip order of an epoch comes from
+/// (seed, epoch), and each step reseeds torch (dropout) and its own <see cref="Random"/> (crops, augmentation) from
+/// (seed, epoch, step). A step therefore draws the same random numbers whether the run was resumed before it or not,
+/// and no random-generator state needs saving. Besides every epoch's end, <c>last/</c> is saved every
+/// <see cref="TrainOptions.CheckpointInterval"/> inside an epoch.
 /// </para>
 /// </summary>
 internal sealed class CaptionTrainer
@@ -118,23 +120,31 @@ internal sealed class CaptionTrainer
         }
 
         var globalStep = record.GlobalStep;
+        var partial = record.InProgress;
         for (var epoch = record.EpochsCompleted + 1; epoch <= options.Epochs; epoch++)
         {
-            var epochSeed = EpochSeed(record.Seed, epoch);
-            random.manual_seed(epochSeed);
-            var rng = new Random((int)(epochSeed & int.MaxValue));
             var order = Enumerable.Range(0, train.Count).ToArray();
-            rng.Shuffle(order);
+            new Random((int)(EpochSeed(record.Seed, epoch) & int.MaxValue)).Shuffle(order);
 
             model.train();
             _progress.StartEpoch();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var lossSum = 0.0;
-            var applied = 0;
+            var sinceCheckpoint = System.Diagnostics.Stopwatch.StartNew();
+            var (firstStep, lossSum, applied, earlierSeconds) = partial is { } p && p.Epoch == epoch ? (p.Steps, p.LossSum, p.AppliedSteps, p.TrainSeconds) : (0, 0.0, 0, 0.0);
+            if (firstStep > 0)
+            {
+                _progress.Message($"continuing epoch {epoch} at step {firstStep + 1}/{stepsPerEpoch}");
+            }
+
             var learningRate = 0.0;
-            for (var step = 0; step < stepsPerEpoch; step++)
+            for (var step = firstStep; step < stepsPerEpoch; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                // Every step draws from its own streams (dropout in torch; crops and augmentation in rng), so a run
+                // resumed at any step sees the same random numbers as one that never stopped.
+                var stepSeed = StepSeed(record.Seed, epoch, step);
+                random.manual_seed(stepSeed);
+                var rng = new Random((int)(stepSeed & int.MaxValue));
                 learningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, options.LearningRate);
                 foreach (var group in optimizer.ParamGroups)
                 {
@@ -159,6 +169,14 @@ internal sealed class CaptionTrainer
                 }
 
                 _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / Math.Max(1, applied), learningRate);
+                if (options.CheckpointInterval is { } interval && sinceCheckpoint.Elapsed >= interval && step + 1 < stepsPerEpoch)
+                {
+                    record.GlobalStep = globalStep;
+                    record.InProgress = new PartialEpoch(epoch, step + 1, lossSum, applied, earlierSeconds + clock.Elapsed.TotalSeconds);
+                    SaveLast(lastDirectory, model, vocabulary, optimizer, record);
+                    _progress.Message($"checkpoint: epoch {epoch} step {step + 1}/{stepsPerEpoch} saved in {lastDirectory}");
+                    sinceCheckpoint.Restart();
+                }
             }
 
             if (applied * 2 < stepsPerEpoch)
@@ -167,8 +185,9 @@ internal sealed class CaptionTrainer
                     $"Training diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or check the data. {lastDirectory} holds the last good epoch.");
             }
 
-            var trainSeconds = clock.Elapsed.TotalSeconds;
+            var trainSeconds = earlierSeconds + clock.Elapsed.TotalSeconds;
             clock.Restart();
+            partial = record.InProgress = null;
             var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
             record.History.Add(new EpochRecord(epoch, lossSum / applied, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
             record.EpochsCompleted = epoch;
@@ -185,12 +204,7 @@ internal sealed class CaptionTrainer
                 });
             }
 
-            WriteAtomically(lastDirectory, directory =>
-            {
-                model.SaveCheckpoint(directory, vocabulary.Tokens);
-                optimizer.save_state_dict(Path.Combine(directory, OptimizerFileName));
-                record.Save(directory);
-            });
+            SaveLast(lastDirectory, model, vocabulary, optimizer, record);
             _progress.Message(FormattableString.Invariant(
                 $"epoch {epoch}: train loss {lossSum / applied:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
         }
@@ -215,6 +229,18 @@ internal sealed class CaptionTrainer
 
     /// <summary>The seed of an epoch's random streams: distinct per epoch, the same on every run with the same seed.</summary>
     internal static long EpochSeed(int seed, int epoch) => ((long)seed * 1_000_003) + epoch;
+
+    /// <summary>The seed of one step's random streams, distinct from every epoch's and every other step's.</summary>
+    internal static long StepSeed(int seed, int epoch, int step) => (EpochSeed(seed, epoch) * 1_000_033) + step + 1;
+
+    /// <summary>Saves what <c>--resume</c> needs: weights, vocabulary, optimizer moments and the record.</summary>
+    private static void SaveLast(string lastDirectory, CaptionModel model, Vocabulary vocabulary, TorchSharp.Modules.OptimizerHelper optimizer, TrainingRecord record) =>
+        WriteAtomically(lastDirectory, directory =>
+        {
+            model.SaveCheckpoint(directory, vocabulary.Tokens);
+            optimizer.save_state_dict(Path.Combine(directory, OptimizerFileName));
+            record.Save(directory);
+        });
 
     private (CaptionModel Model, Vocabulary Vocabulary, TrainingRecord Record) Start(IReadOnlyList<CaptionedClip> trainClips, string dataDirectory)
     {

@@ -22,13 +22,14 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of weights, dropout, clip order and crops.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Torch threads and parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from last/." };
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "Also save last/ inside an epoch every this many minutes, so an interrupted run resumes close to where it stopped (0: at epoch ends only).", DefaultValueFactory = _ => 15.0 };
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Train on the first N development clips only." };
         var augment = new Option<string>("--augment") { Description = "Random gain, circular time shift and SpecAugment masks during training: auto (on for the teacher only), on or off.", DefaultValueFactory = _ => "auto" };
         augment.AcceptOnlyFromAmong("auto", "on", "off");
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
-        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, maxTrainClips, minWordCount, augment })
+        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, checkpointMinutes, maxTrainClips, minWordCount, augment })
         {
             command.Options.Add(option);
         }
@@ -53,6 +54,12 @@ internal static class TrainCommand
                     Seed = parseResult.GetValue(seed),
                     Threads = parseResult.GetValue(threads),
                     Resume = parseResult.GetValue(resume),
+                    CheckpointInterval = parseResult.GetValue(checkpointMinutes) switch
+                    {
+                        0 => null,
+                        var minutes when minutes < 0 || !double.IsFinite(minutes) => throw new ArgumentException($"--checkpoint-minutes must be 0 or a positive number of minutes, not {minutes}"),
+                        var minutes => TimeSpan.FromMinutes(minutes),
+                    },
                     MaxTrainClips = parseResult.GetValue(maxTrainClips),
                     MinWordCount = parseResult.GetValue(minWordCount),
                     Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },

@@ -37,6 +37,13 @@ internal sealed record TrainOptions
 
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// How often <c>last/</c> is also saved inside an epoch, so that an interrupted run loses at most this much work
+    /// (a teacher's epoch on the full data takes over an hour); <see cref="TimeSpan.Zero"/>: after every step; null: at
+    /// the end of each epoch only.
+    /// </summary>
+    public TimeSpan? CheckpointInterval { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Use only the first N training clips (quick runs); null: all.</summary>
     public int? MaxTrainClips { get; init; }
 
@@ -86,6 +93,7 @@ internal sealed record TrainOptions
         Require(LabelSmoothing is >= 0 and < 1, "--label-smoothing must be in [0, 1)");
         Require(GradientClip > 0, "--grad-clip must be positive");
         Require(Threads >= 1, "--threads must be at least 1");
+        Require(CheckpointInterval is null || CheckpointInterval >= TimeSpan.Zero, "--checkpoint-minutes must not be negative");
         Require(MaxTrainClips is null or >= 1, "--max-train-clips must be at least 1");
         Require(MinWordCount >= 1, "--min-word-count must be at least 1");
         Require(WindowSeconds is > 0 and <= 60, "--window-seconds must be in (0, 60]");

@@ -8,9 +8,15 @@ namespace CaptionDaemon.Training.Training;
 internal sealed record EpochRecord(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, CaptionScores Validation);
 
 /// <summary>
+/// Where a run stopped inside an epoch (<see cref="TrainOptions.CheckpointInterval"/>): the steps of <see cref="Epoch"/>
+/// already applied and the running loss and time of that epoch, so <c>--resume</c> continues with the next step.
+/// </summary>
+internal sealed record PartialEpoch(int Epoch, int Steps, double LossSum, int AppliedSteps, double TrainSeconds);
+
+/// <summary>
 /// <c>training.json</c> of a checkpoint folder: what was trained on what, how, and how well. The exporter copies it into
 /// the bundle manifest's <c>training</c> section; <c>last/training.json</c> is also the state that <c>--resume</c>
-/// continues from (epochs done, step, best score; the random streams are derived from the seed and the epoch).
+/// continues from (epochs and steps done, best score; the random streams are derived from the seed, the epoch and the step).
 /// </summary>
 internal sealed record TrainingRecord
 {
@@ -109,6 +115,10 @@ internal sealed record TrainingRecord
     public double BestValidationCiderD { get; set; } = double.NegativeInfinity;
 
     public List<EpochRecord> History { get; set; } = [];
+
+    /// <summary>The unfinished epoch a mid-epoch <c>last/</c> was saved in; null at epoch boundaries and in <c>best/</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PartialEpoch? InProgress { get; set; }
 
     /// <summary>Test metrics of the best checkpoint on the <c>evaluation</c> split; null until measured or without that split.</summary>
     public CaptionScores? Metrics { get; set; }
