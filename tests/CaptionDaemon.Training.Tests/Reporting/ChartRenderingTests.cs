@@ -201,6 +201,32 @@ public sealed class ChartRenderingTests
     }
 
     [Fact]
+    public void BarChart_ManySeries_AxisLeavesRoomSoTheLegendCoversNoBar()
+    {
+        // The incremental reproduction's forgetting chart: seven methods, the tallest bars in the first group.
+        string[] names = ["finetune", "rehearsal", "rehearsal+audio", "rehearsal+token", "rehearsal+seq", "rehearsal+audio+seq", "rehearsal+all"];
+        var chart = new BarChart
+        {
+            SeriesNames = names,
+            Groups = [new BarGroup("3 tasks", [0.107, 0.080, 0.066, 0.020, 0.023, 0.023, 0.024]), new BarGroup("6 tasks", [0.090, 0.116, 0.077, 0.067, 0.047, 0.047, 0.0])],
+        };
+
+        var (frame, png) = Render(chart);
+
+        var legendHeight = ChartFrame.MeasureLegend(names.Select(n => new LegendEntry(n, ChartPalette.Text, null, Line: false)).ToArray()).Height;
+        Assert.True(frame.Y.Max >= 0.116);
+        for (var g = 0; g < 2; g++)
+        {
+            foreach (var (bar, value, series) in chart.Bars(frame, g).Where(b => b.Value > 0))
+            {
+                var top = frame.PixelY(value);
+                Assert.True(top >= frame.PlotArea.Y + legendHeight + ChartFrame.LegendInset, $"bar {names[series]} of group {g} reaches row {top}, under the legend");
+                Assert.Equal(ChartPalette.Series(series), png.Pixel(bar.X + (bar.Width / 2), top + 1));
+            }
+        }
+    }
+
+    [Fact]
     public void WritePng_CustomSize_CreatesDirectoryAndDecodes()
     {
         var directory = Path.Combine(Path.GetTempPath(), $"captiond-plots-{Guid.NewGuid():N}");

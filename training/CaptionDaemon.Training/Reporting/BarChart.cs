@@ -37,9 +37,19 @@ internal sealed class BarChart : Chart
             throw new ArgumentException("No group has a finite value; nothing to plot.", nameof(Groups));
         }
 
-        // Bars start at zero, so zero is always on the axis.
-        var y = ChartAxis.Linear(Math.Min(0, values.Min()), Math.Max(0, values.Max()), Math.Max(2, (Height - 120) / 60));
-        var frame = ChartFrame.Draw(this, x: null, Groups.Select(g => g.Name).ToArray(), y);
+        // Bars start at zero, so zero is always on the axis. Many series make a tall legend, which would hide the
+        // tallest bars in every corner: the axis then reaches higher, so that all bars and their values stay below it.
+        var legend = SeriesNames.Select((n, i) => new LegendEntry(n, ChartPalette.Series(i), null, Line: false)).ToArray();
+        var (low, high) = (Math.Min(0, values.Min()), Math.Max(0, values.Max()));
+        var frame = DrawFrame(low, high);
+        var headroom = ChartFrame.MeasureLegend(legend).Height + (2 * ChartFrame.LegendInset) + (BitmapFont.CapHeight * ValueScale) + 3;
+        var share = headroom / (double)frame.PlotArea.Height;
+        if (high > 0 && share < 0.5 && frame.PixelY(high) < frame.PlotArea.Y + headroom)
+        {
+            // With the axis from m to t, 'high' sits (t - high) / (t - m) of the height below the top; solve for t.
+            frame = DrawFrame(low, (high - (share * frame.Y.Min)) / (1 - share));
+        }
+
         var canvas = frame.Canvas;
         var zero = frame.PixelY(0);
 
@@ -61,9 +71,12 @@ internal sealed class BarChart : Chart
         frame.ClipToPlot(true);
         canvas.DrawLine(frame.PlotArea.X, zero, frame.PlotArea.Right - 1, zero, ChartPalette.Axis);
         frame.ClipToPlot(false);
-        frame.DrawLegend(SeriesNames.Select((n, i) => new LegendEntry(n, ChartPalette.Series(i), null, Line: false)).ToArray());
+        frame.DrawLegend(legend);
         return frame;
     }
+
+    private ChartFrame DrawFrame(double low, double high) =>
+        ChartFrame.Draw(this, x: null, Groups.Select(g => g.Name).ToArray(), ChartAxis.Linear(low, high, Math.Max(2, (Height - 120) / 60)));
 
     /// <summary>The columns of each drawn bar of group <paramref name="group"/>, with its value and series index.</summary>
     internal IEnumerable<(PixelRect Columns, double Value, int Series)> Bars(ChartFrame frame, int group)

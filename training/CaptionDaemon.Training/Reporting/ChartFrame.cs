@@ -106,6 +106,23 @@ internal sealed class ChartFrame
     /// <summary>Limits drawing to the plot area grown by <paramref name="radius"/>: a marker on the edge of the data range overhangs the frame rather than be cut in half.</summary>
     public void ClipToPlotAndMarkers(int radius) => Canvas.Clip = PlotArea.Inflate(radius);
 
+    /// <summary>Space between the plot area's edge and the legend box.</summary>
+    public const int LegendInset = 8;
+
+    /// <summary>The size in pixels of the legend box <see cref="DrawLegend"/> draws for <paramref name="entries"/> (0 x 0 for none).</summary>
+    public static (int Width, int Height) MeasureLegend(IReadOnlyList<LegendEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var shown = entries.Where(e => e.Name.Length > 0).ToArray();
+        if (shown.Length == 0)
+        {
+            return (0, 0);
+        }
+
+        var rowHeight = BitmapFont.MeasureHeight(LegendScale) + (3 * LegendScale);
+        return (6 + 20 + 6 + shown.Max(e => BitmapFont.MeasureWidth(e.Name, LegendScale)) + 8, 6 + (rowHeight * shown.Length) + 3);
+    }
+
     /// <summary>
     /// Draws the legend in whichever corner of the plot area covers the fewest drawn data pixels. Entries with an empty
     /// name are left out; with none left there is no legend.
@@ -121,10 +138,9 @@ internal sealed class ChartFrame
         }
 
         var rowHeight = BitmapFont.MeasureHeight(scale) + (3 * scale);
-        var swatchWidth = 20;
-        var width = 6 + swatchWidth + 6 + shown.Max(e => BitmapFont.MeasureWidth(e.Name, scale)) + 8;
-        var height = 6 + (rowHeight * shown.Length) + 3;
-        var box = PlaceBox(width, height, inset: 8);
+        const int swatchWidth = 20;
+        var (width, height) = MeasureLegend(shown);
+        var box = PlaceBox(width, height, LegendInset);
 
         ClipToPlot(false);
         Canvas.FillRectangle(box, ChartPalette.Background);
