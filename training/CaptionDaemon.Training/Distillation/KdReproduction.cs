@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Data.Scenes;
 using CaptionDaemon.Training.Evaluation;
@@ -265,34 +264,6 @@ internal sealed class KdReproduction
         return text;
     }
 
-    /// <summary>
-    /// Median milliseconds to caption one window (batch 1, beam 3, 1 thread) after two warm-up runs. Every model decodes
-    /// exactly <see cref="TimingClip.Words"/> words, so the time measures the model, not how long its caption happens to be:
-    /// an under-trained student that repeats a word to the length limit would otherwise look slower than it is.
-    /// </summary>
-    internal static double MillisecondsPerClip(string bundleDirectory, TimingClip clip, int repeats, CancellationToken cancellationToken)
-    {
-        using var bundle = CaptionBundle.Load(bundleDirectory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1, InterOpThreads = 1 });
-        using var captioner = bundle.CreateCaptioner();
-        var samples = new float[bundle.WindowSamples];
-        clip.Window.AsSpan(0, Math.Min(clip.Window.Length, samples.Length)).CopyTo(samples);
-        var words = Math.Min(clip.Words, bundle.Manifest.MaxCaptionTokens);
-        var decode = DecodeOptions.Default with { MinWords = words, MaxTokens = words };
-        var times = new double[repeats];
-        for (var i = -2; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            captioner.Caption(samples, 1, decode, cancellationToken);
-            if (i >= 0)
-            {
-                times[i] = clock.Elapsed.TotalMilliseconds;
-            }
-        }
-
-        Array.Sort(times);
-        return repeats % 2 == 1 ? times[repeats / 2] : (times[(repeats / 2) - 1] + times[repeats / 2]) / 2;
-    }
-
     /// <summary>The folder name of a student run under <c>OUT/runs</c>.</summary>
     internal static string RunName(string method, double fraction, int seed, bool audioOnly) =>
         string.Create(CultureInfo.InvariantCulture, $"{method}{(audioOnly ? "+audio-only" : string.Empty)}-f{fraction:0.###}-s{seed}");
@@ -328,7 +299,7 @@ internal sealed class KdReproduction
     private (CaptionScores Scores, double MsPerClip, long Params) Measure(string bundle, string data, TimingClip timingClip, CancellationToken cancellationToken)
     {
         var evaluation = EvalCommand.Evaluate(bundle, data, ClothoDataset.Evaluation, new EvalCommand.EvalSettings(3, _options.BatchSize, _options.Threads, null), null, cancellationToken);
-        var ms = MillisecondsPerClip(bundle, timingClip, _options.TimingRepeats, cancellationToken);
+        var ms = TimingClip.MillisecondsPerClip(bundle, timingClip, _options.TimingRepeats, cancellationToken);
         var parameters = Inference.Bundles.BundleManifest.Read(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)).Parameters.Total;
         return (evaluation.Scores, ms, parameters);
     }
@@ -465,19 +436,5 @@ internal sealed class KdReproduction
             },
             _progress).Run(cancellationToken);
         return (directory, record);
-    }
-}
-
-/// <summary>What every model of a reproduction is timed on: one window of real test audio and a caption length.</summary>
-internal sealed record TimingClip(float[] Window, int Words)
-{
-    /// <summary>The first evaluation clip, and the mean word count of the evaluation references (rounded).</summary>
-    public static TimingClip From(string data, CancellationToken cancellationToken)
-    {
-        var clips = ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken);
-        var clip = clips.FirstOrDefault()
-            ?? throw new DatasetFormatException($"{data}: the evaluation split has no clips to time the models on.");
-        var words = clips.SelectMany(c => c.Captions).Average(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        return new TimingClip(AudioDecoder.Decode(clip.AudioPath, AudioDecoder.DefaultSampleRate, cancellationToken), Math.Max(1, (int)Math.Round(words)));
     }
 }

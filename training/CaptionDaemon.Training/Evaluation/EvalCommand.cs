@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Data;
 
 namespace CaptionDaemon.Training.Evaluation;
@@ -24,32 +25,131 @@ internal static class EvalCommand
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
         var predictionsOption = new Option<FileInfo?>("--predictions") { Description = "Write one JSON line per clip: id, caption, references." };
+        var teacherOption = new Option<DirectoryInfo?>("--teacher")
+        {
+            Description = "A teacher bundle: caption the split with it too, time both models side by side (one test window decoded to the references' mean caption length; beam 3, batch 1, 1 thread) and report speedup_vs_teacher.",
+        };
+        var recordOption = new Option<bool>("--record")
+        {
+            Description = "Write the results into the bundle's manifest.json: training.metrics (and with --teacher training.teacher.metrics, training.speedup_vs_teacher).",
+        };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip.");
-        foreach (var option in new Option[] { bundleOption, dataOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
         {
             command.Options.Add(option);
         }
 
         command.SetAction((parse, cancellationToken) =>
         {
-            var result = Evaluate(
-                parse.GetValue(bundleOption)!.FullName,
+            var bundle = parse.GetValue(bundleOption)!.FullName;
+            var request = new EvalRequest(
+                bundle,
                 parse.GetValue(dataOption)!.FullName,
                 parse.GetValue(splitOption)!,
                 new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption)),
-                parse.GetValue(predictionsOption)?.FullName,
-                cancellationToken);
-            var json = result.ToJson().ToJsonString(_indentedJson);
+                parse.GetValue(teacherOption)?.FullName);
+            var result = Run(request, parse.GetValue(predictionsOption)?.FullName, cancellationToken);
+            var json = result.ToJsonString(_indentedJson);
             Console.WriteLine(json);
             if (parse.GetValue(jsonOption) is { } file)
             {
                 File.WriteAllText(file.FullName, json);
             }
 
+            if (parse.GetValue(recordOption))
+            {
+                RecordInManifest(bundle, request, result);
+                Console.Error.WriteLine($"recorded the results in {Path.Combine(bundle, BundleManifest.FileName)}");
+            }
+
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>Median of this many timed runs per model for <c>--teacher</c>.</summary>
+    internal const int TimingRepeats = 7;
+
+    internal sealed record EvalRequest(string Bundle, string Data, string Split, EvalSettings Settings, string? Teacher);
+
+    /// <summary>
+    /// Scores the bundle (the keys of <see cref="EvalResult.ToJson"/>); with a teacher also <c>teacher</c> (its scores),
+    /// <c>latency</c> (both models timed on the same window and caption length) and <c>speedup_vs_teacher</c>.
+    /// </summary>
+    internal static JsonObject Run(EvalRequest request, string? predictionsPath, CancellationToken cancellationToken)
+    {
+        var json = Evaluate(request.Bundle, request.Data, request.Split, request.Settings, predictionsPath, cancellationToken).ToJson();
+        if (request.Teacher is { } teacher)
+        {
+            json["teacher"] = Evaluate(teacher, request.Data, request.Split, request.Settings, null, cancellationToken).ToJson();
+            var clip = TimingClip.From(request.Data, cancellationToken);
+            var studentMs = TimingClip.MillisecondsPerClip(request.Bundle, clip, TimingRepeats, cancellationToken);
+            var teacherMs = TimingClip.MillisecondsPerClip(teacher, clip, TimingRepeats, cancellationToken);
+            json["latency"] = new JsonObject
+            {
+                ["words"] = clip.Words,
+                ["beam"] = DecodeOptions.Default.Beam,
+                ["threads"] = 1,
+                ["ms_per_clip"] = Math.Round(studentMs, 3),
+                ["teacher_ms_per_clip"] = Math.Round(teacherMs, 3),
+            };
+            json["speedup_vs_teacher"] = Math.Round(teacherMs / studentMs, 3);
+        }
+
+        return json;
+    }
+
+    /// <summary>
+    /// Writes the results of <see cref="Run"/> into the bundle's manifest (the <c>training</c> section the exporter
+    /// copied from the checkpoint): the test metrics with their split and decoding, and with a teacher its metrics on the
+    /// same split and decoding, and the speed-up. The graphs' hashes do not cover the manifest, so the bundle stays valid.
+    /// </summary>
+    internal static void RecordInManifest(string bundle, EvalRequest request, JsonObject result)
+    {
+        var path = Path.Combine(bundle, BundleManifest.FileName);
+        var manifest = JsonNode.Parse(File.ReadAllText(path))?.AsObject()
+            ?? throw new InvalidDataException($"{path}: the manifest is not a JSON object.");
+        if (manifest["training"] is not JsonObject training)
+        {
+            manifest["training"] = training = new JsonObject();
+        }
+
+        var decoding = $"beam {request.Settings.Beam}";
+        SetMetrics(training, result, request.Split, decoding);
+        if (request.Teacher is not null)
+        {
+            if (training["teacher"] is not JsonObject teacher)
+            {
+                training["teacher"] = teacher = new JsonObject { ["path"] = request.Teacher };
+            }
+
+            SetMetrics(teacher, result["teacher"]!.AsObject(), request.Split, decoding);
+            teacher["ms_per_clip"] = result["latency"]!["teacher_ms_per_clip"]!.DeepClone();
+            training["ms_per_clip"] = result["latency"]!["ms_per_clip"]!.DeepClone();
+            training["speedup_vs_teacher"] = result["speedup_vs_teacher"]!.DeepClone();
+            training["speed_measured_on"] = $"one window of {request.Split}, {result["latency"]!["words"]} words, beam {DecodeOptions.Default.Beam}, batch 1, 1 thread";
+        }
+
+        var staging = path + ".writing";
+        File.WriteAllText(staging, manifest.ToJsonString(_indentedJson));
+        File.Move(staging, path, overwrite: true);
+    }
+
+    private static void SetMetrics(JsonObject target, JsonObject scores, string split, string decoding)
+    {
+        var metrics = new JsonObject();
+        foreach (var (key, value) in scores)
+        {
+            if (key is not ("ms_per_clip" or "teacher" or "latency" or "speedup_vs_teacher"))
+            {
+                metrics[key] = value?.DeepClone();
+            }
+        }
+
+        target["metrics"] = metrics;
+        target["metrics_split"] = split;
+        target["metrics_decoding"] = decoding;
     }
 
     private static readonly JsonSerializerOptions _indentedJson = new() { WriteIndented = true };
