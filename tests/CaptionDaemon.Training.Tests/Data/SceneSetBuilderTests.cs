@@ -60,6 +60,22 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
     }
 
     [Fact]
+    public void Build_SplitByClip_TestScenesReuseTrainingRecordingsInNewMixes()
+    {
+        var root = Build("by-clip", seed: 3, splitByRecording: false);
+
+        var scenes = ReadScenes(root);
+        var trained = scenes.Where(s => s.Split == ClothoDataset.Development).SelectMany(s => s.Ids).ToHashSet();
+        var tested = scenes.Where(s => s.Split == ClothoDataset.Evaluation).ToList();
+        Assert.NotEmpty(tested);
+        Assert.Contains(tested.SelectMany(s => s.Ids), trained.Contains);
+        foreach (var split in ClothoDataset.Splits)
+        {
+            Assert.Equal(scenes.Count(s => s.Split == split), ClothoDataset.Load(root, split, CancellationToken.None).Count);
+        }
+    }
+
+    [Fact]
     public void Build_RealRecordings_ClothoLayoutReadsBackWithFiveCaptionsAndTenSecondClips()
     {
         var root = Build("layout", seed: 5);
@@ -128,7 +144,7 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
         Assert.True(File.Exists(Path.Combine(root, "precious.txt")));
     }
 
-    private string Build(string name, int seed)
+    private string Build(string name, int seed, bool splitByRecording = true)
     {
         var root = _files.PathOf(name);
         var options = new SceneSetOptions
@@ -139,6 +155,7 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
             Seed = seed,
             ValidationFraction = 0.2,
             TestFraction = 0.2,
+            SplitByRecording = splitByRecording,
         };
         new SceneSetBuilder(options, TextWriter.Null).Build(CancellationToken.None);
         return root;

@@ -34,13 +34,19 @@ internal static class SceneCommand
             DefaultValueFactory = _ => 0.1,
         };
 
+        var splitBy = new Option<string>("--split-by")
+        {
+            Description = "recording: every recording in one split, so validation and test use recordings never trained on; clip: every split mixes all recordings and only the scenes differ (tests memory rather than generalisation).",
+            DefaultValueFactory = _ => "recording",
+        };
+        splitBy.AcceptOnlyFromAmong("recording", "clip");
         var categories = new Option<string?>("--categories")
         {
             Description = "Comma-separated recording categories to use (events and backgrounds), e.g. for the tasks of a class-incremental update. Default: all.",
         };
 
-        var command = new Command("scenes", "Mix the fetched recordings into captioned scenes (1-3 events over a background, five captions each), split by recording into development/validation/evaluation in the Clotho layout.");
-        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, categories })
+        var command = new Command("scenes", "Mix the fetched recordings into captioned scenes (1-3 events over a background, five captions each), split (by recording unless --split-by clip) into development/validation/evaluation in the Clotho layout.");
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories })
         {
             command.Options.Add(option);
         }
@@ -56,6 +62,7 @@ internal static class SceneCommand
                 Seconds = parseResult.GetValue(seconds),
                 ValidationFraction = parseResult.GetValue(validation),
                 TestFraction = parseResult.GetValue(test),
+                SplitByRecording = parseResult.GetValue(splitBy) == "recording",
                 Categories = parseResult.GetValue(categories) is { } list
                     ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                     : null,

@@ -15,15 +15,18 @@ internal sealed class SceneGenerator
     private readonly double _seconds;
     private readonly Dictionary<string, SplitSounds> _splits;
 
-    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string> splitOf, int sampleRate, double seconds)
+    /// <summary>A generator over <paramref name="sounds"/>; <paramref name="splitOf"/> gives every recording's split, or is null for every split to draw from all of them.</summary>
+    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seconds, 4.0);
         _sampleRate = sampleRate;
         _seconds = seconds;
         _length = checked((int)Math.Round(seconds * sampleRate));
-        _splits = sounds
-            .GroupBy(s => splitOf[s.Id], StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new SplitSounds(g.ToList()), StringComparer.Ordinal);
+        _splits = splitOf is null
+            ? ClothoDataset.Splits.ToDictionary(split => split, _ => new SplitSounds(sounds.ToList()), StringComparer.Ordinal)
+            : sounds
+                .GroupBy(s => splitOf[s.Id], StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => new SplitSounds(g.ToList()), StringComparer.Ordinal);
     }
 
     /// <summary>The recordings a split may use as events and as backgrounds.</summary>

@@ -26,6 +26,14 @@ internal sealed record SceneSetOptions
 
     public int SampleRate { get; init; } = AudioDecoder.DefaultSampleRate;
 
+    /// <summary>
+    /// True (the default): every recording belongs to one split, so validation and test measure how well a model knows
+    /// recordings it never heard. False: every split mixes all recordings and the splits differ only in their mixes
+    /// (crops, levels, onsets, backgrounds, combinations); the class-incremental reproduction uses it to measure whether
+    /// a model still knows the events it learnt, which held-out recordings cannot show when a category has two of them.
+    /// </summary>
+    public bool SplitByRecording { get; init; } = true;
+
     /// <summary>Only recordings of these categories (events and backgrounds); null: all. Class-incremental tasks use it.</summary>
     public IReadOnlySet<string>? Categories { get; init; }
 }
@@ -49,7 +57,7 @@ internal sealed record SceneSetReport(
     TimeSpan GenerateTime);
 
 /// <summary>
-/// Builds a scene set: loads the recordings once, splits them by recording, generates every clip in parallel from a
+/// Builds a scene set: loads the recordings once, splits them by recording (unless told not to), generates every clip in parallel from a
 /// per-clip seed (so the set depends only on the seed, not on thread timing), and writes the Clotho layout plus
 /// scenes.jsonl and NOTICE.
 /// </summary>
@@ -96,8 +104,9 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             throw new ArgumentException($"No recording of {library.Sounds.Count} has one of the categories {string.Join(", ", options.Categories!)}.");
         }
 
-        var splitOf = SplitPlanner.Assign(sounds, options.ValidationFraction, options.TestFraction, options.Seed);
-        var generator = new SceneGenerator(sounds, splitOf, options.SampleRate, options.Seconds);
+        var generator = options.SplitByRecording
+            ? new SceneGenerator(sounds, SplitPlanner.Assign(sounds, options.ValidationFraction, options.TestFraction, options.Seed), options.SampleRate, options.Seconds)
+            : new SceneGenerator(sounds, splitOf: null, options.SampleRate, options.Seconds);
         var plan = PlanClips();
         foreach (var split in ClothoDataset.Splits.Where(s => plan.Any(p => p.Split == s)))
         {
