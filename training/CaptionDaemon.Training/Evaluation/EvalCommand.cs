@@ -40,6 +40,13 @@ internal static class EvalCommand
             command.Options.Add(option);
         }
 
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(recordOption) && result.GetValue(maxClipsOption) is not null)
+            {
+                result.AddError("--record writes the bundle's test metrics, which need the whole split: leave out --max-clips.");
+            }
+        });
         command.SetAction((parse, cancellationToken) =>
         {
             var bundle = parse.GetValue(bundleOption)!.FullName;

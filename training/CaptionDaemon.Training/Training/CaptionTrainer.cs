@@ -230,7 +230,7 @@ internal sealed class CaptionTrainer
     /// <summary>The seed of an epoch's random streams: distinct per epoch, the same on every run with the same seed.</summary>
     internal static long EpochSeed(int seed, int epoch) => ((long)seed * 1_000_003) + epoch;
 
-    /// <summary>The seed of one step's random streams, distinct from every epoch's and every other step's.</summary>
+    /// <summary>The seed of one step's random streams: distinct per (epoch, step), the same on every run with the same seed.</summary>
     internal static long StepSeed(int seed, int epoch, int step) => (EpochSeed(seed, epoch) * 1_000_033) + step + 1;
 
     /// <summary>Saves what <c>--resume</c> needs: weights, vocabulary, optimizer moments and the record.</summary>
