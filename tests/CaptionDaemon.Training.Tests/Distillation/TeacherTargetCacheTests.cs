@@ -36,6 +36,35 @@ public sealed class TeacherTargetCacheTests(DistillationFixture fixture) : IClas
     }
 
     [Fact]
+    public void LoadOrCompute_AudioFrames_KeepsTheEncoderOutputSequenceUnderItsOwnKey()
+    {
+        var cache = fixture.NewDirectory();
+        using var teacher = CaptionTeacher.Open(fixture.TeacherRun, 2, cache, threads: 1);
+        var clips = Clips(teacher);
+        var pooled = TeacherTargetCache.LoadOrCompute(teacher, clips, new TeacherTargetSettings { BatchSize = 4 }, cache, null, CancellationToken.None);
+
+        var frames = TeacherTargetCache.LoadOrCompute(teacher, clips, new TeacherTargetSettings { BatchSize = 4, AudioFrames = true }, cache, null, CancellationToken.None);
+        var read = TeacherTargets.TryLoad(TeacherTargetCache.PathOf(cache, frames.Key), frames.Key)!;
+
+        Assert.NotEqual(pooled.Key, frames.Key);
+        Assert.False(pooled.AudioFrames);
+        Assert.True(read.AudioFrames);
+        // The bundle's encoder output (memory) for the first window, as the TorchSharp checkpoint computes it.
+        using var model = CaptionModel.LoadCheckpoint(fixture.TeacherCheckpoint);
+        model.eval();
+        using var noGrad = TorchSharp.torch.no_grad();
+        var window = new float[teacher.WindowSamples];
+        clips.CopyWindow(0, window, random: null);
+        var memory = model.Encode(TorchSharp.torch.tensor(window, [1, window.Length])).Memory.flatten(1).data<float>().ToArray();
+        Assert.Equal(memory.Length, read.EmbeddingDim);
+        Assert.Equal(read.Embedding(0), frames.Embedding(0));
+        for (var i = 0; i < memory.Length; i++)
+        {
+            Assert.Equal(memory[i], read.Embedding(0)[i], 1e-3);
+        }
+    }
+
+    [Fact]
     public void Compute_TrainedTeacher_CaptionsWithItsWordsAndGivesDescendingTopKPerStep()
     {
         var cache = fixture.NewDirectory();

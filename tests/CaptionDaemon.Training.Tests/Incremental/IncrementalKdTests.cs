@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace CaptionDaemon.Training.Tests.Incremental;
 
 /// <summary>
-/// The KD terms of an update on rehearsal clips whose targets the trained base computed itself (greedy captions, pooled
-/// embeddings, full next-token distributions): with the student equal to the teacher, audio-KD is zero and token-KD is
+/// The KD terms of an update on rehearsal clips whose targets the trained base computed itself (greedy captions, encoder
+/// output sequences, full next-token distributions): with the student equal to the teacher, audio-KD is zero and token-KD is
 /// at its minimum, the teacher's entropy (its KL part is zero); sequence-KD is the teacher's own negative
 /// log-likelihood of its captions. A perturbed student makes audio-KD positive and both cross-entropies larger.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
         var (targets, entropy, ownNll) = OwnTargets(teacher, clips);
         var pool = Enumerable.Range(0, clips.Count).Select(i => new PoolClip(clips, targets, i, Labelled: true)).ToArray();
         var weights = new DistillationWeights(0, 1, 1, 1);
-        using var audioKd = new EmbeddingMse();
+        using var audioKd = new EncoderOutputMse();
 
         var same = Terms(teacher, audioKd, pool, weights);
         using var student = VocabularyGrowth.Widen(teacher, vocabulary.Count);
@@ -60,7 +60,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
         var vocabulary = Vocabulary.Load(Path.Combine(fixture.BaseCheckpoint, Vocabulary.FileName));
         var clips = ClipSet.Load(ClothoDataset.Load(fixture.TaskA, ClothoDataset.Development), vocabulary, 10, 2, CancellationToken.None);
         var pool = Enumerable.Range(0, clips.Count).Select(i => new PoolClip(clips, null, i, Labelled: true)).ToArray();
-        using var audioKd = new EmbeddingMse();
+        using var audioKd = new EncoderOutputMse();
 
         var terms = Terms(model, audioKd, pool, new DistillationWeights(1, 1, 1, 1));
 
@@ -71,7 +71,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
         Assert.Equal(0, terms.Token);
     }
 
-    private static DistillationStepResult Terms(CaptionModel model, EmbeddingMse audioKd, PoolClip[] pool, DistillationWeights weights)
+    private static DistillationStepResult Terms(CaptionModel model, EncoderOutputMse audioKd, PoolClip[] pool, DistillationWeights weights)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -79,7 +79,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
         return terms with { Loss = loss.item<float>() };
     }
 
-    /// <summary>The model's greedy captions, embeddings and full distributions; the mean entropy and NLL over the caption steps.</summary>
+    /// <summary>The model's greedy captions, encoder output sequences and full distributions; the mean entropy and NLL over the caption steps.</summary>
     private static (TeacherTargets Targets, double Entropy, double OwnNll) OwnTargets(CaptionModel model, ClipSet clips)
     {
         using var noGrad = no_grad();
@@ -93,7 +93,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
 
         var batch = tensor(audio, [clips.Count, WindowSamples]);
         var captions = model.GreedyDecode(batch, 9);
-        var embeddings = model.Encode(batch).Embedding.data<float>().ToArray();
+        var embeddings = model.Encode(batch).Memory.flatten(1).data<float>().ToArray();
         var dim = embeddings.Length / clips.Count;
         var distributions = new (int[], float[])[clips.Count];
         double entropySum = 0, nllSum = 0;
@@ -121,7 +121,7 @@ public sealed class IncrementalKdTests(IncrementalFixture fixture) : IClassFixtu
         }
 
         var targets = new TeacherTargets(
-            "own", [.. clips.Clips.Select(c => c.Id)], captions, [.. Enumerable.Range(0, clips.Count).Select(i => embeddings.AsSpan(i * dim, dim).ToArray())], vocab, distributions);
+            "own", [.. clips.Clips.Select(c => c.Id)], captions, [.. Enumerable.Range(0, clips.Count).Select(i => embeddings.AsSpan(i * dim, dim).ToArray())], vocab, distributions, audioFrames: true);
         return (targets, entropySum / steps, nllSum / steps);
     }
 }

@@ -153,14 +153,17 @@ internal sealed class CaptionTeacher : IDisposable
         return results.Select(r => r.TokenIds.ToArray()).ToArray();
     }
 
-    /// <summary>Pooled audio embeddings <c>[count, EmbeddingDim]</c> (row-major) from the bundle's encoder graph.</summary>
-    public float[] Embed(float[] windows, int count)
+    /// <summary>
+    /// Pooled audio embeddings <c>[count, EmbeddingDim]</c> (row-major) from the bundle's encoder graph; with
+    /// <paramref name="frames"/> its output sequence instead, <c>[count, frames x d_model]</c>.
+    /// </summary>
+    public float[] Embed(float[] windows, int count, bool frames = false)
     {
         ArgumentNullException.ThrowIfNull(windows);
         var samples = new float[count * WindowSamples];
         Array.Copy(windows, samples, samples.Length);
         using var input = OrtValue.CreateTensorValueFromMemory(samples, [count, WindowSamples]);
-        using var outputs = _encoder.Run(_runOptions, ["audio"], [input], ["embedding"]);
+        using var outputs = _encoder.Run(_runOptions, ["audio"], [input], [frames ? "memory" : "embedding"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 

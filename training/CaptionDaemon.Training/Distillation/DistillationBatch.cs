@@ -12,8 +12,9 @@ internal readonly record struct PoolClip(ClipSet Set, TeacherTargets? Targets, i
 /// </summary>
 internal sealed class DistillationBatch
 {
-    private DistillationBatch(float[] audio, int clips, CaptionBatch? human, CaptionBatch? teacher, float[]? teacherEmbeddings, int teacherEmbeddingDim, long[]? topIds, float[]? topProbabilities, int topK)
+    private DistillationBatch(float[] audio, int clips, CaptionBatch? human, CaptionBatch? teacher, float[]? teacherEmbeddings, int teacherEmbeddingDim, bool teacherAudioFrames, long[]? topIds, float[]? topProbabilities, int topK)
     {
+        TeacherAudioFrames = teacherAudioFrames;
         Audio = audio;
         Clips = clips;
         Human = human;
@@ -43,6 +44,9 @@ internal sealed class DistillationBatch
 
     public int TeacherEmbeddingDim { get; }
 
+    /// <summary>The teacher's audio targets are encoder output sequences (<see cref="TeacherTargets.AudioFrames"/>), to compare with the student's.</summary>
+    public bool TeacherAudioFrames { get; }
+
     /// <summary>Row-major <c>[Teacher.Rows, Teacher.Length, TopK]</c>, padded steps with probability 0; null without distributions.</summary>
     public long[]? TopIds { get; }
 
@@ -64,11 +68,13 @@ internal sealed class DistillationBatch
         var teacher = new List<(int Clip, int[] Words)>();
         var withTargets = clips.All(c => c.Targets is not null);
         var embeddingDim = withTargets ? clips[0].Targets!.EmbeddingDim : 0;
+        var audioFrames = withTargets && clips[0].Targets!.AudioFrames;
         var embeddings = withTargets ? new float[clips.Count * embeddingDim] : null;
         for (var i = 0; i < clips.Count; i++)
         {
             var clip = clips[i];
-            clip.Set.CopyWindow(clip.Index, audio.AsSpan(i * windowSamples, windowSamples), random);
+            // Frame targets were computed on the clip's first window; a random crop would no longer line up with them.
+            clip.Set.CopyWindow(clip.Index, audio.AsSpan(i * windowSamples, windowSamples), audioFrames ? null : random);
             if (clip.Labelled)
             {
                 foreach (var words in clip.Set.CaptionIds[clip.Index])
@@ -113,6 +119,6 @@ internal sealed class DistillationBatch
         }
 
         return new DistillationBatch(
-            audio, clips.Count, human.Count > 0 ? CaptionBatch.Create(audio, clips.Count, human) : null, teacherBatch, embeddings, embeddingDim, topIds, topProbabilities, topK);
+            audio, clips.Count, human.Count > 0 ? CaptionBatch.Create(audio, clips.Count, human) : null, teacherBatch, embeddings, embeddingDim, audioFrames, topIds, topProbabilities, topK);
     }
 }

@@ -87,7 +87,13 @@ internal static class DistillationStep
 
         if (weights.Encoder > 0 && encoderKd is not null && batch.TeacherEmbeddings is { } teacherEmbeddings)
         {
-            var term = encoderKd.forward(embedding, tensor(teacherEmbeddings, [batch.Clips, batch.TeacherEmbeddingDim]));
+            var student = batch.TeacherAudioFrames ? memory.flatten(1) : embedding;
+            if (batch.TeacherAudioFrames && student.shape[1] != batch.TeacherEmbeddingDim)
+            {
+                throw new ArgumentException($"The student's audio representation has {student.shape[1]} values per clip and the teacher's target {batch.TeacherEmbeddingDim}; frame targets need the same architecture and window.", nameof(batch));
+            }
+
+            var term = encoderKd.forward(student, tensor(teacherEmbeddings, [batch.Clips, batch.TeacherEmbeddingDim]));
             encoder = term.item<float>();
             total = total + (weights.Encoder * term);
         }

@@ -17,6 +17,15 @@ internal sealed record TeacherTargetSettings
     public int TopK { get; init; }
 
     public int BatchSize { get; init; } = 16;
+
+    /// <summary>
+    /// The audio target is the encoder's output sequence (<c>memory</c>, frames x d_model, flattened) rather than the
+    /// pooled embedding: audio-KD between an old and a new model of one architecture (Cappellazzo et al. 2023).
+    /// </summary>
+    public bool AudioFrames { get; init; }
+
+    /// <summary>The settings as one line, for cache keys.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"beam={Beam} top_k={TopK}{(AudioFrames ? " audio=frames" : string.Empty)}");
 }
 
 /// <summary>
@@ -40,7 +49,7 @@ internal static class TeacherTargetCache
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string value) => hash.AppendData(Encoding.UTF8.GetBytes(value + "\n"));
         Add(teacher.Identity);
-        Add(string.Create(CultureInfo.InvariantCulture, $"window={teacher.WindowSamples} beam={settings.Beam} top_k={settings.TopK}"));
+        Add(string.Create(CultureInfo.InvariantCulture, $"window={teacher.WindowSamples} {settings.Describe()}"));
         foreach (var clip in clips)
         {
             var file = new FileInfo(clip.AudioPath);
@@ -87,6 +96,7 @@ internal static class TeacherTargetCache
                 first_clip = clips.Clips.Count > 0 ? clips.Clips[0].AudioPath : null,
                 beam = settings.Beam,
                 top_k = settings.TopK,
+                audio_frames = settings.AudioFrames,
                 seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
                 created = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             },
@@ -120,12 +130,13 @@ internal static class TeacherTargetCache
             }
 
             var batchCaptions = teacher.Caption(buffer, count, settings.Beam, cancellationToken);
-            var batchEmbeddings = teacher.Embed(buffer, count);
+            var batchEmbeddings = teacher.Embed(buffer, count, settings.AudioFrames);
+            var audioDim = batchEmbeddings.Length / count;
             var batchDistributions = distributions is null ? null : teacher.TokenDistributions(buffer, count, batchCaptions, settings.TopK);
             for (var i = 0; i < count; i++)
             {
                 captions[first + i] = batchCaptions[i];
-                embeddings[first + i] = batchEmbeddings.AsSpan(i * teacher.EmbeddingDim, teacher.EmbeddingDim).ToArray();
+                embeddings[first + i] = batchEmbeddings.AsSpan(i * audioDim, audioDim).ToArray();
                 if (distributions is not null)
                 {
                     distributions[first + i] = batchDistributions![i];
@@ -138,7 +149,7 @@ internal static class TeacherTargetCache
             }
         }
 
-        return new TeacherTargets(key, clips.Clips.Select(c => c.Id).ToArray(), captions, embeddings, settings.TopK, distributions);
+        return new TeacherTargets(key, clips.Clips.Select(c => c.Id).ToArray(), captions, embeddings, settings.TopK, distributions, settings.AudioFrames);
     }
 
     private static readonly JsonSerializerOptions _json = new() { WriteIndented = true };

@@ -4,20 +4,22 @@ namespace CaptionDaemon.Training.Distillation;
 
 /// <summary>
 /// What a teacher said about each clip of a clip set, in clip order: its beam-search caption (word ids, no
-/// &lt;start&gt;/&lt;end&gt;), its pooled audio embedding and, when asked for, its top-k next-token distribution at
+/// &lt;start&gt;/&lt;end&gt;), its audio target (the pooled embedding, or the encoder's whole output sequence when
+/// <see cref="AudioFrames"/>) and, when asked for, its top-k next-token distribution at
 /// every step of that caption (caption length + 1 steps, the last one predicting &lt;end&gt;). Written and read by
 /// <see cref="TeacherTargetCache"/>.
 /// </summary>
 internal sealed class TeacherTargets
 {
     private const string Magic = "captiond-kd-targets";
-    private const int FormatVersion = 1;
+    /// <summary>2 added <see cref="AudioFrames"/>; files of version 1 hold pooled embeddings and are still read.</summary>
+    private const int FormatVersion = 2;
 
     private readonly int[][] _captions;
     private readonly float[][] _embeddings;
     private readonly (int[] Ids, float[] Probabilities)[]? _distributions;
 
-    public TeacherTargets(string key, IReadOnlyList<string> clipIds, int[][] captions, float[][] embeddings, int topK, (int[] Ids, float[] Probabilities)[]? distributions)
+    public TeacherTargets(string key, IReadOnlyList<string> clipIds, int[][] captions, float[][] embeddings, int topK, (int[] Ids, float[] Probabilities)[]? distributions, bool audioFrames = false)
     {
         ArgumentNullException.ThrowIfNull(clipIds);
         ArgumentNullException.ThrowIfNull(captions);
@@ -38,6 +40,7 @@ internal sealed class TeacherTargets
         _embeddings = embeddings;
         TopK = topK;
         _distributions = distributions;
+        AudioFrames = audioFrames;
         EmbeddingDim = embeddings.Length == 0 ? 0 : embeddings[0].Length;
     }
 
@@ -48,7 +51,11 @@ internal sealed class TeacherTargets
 
     public int Count => ClipIds.Count;
 
+    /// <summary>Size of each clip's audio target (<see cref="Embedding"/>).</summary>
     public int EmbeddingDim { get; }
+
+    /// <summary>The audio targets are encoder output sequences (frames x d_model, flattened), not pooled embeddings.</summary>
+    public bool AudioFrames { get; }
 
     /// <summary>Token probabilities kept per step; 0 when no distributions were computed.</summary>
     public int TopK { get; }
@@ -58,7 +65,7 @@ internal sealed class TeacherTargets
     /// <summary>The teacher's beam caption of clip <paramref name="clip"/>.</summary>
     public int[] Caption(int clip) => _captions[clip];
 
-    /// <summary>The teacher's pooled embedding of clip <paramref name="clip"/>.</summary>
+    /// <summary>The teacher's audio target of clip <paramref name="clip"/>: pooled embedding or flattened output sequence.</summary>
     public float[] Embedding(int clip) => _embeddings[clip];
 
     /// <summary>Top-k ids and probabilities, row-major <c>[Caption(clip).Length + 1, TopK]</c>.</summary>
@@ -78,6 +85,7 @@ internal sealed class TeacherTargets
             writer.Write(Count);
             writer.Write(EmbeddingDim);
             writer.Write(TopK);
+            writer.Write(AudioFrames);
             for (var i = 0; i < Count; i++)
             {
                 writer.Write(ClipIds[i]);
@@ -125,9 +133,10 @@ internal sealed class TeacherTargets
         {
             using var stream = File.OpenRead(path);
             using var reader = new BinaryReader(stream, Encoding.UTF8);
-            if (reader.ReadString() != Magic || reader.ReadInt32() != FormatVersion)
+            var version = reader.ReadString() == Magic ? reader.ReadInt32() : -1;
+            if (version is not (1 or FormatVersion))
             {
-                throw new InvalidDataException($"{path} is not a teacher targets file of format {FormatVersion}.");
+                throw new InvalidDataException($"{path} is not a teacher targets file of format 1 or {FormatVersion}.");
             }
 
             var key = reader.ReadString();
@@ -139,6 +148,7 @@ internal sealed class TeacherTargets
             var count = reader.ReadInt32();
             var embeddingDim = reader.ReadInt32();
             var topK = reader.ReadInt32();
+            var audioFrames = version >= 2 && reader.ReadBoolean();
             var ids = new string[count];
             var captions = new int[count][];
             var embeddings = new float[count][];
@@ -177,7 +187,7 @@ internal sealed class TeacherTargets
                 }
             }
 
-            return new TeacherTargets(key, ids, captions, embeddings, topK, distributions);
+            return new TeacherTargets(key, ids, captions, embeddings, topK, distributions, audioFrames);
         }
         catch (EndOfStreamException ex)
         {

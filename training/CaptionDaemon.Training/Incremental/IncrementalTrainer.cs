@@ -113,7 +113,9 @@ internal sealed class IncrementalTrainer
         var memoryClips = memory?.Clips ?? [];
         var memorySet = ClipSet.Load(memoryClips.Select(c => c.ToCaptionedClip()).ToArray(), vocabulary, maxWords, options.Threads, cancellationToken);
 
-        var settings = new TeacherTargetSettings { Beam = options.TeacherBeam, TopK = options.TokenTopK, BatchSize = options.BatchSize };
+        // Audio-KD compares the encoders' whole output sequences, as the paper's MSE on encoder outputs does: old and new
+        // model share one architecture. (The pooled embedding, tried first, moved too little to matter next to the captions.)
+        var settings = new TeacherTargetSettings { Beam = options.TeacherBeam, TopK = options.TokenTopK, BatchSize = options.BatchSize, AudioFrames = true };
         TeacherTargets? memoryTargets = null;
         var targetsSource = "none";
         if (options.Kd.Count > 0 && memorySet.Count > 0)
@@ -216,7 +218,7 @@ internal sealed class IncrementalTrainer
     private JsonArray Train(CaptionModel model, PoolClip[] pool, DistillationWeights weights, int windowSamples, int maxWords, CancellationToken cancellationToken)
     {
         var options = _options;
-        using var audioKd = weights.Encoder > 0 ? new EmbeddingMse() : null;
+        using var audioKd = weights.Encoder > 0 ? new EncoderOutputMse() : null;
         var parameters = model.parameters().ToArray();
         using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
         var stepsPerEpoch = (pool.Length + options.BatchSize - 1) / options.BatchSize;

@@ -70,7 +70,7 @@ internal sealed class RehearsalMemory
         ArgumentNullException.ThrowIfNull(clipIds);
         ArgumentNullException.ThrowIfNull(settings);
         var text = new StringBuilder(modelFingerprint).Append('\n')
-            .Append(string.Create(CultureInfo.InvariantCulture, $"beam={settings.Beam} top_k={settings.TopK}\n"));
+            .Append(settings.Describe()).Append('\n');
         foreach (var id in clipIds)
         {
             text.Append(id).Append('\n');

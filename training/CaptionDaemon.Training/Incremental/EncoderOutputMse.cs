@@ -6,13 +6,14 @@ namespace CaptionDaemon.Training.Incremental;
 /// <summary>
 /// Audio-KD of Cappellazzo et al. (2023): the mean squared error between the new model's encoder output and the old
 /// model's for the same rehearsal clip. Old and new model have one architecture, so no projection heads are needed: it
-/// compares the pooled encoder embeddings (the time-mean of the CNN features, the bundle's <c>embedding</c> output),
-/// which the old model's targets already hold. The old embedding is detached.
+/// compares the encoders' whole output sequences (the memory the decoder attends to, frames x d_model, flattened per
+/// clip), which the old model's targets hold (<see cref="Distillation.TeacherTargetSettings.AudioFrames"/>). The old
+/// output is detached.
 /// </summary>
-internal sealed class EmbeddingMse : Module<Tensor, Tensor, Tensor>
+internal sealed class EncoderOutputMse : Module<Tensor, Tensor, Tensor>
 {
-    public EmbeddingMse()
-        : base(nameof(EmbeddingMse))
+    public EncoderOutputMse()
+        : base(nameof(EncoderOutputMse))
     {
     }
 
