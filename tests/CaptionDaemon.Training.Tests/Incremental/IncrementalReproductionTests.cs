@@ -47,4 +47,15 @@ public sealed class IncrementalReproductionTests
 
         Assert.Throws<ArgumentException>(() => new IncrementalReproduction(options, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false)));
     }
+
+    [Fact]
+    public void Constructor_MalformedKdWeights_IsRejectedBeforeAnyTraining()
+    {
+        var options = new IncrementalReproductionOptions { OutputDirectory = Path.GetTempPath(), KdWeights = "audio=10,pitch=1" };
+
+        var error = Assert.Throws<ArgumentException>(() => new IncrementalReproduction(options, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false)));
+
+        Assert.Contains("'pitch'", error.Message, StringComparison.Ordinal);
+        _ = new IncrementalReproduction(options with { KdWeights = "audio=10" }, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false));
+    }
 }

@@ -22,12 +22,13 @@ internal static class IncrementalReproduceCommand
         var memory = new Option<string?>("--memory") { Description = "Rehearsal memory: N clips or P% of the clips seen so far (default 5%; 25% with --quick)." };
         var selection = new Option<string>("--memory-selection") { Description = "random or herding.", DefaultValueFactory = _ => MemorySelection.Herding };
         selection.AcceptOnlyFromAmong(MemorySelection.Methods);
+        var kdWeights = new Option<string?>("--kd-weights") { Description = "Weights of the KD terms, e.g. audio=10,token=1,seq=1 (default 1 each). Finished runs in --out are reused whatever their weights: use a new --out." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds 1..N per configuration (default 1)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Clips per step (default 16; 8 with --quick)." };
         var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads, parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
 
         var command = new Command("incremental", "Reproduce the class-incremental comparison: categories split into 3 and 6 tasks; finetune, rehearsal and rehearsal with audio/token/seq KD; results.json, results.md and plots.");
-        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseEpochs, epochs, memory, selection, seeds, batchSize, threads })
+        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseEpochs, epochs, memory, selection, kdWeights, seeds, batchSize, threads })
         {
             command.Options.Add(option);
         }
@@ -49,6 +50,7 @@ internal static class IncrementalReproduceCommand
                     Epochs = parseResult.GetValue(epochs) ?? preset.Epochs,
                     Memory = parseResult.GetValue(memory) ?? preset.Memory,
                     MemorySelection = parseResult.GetValue(selection)!,
+                    KdWeights = parseResult.GetValue(kdWeights),
                     Seeds = parseResult.GetValue(seeds) is { } n ? Enumerable.Range(1, n).ToArray() : preset.Seeds,
                     BatchSize = parseResult.GetValue(batchSize) ?? preset.BatchSize,
                     Threads = parseResult.GetValue(threads),

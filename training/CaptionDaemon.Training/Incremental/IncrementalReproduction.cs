@@ -49,6 +49,9 @@ internal sealed record IncrementalReproductionOptions
 
     public string MemorySelection { get; init; } = Incremental.MemorySelection.Herding;
 
+    /// <summary>Weights of the KD terms in the <c>--kd-weights</c> form (<c>audio=10,seq=1</c>); null: 1 each.</summary>
+    public string? KdWeights { get; init; }
+
     public IReadOnlyList<int> Seeds { get; init; } = [1];
 
     public int BatchSize { get; init; } = 16;
@@ -129,6 +132,12 @@ internal sealed class IncrementalReproduction
         }
 
         _ = MemoryBudget.Parse(options.Memory);
+        if (options.KdWeights is { } weights)
+        {
+            // Checked now rather than after the first task's model has trained.
+            _ = new IncrementalOptions { BaseDirectory = ".", NewDataDirectory = ".", OutputDirectory = "." }.WithKdWeights(weights);
+        }
+
         _options = options;
         _progress = progress;
     }
@@ -292,29 +301,28 @@ internal sealed class IncrementalReproduction
             "rehearsal+all" => "audio,token,seq",
             _ => method["rehearsal+".Length..].Replace('+', ','),
         };
-        new IncrementalTrainer(
-            new IncrementalOptions
-            {
-                BaseDirectory = baseDirectory,
-                NewDataDirectory = data,
-                OutputDirectory = directory,
-                ExportDirectory = bundle,
-                Name = $"{method}-{task}",
-                Task = task,
-                Memory = method == "finetune" ? MemoryBudget.None : MemoryBudget.Parse(_options.Memory),
-                MemorySelection = _options.MemorySelection,
-                Kd = IncrementalOptions.ParseKd(kd),
-                Epochs = _options.Epochs,
-                BatchSize = _options.BatchSize,
-                LearningRate = _options.LearningRate / 2,
-                Seed = seed,
-                Threads = _options.Threads,
-                MinWordCount = _options.MinWordCount,
-                WindowSeconds = _options.SceneSeconds,
-                Force = true,
-                CommandLine = $"captiond-train reproduce incremental ({method}, {task})",
-            },
-            _progress).Run(cancellationToken);
+        var options = new IncrementalOptions
+        {
+            BaseDirectory = baseDirectory,
+            NewDataDirectory = data,
+            OutputDirectory = directory,
+            ExportDirectory = bundle,
+            Name = $"{method}-{task}",
+            Task = task,
+            Memory = method == "finetune" ? MemoryBudget.None : MemoryBudget.Parse(_options.Memory),
+            MemorySelection = _options.MemorySelection,
+            Kd = IncrementalOptions.ParseKd(kd),
+            Epochs = _options.Epochs,
+            BatchSize = _options.BatchSize,
+            LearningRate = _options.LearningRate / 2,
+            Seed = seed,
+            Threads = _options.Threads,
+            MinWordCount = _options.MinWordCount,
+            WindowSeconds = _options.SceneSeconds,
+            Force = true,
+            CommandLine = $"captiond-train reproduce incremental ({method}, {task})",
+        };
+        new IncrementalTrainer(_options.KdWeights is { } weights ? options.WithKdWeights(weights) : options, _progress).Run(cancellationToken);
         return model;
     }
 
@@ -417,6 +425,7 @@ internal sealed class IncrementalReproduction
             ["epochs"] = _options.Epochs,
             ["memory"] = _options.Memory,
             ["memory_selection"] = _options.MemorySelection,
+            ["kd_weights"] = _options.KdWeights ?? "audio=1,token=1,seq=1",
             ["metrics"] = "test clips of every task seen so far, beam 3 through the inference library; avg = mean over tasks of the quality on the tasks seen so far, last = after the last task; forgetting = mean over earlier tasks of (best CIDEr-D before the last task - CIDEr-D after it)",
             ["runs"] = (JsonArray)_details.DeepClone(),
         }.ToJsonString(_json));
