@@ -1,10 +1,48 @@
 using System.Text.Json;
 using CaptionDaemon.Training.Incremental;
+using CaptionDaemon.Training.Tests.Data;
 
 namespace CaptionDaemon.Training.Tests.Incremental;
 
-public sealed class IncrementalReproductionTests
+[Collection(TestSoundsCollection.Name)]
+public sealed class IncrementalReproductionTests(TestSoundsFixture sounds)
 {
+    [Fact]
+    public void Run_QuickPresetOnRealRecordings_EveryMethodGetsARowAndTheFilesAreWritten()
+    {
+        using var files = new TestFiles();
+        var output = files.PathOf("reproduction");
+        var options = IncrementalReproductionOptions.QuickPreset(output) with
+        {
+            SoundsDirectory = sounds.Directory,
+            TaskCounts = [3],
+            ClipsPerTask = 8,
+            KdWeights = "audio=5",
+            Threads = 2,
+        };
+
+        var rows = new IncrementalReproduction(options, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        Assert.Equal(IncrementalReproduction.AllMethods, rows.Select(r => r.Method));
+        Assert.All(rows, r => Assert.True(r.Tasks == 3 && double.IsFinite(r.AverageCiderD) && double.IsFinite(r.Forgetting) && r.AverageEventAccuracy is >= 0 and <= 1, r.ToString()));
+        foreach (var file in new[] { "results.json", "results.md", "details.json", "forgetting.png", "cider-3-tasks.png", "event-accuracy-3-tasks.png" })
+        {
+            Assert.True(File.Exists(Path.Combine(output, file)), file + " missing");
+        }
+
+        using var details = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "details.json")));
+        Assert.Equal("audio=5", details.RootElement.GetProperty("kd_weights").GetString());
+        // The weight reaches the updates that use audio-KD, and the task scenes are split by clip: test scenes reuse training recordings.
+        var update = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "runs", "3-tasks", "seed-1", "rehearsal+audio", "task-2", "model", "training.json")));
+        Assert.Equal(5, update.RootElement.GetProperty("incremental").GetProperty("kd").GetProperty("audio").GetDouble());
+        var scenes = File.ReadAllLines(Path.Combine(output, "data", "3-tasks", "task-1", "scenes.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        var trained = scenes.Where(s => s.GetProperty("split").GetString() == "development").SelectMany(RecordingIds).ToHashSet();
+        Assert.Contains(scenes.Where(s => s.GetProperty("split").GetString() == "evaluation").SelectMany(RecordingIds), trained.Contains);
+    }
+
+    private static IEnumerable<string> RecordingIds(JsonElement scene) =>
+        scene.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("recording_id").GetString()!);
+
     [Fact]
     public void Summarise_ScoresAfterEachTask_AveragesLastAndForgettingFromTheBestEarlierScore()
     {
