@@ -252,12 +252,14 @@ internal sealed class IncrementalReproduction
         var bundle = Path.Combine(directory, "bundle");
         if (!(File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best).Metrics is not null))
         {
-            if (Directory.Exists(directory))
+            // An interrupted base training resumes from its last checkpoint (saved inside epochs too); anything else there is stale.
+            var resume = File.Exists(Path.Combine(directory, CaptionTrainer.LastDirectoryName, TrainingRecord.FileName));
+            if (!resume && Directory.Exists(directory))
             {
                 Directory.Delete(directory, recursive: true);
             }
 
-            _progress.Message($"training the first task's model into {directory}");
+            _progress.Message($"{(resume ? "resuming" : "training")} the first task's model in {directory}");
             new CaptionTrainer(
                 new TrainOptions
                 {
@@ -271,6 +273,7 @@ internal sealed class IncrementalReproduction
                     MinWordCount = _options.MinWordCount,
                     WindowSeconds = _options.SceneSeconds,
                     ModelConfig = _options.ModelConfig,
+                    Resume = resume,
                     CommandLine = "captiond-train reproduce incremental (task-1)",
                 },
                 _progress).Run(cancellationToken);
