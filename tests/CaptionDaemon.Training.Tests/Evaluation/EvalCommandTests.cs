@@ -25,8 +25,9 @@ public sealed class EvalCommandTests : IClassFixture<DistillationFixture>
         var settings = new EvalCommand.EvalSettings(3, 4, 1, null);
         var request = new EvalCommand.EvalRequest(studentBundle, _fixture.Root, "evaluation", settings, teacherBundle);
 
-        var result = EvalCommand.Run(request, null, CancellationToken.None);
-        EvalCommand.RecordInManifest(studentBundle, request, result);
+        var comparison = EvalCommand.Run(request, null, CancellationToken.None);
+        EvalCommand.RecordInManifest(studentBundle, request, comparison);
+        var result = comparison.ToJson();
 
         var latency = result["latency"]!.AsObject();
         Assert.Equal(Math.Round((double)latency["teacher_ms_per_clip"]! / (double)latency["ms_per_clip"]!, 3), (double)result["speedup_vs_teacher"]!);

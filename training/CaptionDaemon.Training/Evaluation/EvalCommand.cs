@@ -57,7 +57,7 @@ internal static class EvalCommand
                 new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption)),
                 parse.GetValue(teacherOption)?.FullName);
             var result = Run(request, parse.GetValue(predictionsOption)?.FullName, cancellationToken);
-            var json = result.ToJsonString(_indentedJson);
+            var json = result.ToJson().ToJsonString(_indentedJson);
             Console.WriteLine(json);
             if (parse.GetValue(jsonOption) is { } file)
             {
@@ -80,40 +80,60 @@ internal static class EvalCommand
 
     internal sealed record EvalRequest(string Bundle, string Data, string Split, EvalSettings Settings, string? Teacher);
 
-    /// <summary>
-    /// Scores the bundle (the keys of <see cref="EvalResult.ToJson"/>); with a teacher also <c>teacher</c> (its scores),
-    /// <c>latency</c> (both models timed on the same window and caption length) and <c>speedup_vs_teacher</c>.
-    /// </summary>
-    internal static JsonObject Run(EvalRequest request, string? predictionsPath, CancellationToken cancellationToken)
+    /// <summary>Both models timed on one window decoded to the same caption length (beam 3, batch 1, 1 thread).</summary>
+    internal sealed record Latency(int Words, double MsPerClip, double TeacherMsPerClip)
     {
-        var json = Evaluate(request.Bundle, request.Data, request.Split, request.Settings, predictionsPath, cancellationToken).ToJson();
-        if (request.Teacher is { } teacher)
+        /// <summary>The ratio of the two reported (rounded) times, so a reader can check it.</summary>
+        public double SpeedupVsTeacher => Math.Round(TeacherMsPerClip / MsPerClip, 3);
+    }
+
+    /// <summary>The bundle's evaluation and, with a teacher, the teacher's on the same split and the two models' latency.</summary>
+    internal sealed record Comparison(EvalResult Student, EvalResult? Teacher, Latency? Latency)
+    {
+        /// <summary>The keys of <see cref="EvalResult.ToJson"/>; with a teacher also <c>teacher</c>, <c>latency</c> and <c>speedup_vs_teacher</c>.</summary>
+        public JsonObject ToJson()
         {
-            json["teacher"] = Evaluate(teacher, request.Data, request.Split, request.Settings, null, cancellationToken).ToJson();
-            var clip = TimingClip.From(request.Data, cancellationToken);
-            // Rounded first, so the reported speed-up is the ratio of the reported times.
-            var studentMs = Math.Round(TimingClip.MillisecondsPerClip(request.Bundle, clip, TimingRepeats, cancellationToken), 3);
-            var teacherMs = Math.Round(TimingClip.MillisecondsPerClip(teacher, clip, TimingRepeats, cancellationToken), 3);
-            json["latency"] = new JsonObject
+            var json = Student.ToJson();
+            if (Teacher is not null && Latency is { } latency)
             {
-                ["words"] = clip.Words,
-                ["beam"] = DecodeOptions.Default.Beam,
-                ["threads"] = 1,
-                ["ms_per_clip"] = studentMs,
-                ["teacher_ms_per_clip"] = teacherMs,
-            };
-            json["speedup_vs_teacher"] = Math.Round(teacherMs / studentMs, 3);
+                json["teacher"] = Teacher.ToJson();
+                json["latency"] = new JsonObject
+                {
+                    ["words"] = latency.Words,
+                    ["beam"] = DecodeOptions.Default.Beam,
+                    ["threads"] = 1,
+                    ["ms_per_clip"] = latency.MsPerClip,
+                    ["teacher_ms_per_clip"] = latency.TeacherMsPerClip,
+                };
+                json["speedup_vs_teacher"] = latency.SpeedupVsTeacher;
+            }
+
+            return json;
+        }
+    }
+
+    /// <summary>Scores the bundle; with a teacher, scores the teacher on the same split and times both models.</summary>
+    internal static Comparison Run(EvalRequest request, string? predictionsPath, CancellationToken cancellationToken)
+    {
+        var student = Evaluate(request.Bundle, request.Data, request.Split, request.Settings, predictionsPath, cancellationToken);
+        if (request.Teacher is not { } teacher)
+        {
+            return new Comparison(student, null, null);
         }
 
-        return json;
+        var teacherResult = Evaluate(teacher, request.Data, request.Split, request.Settings, null, cancellationToken);
+        var clip = TimingClip.From(request.Data, cancellationToken);
+        var studentMs = Math.Round(TimingClip.MillisecondsPerClip(request.Bundle, clip, TimingRepeats, cancellationToken), 3);
+        var teacherMs = Math.Round(TimingClip.MillisecondsPerClip(teacher, clip, TimingRepeats, cancellationToken), 3);
+        return new Comparison(student, teacherResult, new Latency(clip.Words, studentMs, teacherMs));
     }
 
     /// <summary>
-    /// Writes the results of <see cref="Run"/> into the bundle's manifest (the <c>training</c> section the exporter
-    /// copied from the checkpoint): the test metrics with their split and decoding, and with a teacher its metrics on the
-    /// same split and decoding, and the speed-up. The graphs' hashes do not cover the manifest, so the bundle stays valid.
+    /// Writes a <see cref="Comparison"/> into the bundle's manifest (the <c>training</c> section the exporter copied from
+    /// the checkpoint): the test metrics with their split and decoding, and with a teacher its metrics on the same split
+    /// and decoding, and the speed-up. The graphs' hashes do not cover the manifest, so the bundle stays valid.
     /// </summary>
-    internal static void RecordInManifest(string bundle, EvalRequest request, JsonObject result)
+    internal static void RecordInManifest(string bundle, EvalRequest request, Comparison result)
     {
         var path = Path.Combine(bundle, BundleManifest.FileName);
         var manifest = JsonNode.Parse(File.ReadAllText(path))?.AsObject()
@@ -124,19 +144,19 @@ internal static class EvalCommand
         }
 
         var decoding = $"beam {request.Settings.Beam}";
-        SetMetrics(training, result, request.Split, decoding);
-        if (request.Teacher is not null)
+        SetMetrics(training, result.Student.Scores, request.Split, decoding);
+        if (result.Teacher is not null && result.Latency is { } latency)
         {
             if (training["teacher"] is not JsonObject teacher)
             {
                 training["teacher"] = teacher = new JsonObject { ["path"] = request.Teacher };
             }
 
-            SetMetrics(teacher, result["teacher"]!.AsObject(), request.Split, decoding);
-            teacher["ms_per_clip"] = result["latency"]!["teacher_ms_per_clip"]!.DeepClone();
-            training["ms_per_clip"] = result["latency"]!["ms_per_clip"]!.DeepClone();
-            training["speedup_vs_teacher"] = result["speedup_vs_teacher"]!.DeepClone();
-            training["speed_measured_on"] = $"one window of {request.Split}, {result["latency"]!["words"]} words, beam {DecodeOptions.Default.Beam}, batch 1, 1 thread";
+            SetMetrics(teacher, result.Teacher.Scores, request.Split, decoding);
+            teacher["ms_per_clip"] = latency.TeacherMsPerClip;
+            training["ms_per_clip"] = latency.MsPerClip;
+            training["speedup_vs_teacher"] = latency.SpeedupVsTeacher;
+            training["speed_measured_on"] = $"one window of {request.Split}, {latency.Words} words, beam {DecodeOptions.Default.Beam}, batch 1, 1 thread";
         }
 
         var staging = path + ".writing";
@@ -144,18 +164,9 @@ internal static class EvalCommand
         File.Move(staging, path, overwrite: true);
     }
 
-    private static void SetMetrics(JsonObject target, JsonObject scores, string split, string decoding)
+    private static void SetMetrics(JsonObject target, CaptionScores scores, string split, string decoding)
     {
-        var metrics = new JsonObject();
-        foreach (var (key, value) in scores)
-        {
-            if (key is not ("ms_per_clip" or "teacher" or "latency" or "speedup_vs_teacher"))
-            {
-                metrics[key] = value?.DeepClone();
-            }
-        }
-
-        target["metrics"] = metrics;
+        target["metrics"] = JsonNode.Parse(scores.ToJson());
         target["metrics_split"] = split;
         target["metrics_decoding"] = decoding;
     }

@@ -127,10 +127,20 @@ internal sealed record IncrementalOptions
     }
 
     /// <summary><c>audio=1,token=0.5,seq=1</c>: weights of the KD terms; terms not named keep their weight.</summary>
-    public IncrementalOptions WithKdWeights(string text)
+    public IncrementalOptions WithKdWeights(string text) =>
+        ParseKdWeights(text).Aggregate(this, (options, pair) => pair.Term switch
+        {
+            AudioKd => options with { AudioWeight = pair.Weight },
+            TokenKd => options with { TokenWeight = pair.Weight },
+            _ => options with { SequenceWeight = pair.Weight },
+        });
+
+    /// <summary>The (term, weight) pairs of a <c>--kd-weights</c> text.</summary>
+    /// <exception cref="ArgumentException">A part is not term=weight, the term is unknown or the weight is negative or not finite.</exception>
+    public static IReadOnlyList<(string Term, double Weight)> ParseKdWeights(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var options = this;
+        var pairs = new List<(string, double)>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var pair = part.Split('=', 2, StringSplitOptions.TrimEntries);
@@ -139,16 +149,15 @@ internal sealed record IncrementalOptions
                 throw new ArgumentException($"--kd-weights takes term=weight pairs such as audio=1,token=0.5,seq=1; '{part}' is not one.");
             }
 
-            options = pair[0] switch
+            if (!KdKinds.Contains(pair[0]))
             {
-                AudioKd => options with { AudioWeight = weight },
-                TokenKd => options with { TokenWeight = weight },
-                SequenceKd => options with { SequenceWeight = weight },
-                _ => throw new ArgumentException($"--kd-weights: '{pair[0]}' is not one of {string.Join(", ", KdKinds)}."),
-            };
+                throw new ArgumentException($"--kd-weights: '{pair[0]}' is not one of {string.Join(", ", KdKinds)}.");
+            }
+
+            pairs.Add((pair[0], weight));
         }
 
-        return options;
+        return pairs;
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>

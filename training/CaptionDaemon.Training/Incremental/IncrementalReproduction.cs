@@ -135,7 +135,7 @@ internal sealed class IncrementalReproduction
         if (options.KdWeights is { } weights)
         {
             // Checked now rather than after the first task's model has trained.
-            _ = new IncrementalOptions { BaseDirectory = ".", NewDataDirectory = ".", OutputDirectory = "." }.WithKdWeights(weights);
+            _ = IncrementalOptions.ParseKdWeights(weights);
         }
 
         _options = options;

@@ -109,6 +109,9 @@ internal sealed class ChartFrame
     /// <summary>Space between the plot area's edge and the legend box.</summary>
     public const int LegendInset = 8;
 
+    /// <summary>Width of a legend entry's line, marker or colour sample.</summary>
+    private const int LegendSwatchWidth = 20;
+
     /// <summary>The size in pixels of the legend box <see cref="DrawLegend"/> draws for <paramref name="entries"/> (0 x 0 for none).</summary>
     public static (int Width, int Height) MeasureLegend(IReadOnlyList<LegendEntry> entries)
     {
@@ -120,7 +123,7 @@ internal sealed class ChartFrame
         }
 
         var rowHeight = BitmapFont.MeasureHeight(LegendScale) + (3 * LegendScale);
-        return (6 + 20 + 6 + shown.Max(e => BitmapFont.MeasureWidth(e.Name, LegendScale)) + 8, 6 + (rowHeight * shown.Length) + 3);
+        return (6 + LegendSwatchWidth + 6 + shown.Max(e => BitmapFont.MeasureWidth(e.Name, LegendScale)) + 8, 6 + (rowHeight * shown.Length) + 3);
     }
 
     /// <summary>
@@ -138,7 +141,6 @@ internal sealed class ChartFrame
         }
 
         var rowHeight = BitmapFont.MeasureHeight(scale) + (3 * scale);
-        const int swatchWidth = 20;
         var (width, height) = MeasureLegend(shown);
         var box = PlaceBox(width, height, LegendInset);
 
@@ -153,19 +155,19 @@ internal sealed class ChartFrame
             var swatchLeft = box.X + 6;
             if (entry.Line)
             {
-                Canvas.DrawLine(swatchLeft, middle, swatchLeft + swatchWidth - 1, middle, entry.Colour, width: 2);
+                Canvas.DrawLine(swatchLeft, middle, swatchLeft + LegendSwatchWidth - 1, middle, entry.Colour, width: 2);
             }
 
             if (entry.Marker is { } marker)
             {
-                Canvas.FillMarker(marker, swatchLeft + (swatchWidth / 2), middle, 4, entry.Colour);
+                Canvas.FillMarker(marker, swatchLeft + (LegendSwatchWidth / 2), middle, 4, entry.Colour);
             }
             else if (!entry.Line)
             {
-                Canvas.FillRectangle(new PixelRect(swatchLeft + 3, middle - 6, swatchWidth - 6, 12), entry.Colour);
+                Canvas.FillRectangle(new PixelRect(swatchLeft + 3, middle - 6, LegendSwatchWidth - 6, 12), entry.Colour);
             }
 
-            Canvas.DrawText(entry.Name, swatchLeft + swatchWidth + 6, rowTop, ChartPalette.Text, scale);
+            Canvas.DrawText(entry.Name, swatchLeft + LegendSwatchWidth + 6, rowTop, ChartPalette.Text, scale);
         }
     }
 
