@@ -3,6 +3,7 @@ using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Distillation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tests.Training;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Distillation;
@@ -123,6 +124,67 @@ public sealed class DistillationTrainerTests(DistillationFixture fixture) : ICla
         Assert.Contains("teacher targets of 8 clips read from", secondLog.ToString(), StringComparison.Ordinal);
         Assert.Equal("sup+seq+mse", first.Method);
         Assert.Equal(first.History[0].TrainLoss, second.History[0].TrainLoss, 5);
+    }
+
+    [Fact]
+    public void Run_ResumeFromCheckpointInsideAnEpoch_ContinuesLikeAnUninterruptedRunWithTheKdHeads()
+    {
+        var cache = fixture.NewDirectory();
+        DistillOptions Options(string output) => new()
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output, epochs: 3) with { CheckpointInterval = TimeSpan.Zero },
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = cache,
+            EncoderKd = EncoderDistillation.Mse,
+            EncoderSharedDim = 8,
+            LabelledFraction = 0.5,
+            UnlabelledFromRest = true,
+        };
+        var straight = new DistillationTrainer(Options(fixture.NewDirectory()), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        // Stop right after the checkpoint saved inside epoch 2, as a killed process would.
+        var interrupted = fixture.NewDirectory();
+        using var cancellation = new CancellationTokenSource();
+        using var watcher = new LineWatcher("checkpoint: epoch 2 step 1/", cancellation.Cancel);
+        Assert.ThrowsAny<OperationCanceledException>(() => new DistillationTrainer(Options(interrupted), new TrainingProgress(watcher, isTerminal: false)).Run(cancellation.Token));
+        var last = Path.Combine(interrupted, CaptionTrainer.LastDirectoryName);
+        var saved = TrainingRecord.Load(last);
+        Assert.Equal(1, saved.EpochsCompleted);
+        Assert.Equal(2, saved.InProgress!.Epoch);
+        Assert.Equal(4, saved.InProgress.TermSums!.Length);
+        Assert.True(File.Exists(Path.Combine(last, DistillationTrainer.KdHeadsFileName)));
+
+        using var log = new StringWriter();
+        var resumed = new DistillationTrainer(Options(interrupted) with { Train = Options(interrupted).Train with { Resume = true } }, new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Contains("continuing epoch 2 at step 2/", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal(straight.GlobalStep, resumed.GlobalStep);
+        Assert.Equal(3, resumed.History.Count);
+        // Every step after the interruption repeats the uninterrupted run: weights, KD heads, optimizer moments and random streams all came back.
+        Assert.True(
+            straight.History.Zip(resumed.History, (a, b) => Math.Abs(a.TrainLoss - b.TrainLoss)).All(d => d <= 1e-4),
+            $"train losses: uninterrupted [{string.Join(", ", straight.History.Select(e => e.TrainLoss))}], resumed [{string.Join(", ", resumed.History.Select(e => e.TrainLoss))}]");
+        Assert.Equal(straight.Distillation!["last_epoch_terms"]!["encoder"]!.GetValue<double>(), resumed.Distillation!["last_epoch_terms"]!["encoder"]!.GetValue<double>(), 4);
+    }
+
+    [Fact]
+    public void Run_ResumeWithOtherLosses_RefusesToContinueADifferentRun()
+    {
+        var output = fixture.NewDirectory();
+        DistillOptions Options(double seqKd) => new()
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output),
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = Path.Combine(output, "targets"),
+            EncoderKd = EncoderDistillation.None,
+            SequenceWeight = seqKd,
+        };
+        new DistillationTrainer(Options(1.0), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        var error = Assert.Throws<TrainingException>(() => new DistillationTrainer(Options(0.5) with { Train = Options(0.5).Train with { Resume = true, Epochs = 2 } }, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+
+        Assert.Contains("different distillation run", error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"seq_kd\":0.5", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -119,11 +119,11 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
     [Fact]
     public void LearningRateAt_WarmupThenCosine_RisesLinearlyPeaksAndEndsAtOnePercent()
     {
-        Assert.Equal(0.25, CaptionTrainer.LearningRateAt(0, 100, 4, 1.0), 1e-12);
-        Assert.Equal(1.0, CaptionTrainer.LearningRateAt(3, 100, 4, 1.0), 1e-12);
-        Assert.Equal(1.0, CaptionTrainer.LearningRateAt(4, 100, 4, 1.0), 1e-12);
-        Assert.Equal(0.505, CaptionTrainer.LearningRateAt(52, 100, 4, 1.0), 1e-12);
-        Assert.Equal(0.01, CaptionTrainer.LearningRateAt(100, 100, 4, 1.0), 1e-12);
+        Assert.Equal(0.25, EpochLoop.LearningRateAt(0, 100, 4, 1.0), 1e-12);
+        Assert.Equal(1.0, EpochLoop.LearningRateAt(3, 100, 4, 1.0), 1e-12);
+        Assert.Equal(1.0, EpochLoop.LearningRateAt(4, 100, 4, 1.0), 1e-12);
+        Assert.Equal(0.505, EpochLoop.LearningRateAt(52, 100, 4, 1.0), 1e-12);
+        Assert.Equal(0.01, EpochLoop.LearningRateAt(100, 100, 4, 1.0), 1e-12);
     }
 
     internal static TrainOptions Options(string output, int epochs) => new()
@@ -155,17 +155,4 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
 
     /// <summary>Output folders live in runs/ under the data set's root.</summary>
     private static string SharedRoot(string output) => Path.GetDirectoryName(Path.GetDirectoryName(output))!;
-
-    /// <summary>A writer that calls an action once a line starting with a prefix is written.</summary>
-    private sealed class LineWatcher(string prefix, Action action) : StringWriter
-    {
-        public override void WriteLine(string? value)
-        {
-            base.WriteLine(value);
-            if (value?.StartsWith(prefix, StringComparison.Ordinal) == true)
-            {
-                action();
-            }
-        }
-    }
 }

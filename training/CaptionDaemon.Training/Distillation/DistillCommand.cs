@@ -41,12 +41,13 @@ internal static class DistillCommand
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Use the first N development clips only." };
         var augment = new Option<string>("--augment") { Description = "Waveform and SpecAugment augmentation: auto (off for the student), on or off.", DefaultValueFactory = _ => "auto" };
         augment.AcceptOnlyFromAmong("auto", "on", "off");
+        var (resume, checkpointMinutes) = TrainCommand.ResumeOptions();
 
         var command = new Command("distill", "Train a student by knowledge distillation: L = L_sup + a_seq L_seq + a_enc L_enc (+ a_tok L_tok), optionally with audio-only data.");
         foreach (var option in new Option[]
         {
             teacher, data, output, targetsCache, seqKd, encKd, encKdWeight, encKdDim, tokKd, tokKdTopK, teacherBeam, unlabelled, labelledFraction, unlabelledFromRest, encPretrain,
-            size, epochs, batchSize, learningRate, weightDecay, warmup, gradientClip, seed, threads, maxTrainClips, augment,
+            size, epochs, batchSize, learningRate, weightDecay, warmup, gradientClip, seed, threads, maxTrainClips, augment, resume, checkpointMinutes,
         })
         {
             command.Options.Add(option);
@@ -74,7 +75,9 @@ internal static class DistillCommand
                         Threads = parseResult.GetValue(threads),
                         MaxTrainClips = parseResult.GetValue(maxTrainClips),
                         Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },
-                        CommandLine = "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => t.Value)),
+                        Resume = parseResult.GetValue(resume),
+                        CheckpointInterval = TrainCommand.CheckpointInterval(parseResult.GetValue(checkpointMinutes)),
+                        CommandLine = TrainCommand.CommandLine(parseResult),
                     },
                     TeacherDirectory = parseResult.GetValue(teacher)!,
                     TargetsCacheDirectory = parseResult.GetValue(targetsCache),

@@ -6,7 +6,7 @@ namespace CaptionDaemon.Training.Distillation;
 /// <summary>Settings of <c>captiond-train distill</c>: the training settings it shares with <c>train</c>, plus the teacher and the losses.</summary>
 internal sealed record DistillOptions
 {
-    /// <summary>Data, output, schedule, seed, threads and model size, as for <c>train</c> (<c>--resume</c> is not supported).</summary>
+    /// <summary>Data, output, schedule, seed, threads and model size, resumption and checkpoints, as for <c>train</c>.</summary>
     public required TrainOptions Train { get; init; }
 
     /// <summary>A caption bundle, a checkpoint or a <c>train</c> run folder.</summary>
@@ -101,7 +101,6 @@ internal sealed record DistillOptions
         }
 
         Train.Validate();
-        Require(!Train.Resume, "distill does not support --resume");
         Require(!string.IsNullOrWhiteSpace(TeacherDirectory), "--teacher is required");
         Require(SequenceWeight >= 0 && double.IsFinite(SequenceWeight), "--seq-kd must be a finite weight >= 0");
         Require(EncoderDistillation.Kinds.Contains(EncoderKd), $"--enc-kd must be one of {string.Join(", ", EncoderDistillation.Kinds)}, not '{EncoderKd}'");

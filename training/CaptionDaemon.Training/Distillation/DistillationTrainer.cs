@@ -15,11 +15,15 @@ namespace CaptionDaemon.Training.Distillation;
 /// audio-only data is used, one batch of audio-only clips; an epoch has as many steps as the larger of the two pools
 /// needs, the smaller pool being cycled (reshuffled at every pass). Optionally the encoder (with the KD heads) is first
 /// trained on L_enc alone. Output is the layout of <c>train</c> (<c>best/</c>, <c>last/</c>, test captions), so
-/// <c>export</c> and <c>eval</c> work unchanged; the KD heads are not saved. Schedule, validation, checkpoint choice and
-/// determinism are those of <see cref="CaptionTrainer"/>.
+/// <c>export</c> and <c>eval</c> work unchanged; the KD heads are saved in <c>last/</c> only, for <c>--resume</c>, and
+/// are never exported. Schedule, validation, checkpoint choice, mid-epoch checkpoints, resumption and determinism are
+/// those of <see cref="CaptionTrainer"/> (both run in <see cref="EpochLoop"/>).
 /// </summary>
 internal sealed class DistillationTrainer
 {
+    /// <summary>The KD projection heads in <c>last/</c>, for <c>--resume</c> (they are trained but never exported).</summary>
+    public const string KdHeadsFileName = "kd-heads.bin";
+
     private readonly DistillOptions _options;
     private readonly TrainingProgress _progress;
 
@@ -42,9 +46,14 @@ internal sealed class DistillationTrainer
         var outputDirectory = Path.GetFullPath(train.OutputDirectory);
         var lastDirectory = Path.Combine(outputDirectory, CaptionTrainer.LastDirectoryName);
         var bestDirectory = Path.Combine(outputDirectory, CaptionTrainer.BestDirectoryName);
-        if (Directory.Exists(lastDirectory))
+        if (train.Resume && !File.Exists(Path.Combine(lastDirectory, TrainingRecord.FileName)))
         {
-            throw new TrainingException($"{outputDirectory} already holds a training run ({lastDirectory}); choose another --out.");
+            throw new TrainingException($"--resume: {lastDirectory} holds no checkpoint to continue from.");
+        }
+
+        if (!train.Resume && Directory.Exists(lastDirectory))
+        {
+            throw new TrainingException($"{outputDirectory} already holds a training run ({lastDirectory}); pass --resume to continue it or choose another --out.");
         }
 
         torch.set_num_threads(train.Threads);
@@ -68,8 +77,13 @@ internal sealed class DistillationTrainer
         random.manual_seed(train.Seed);
         var config = train.ModelConfig?.Invoke(vocabulary.Count)
             ?? (train.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
-        using var model = new CaptionModel(config);
+        using var model = train.Resume ? CaptionModel.LoadCheckpoint(lastDirectory) : new CaptionModel(config);
         using var encoderKd = EncoderDistillation.Create(options.EncoderKd, config.EmbeddingDim, teacher.EmbeddingDim, options.EncoderSharedDim);
+        if (train.Resume && encoderKd is not null)
+        {
+            encoderKd.load(Path.Combine(lastDirectory, KdHeadsFileName));
+        }
+
         var windowSamples = (int)Math.Round(train.WindowSeconds * config.SampleRate);
         var maxWords = config.MaxTokens - 2;
 
@@ -104,46 +118,59 @@ internal sealed class DistillationTrainer
         var batchSize = train.BatchSize;
         var stepsPerEpoch = (Math.Max(labelledPool.Length, audioOnlyPool.Length) + batchSize - 1) / batchSize;
         var totalSteps = (long)stepsPerEpoch * train.Epochs;
-        var warmupSteps = train.WarmupSteps ?? (int)Math.Max(1, totalSteps / 20);
+        var warmupSteps = train.WarmupSteps ?? EpochLoop.DefaultWarmupSteps(totalSteps);
         var augmentation = train.Augments ? new Augmentation() : null;
         var record = NewRecord(options, dataDirectory, teacher, trainSet, labelledPool, audioOnlyPool, stepsPerEpoch, warmupSteps, vocabulary.Count, augmentation, cacheDirectory, trainTargets, unlabelledTargets);
+        if (train.Resume)
+        {
+            record = ResumedRecord(lastDirectory, record);
+        }
+
         var counts = model.CountParameters();
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
             $"distilling {options.Method}: student {counts.Total:N0} parameters, teacher {teacher.Parameters.Total:N0} ({teacher.Kind} {teacher.Source}); {labelledPool.Length} labelled and {audioOnlyPool.Length} audio-only clips, {stepsPerEpoch} steps per epoch of {batchSize} + {(audioOnlyPool.Length > 0 ? batchSize : 0)} clips"));
 
         var weights = new DistillationWeights(1.0, options.SequenceWeight, options.EncoderKd == EncoderDistillation.None ? 0 : options.EncoderWeight, options.TokenWeight);
         var trained = model.parameters().Concat(encoderKd?.parameters() ?? []).ToArray();
-        if (options.EncoderPretrainEpochs > 0 && encoderKd is not null)
+        // A checkpoint is only written after pre-training, so a resumed run never repeats it.
+        if (options.EncoderPretrainEpochs > 0 && encoderKd is not null && !train.Resume)
         {
             PretrainEncoder(model, encoderKd, [.. labelledPool, .. audioOnlyPool], windowSamples, maxWords, augmentation, cancellationToken);
         }
 
         using var optimizer = optim.AdamW(trained, train.LearningRate, weight_decay: train.WeightDecay);
-        long globalStep = 0;
-        for (var epoch = 1; epoch <= train.Epochs; epoch++)
+        if (train.Resume)
         {
-            var epochSeed = CaptionTrainer.EpochSeed(train.Seed, epoch);
-            random.manual_seed(epochSeed);
-            var rng = new Random((int)(epochSeed & int.MaxValue));
-            var labelledOrder = Cycle(labelledPool.Length, stepsPerEpoch * batchSize, rng);
-            var audioOnlyOrder = audioOnlyPool.Length == 0 ? [] : Cycle(audioOnlyPool.Length, stepsPerEpoch * batchSize, rng);
+            optimizer.load_state_dict(Path.Combine(lastDirectory, CaptionTrainer.OptimizerFileName));
+            _progress.Message($"resuming after epoch {record.EpochsCompleted} (step {record.GlobalStep}), best validation CIDEr-D {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch}");
+        }
 
-            model.train();
-            encoderKd?.train();
-            _progress.StartEpoch();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var sums = new double[5];
-            var applied = 0;
-            var learningRate = 0.0;
-            for (var step = 0; step < stepsPerEpoch; step++)
+        void SaveHeads(string directory) => encoderKd?.save(Path.Combine(directory, KdHeadsFileName));
+        var loop = new EpochLoop
+        {
+            Epochs = train.Epochs,
+            StepsPerEpoch = stepsPerEpoch,
+            WarmupSteps = record.WarmupSteps,
+            PeakLearningRate = train.LearningRate,
+            Seed = train.Seed,
+            CheckpointInterval = train.CheckpointInterval,
+            Name = "Distillation",
+            DivergenceAdvice = "lower --lr or the KD weights",
+        };
+        int[] labelledOrder = [], audioOnlyOrder = [];
+        loop.Run(
+            optimizer,
+            record,
+            _progress,
+            startEpoch: (_, epochRandom) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                learningRate = CaptionTrainer.LearningRateAt(globalStep, totalSteps, warmupSteps, train.LearningRate);
-                foreach (var group in optimizer.ParamGroups)
-                {
-                    group.LearningRate = learningRate;
-                }
-
+                labelledOrder = Cycle(labelledPool.Length, stepsPerEpoch * batchSize, epochRandom);
+                audioOnlyOrder = audioOnlyPool.Length == 0 ? [] : Cycle(audioOnlyPool.Length, stepsPerEpoch * batchSize, epochRandom);
+                model.train();
+                encoderKd?.train();
+            },
+            step: (_, step, rng) =>
+            {
                 var clips = labelledOrder.AsSpan(step * batchSize, batchSize).ToArray().Select(i => labelledPool[i])
                     .Concat(audioOnlyPool.Length == 0 ? [] : audioOnlyOrder.AsSpan(step * batchSize, batchSize).ToArray().Select(i => audioOnlyPool[i]))
                     .ToArray();
@@ -152,64 +179,27 @@ internal sealed class DistillationTrainer
                 var result = DistillationStep.Run(
                     model, encoderKd, optimizer, trained, batch, weights, train.GradientClip,
                     augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
-                globalStep++;
-                if (result.Applied)
+                return new StepOutcome(result.Applied, result.Loss, [result.Supervised, result.Sequence, result.Encoder, result.Token]);
+            },
+            saveCheckpoint: () => CaptionTrainer.SaveLast(lastDirectory, model, vocabulary, optimizer, record, SaveHeads),
+            endEpoch: summary =>
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, batchSize * 2, train.MaxDecodeTokens, cancellationToken);
+                record.History.Add(new EpochRecord(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores));
+                var terms = summary.MeanTerms;
+                record.Distillation!["last_epoch_terms"] = new JsonObject
                 {
-                    sums[0] += result.Loss;
-                    sums[1] += result.Supervised;
-                    sums[2] += result.Sequence;
-                    sums[3] += result.Encoder;
-                    sums[4] += result.Token;
-                    applied++;
-                }
-                else
-                {
-                    record.SkippedSteps++;
-                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
-                }
-
-                _progress.Step(epoch, train.Epochs, step + 1, stepsPerEpoch, sums[0] / Math.Max(1, applied), learningRate);
-            }
-
-            if (applied * 2 < stepsPerEpoch)
-            {
-                throw new TrainingException(
-                    $"Distillation diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or the KD weights.");
-            }
-
-            var trainSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, batchSize * 2, train.MaxDecodeTokens, cancellationToken);
-            record.History.Add(new EpochRecord(epoch, sums[0] / applied, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
-            record.Distillation!["last_epoch_terms"] = new JsonObject
-            {
-                ["supervised"] = sums[1] / applied,
-                ["sequence"] = sums[2] / applied,
-                ["encoder"] = sums[3] / applied,
-                ["token"] = sums[4] / applied,
-            };
-            record.EpochsCompleted = epoch;
-            record.GlobalStep = globalStep;
-            var improved = scores.CiderD > record.BestValidationCiderD;
-            if (improved)
-            {
-                record.BestEpoch = epoch;
-                record.BestValidationCiderD = scores.CiderD;
-                CaptionTrainer.WriteAtomically(bestDirectory, directory =>
-                {
-                    model.SaveCheckpoint(directory, vocabulary.Tokens);
-                    record.Save(directory);
-                });
-            }
-
-            CaptionTrainer.WriteAtomically(lastDirectory, directory =>
-            {
-                model.SaveCheckpoint(directory, vocabulary.Tokens);
-                record.Save(directory);
-            });
-            _progress.Message(FormattableString.Invariant(
-                $"epoch {epoch}: loss {sums[0] / applied:0.0000} (sup {sums[1] / applied:0.0000} seq {sums[2] / applied:0.0000} enc {sums[3] / applied:0.0000} tok {sums[4] / applied:0.0000}); validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
-        }
+                    ["supervised"] = terms[0],
+                    ["sequence"] = terms[1],
+                    ["encoder"] = terms[2],
+                    ["token"] = terms[3],
+                };
+                var improved = CaptionTrainer.SaveEpoch(bestDirectory, lastDirectory, model, vocabulary, optimizer, record, scores, SaveHeads);
+                _progress.Message(FormattableString.Invariant(
+                    $"epoch {summary.Epoch}: loss {summary.MeanLoss:0.0000} (sup {terms[0]:0.0000} seq {terms[1]:0.0000} enc {terms[2]:0.0000} tok {terms[3]:0.0000}); validation {CaptionTrainer.DescribeValidation(record, scores, improved)}"));
+            },
+            cancellationToken);
 
         CaptionTrainer.EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, train, _progress, cancellationToken);
         return record;
@@ -227,30 +217,30 @@ internal sealed class DistillationTrainer
         using var optimizer = optim.AdamW(parameters, train.LearningRate, weight_decay: train.WeightDecay);
         var weights = new DistillationWeights(0, 0, 1, 0);
         var stepsPerEpoch = (pool.Length + train.BatchSize - 1) / train.BatchSize;
-        var totalSteps = (long)stepsPerEpoch * _options.EncoderPretrainEpochs;
-        var warmupSteps = Math.Max(1, totalSteps / 20);
-        long globalStep = 0;
-        for (var epoch = 1; epoch <= _options.EncoderPretrainEpochs; epoch++)
+        var loop = new EpochLoop
         {
+            Epochs = _options.EncoderPretrainEpochs,
+            StepsPerEpoch = stepsPerEpoch,
+            PeakLearningRate = train.LearningRate,
+            Seed = train.Seed,
             // Seeds apart from the main epochs' (which start at 1), so that pre-training does not replay their streams.
-            var epochSeed = CaptionTrainer.EpochSeed(train.Seed, -epoch);
-            random.manual_seed(epochSeed);
-            var rng = new Random((int)(epochSeed & int.MaxValue));
-            var order = Cycle(pool.Length, pool.Length, rng);
-            model.train();
-            encoderKd.train();
-            _progress.StartEpoch();
-            var sum = 0.0;
-            var applied = 0;
-            for (var step = 0; step < stepsPerEpoch; step++)
+            SeedEpochSign = -1,
+            Name = "Encoder pre-training",
+            DivergenceAdvice = "lower --lr",
+        };
+        var order = Array.Empty<int>();
+        loop.Run(
+            optimizer,
+            new TrainingRecord(),
+            _progress,
+            startEpoch: (_, epochRandom) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var learningRate = CaptionTrainer.LearningRateAt(globalStep++, totalSteps, warmupSteps, train.LearningRate);
-                foreach (var group in optimizer.ParamGroups)
-                {
-                    group.LearningRate = learningRate;
-                }
-
+                order = Cycle(pool.Length, pool.Length, epochRandom);
+                model.train();
+                encoderKd.train();
+            },
+            step: (_, step, rng) =>
+            {
                 var first = step * train.BatchSize;
                 var clips = order[first..Math.Min(pool.Length, first + train.BatchSize)].Select(i => pool[i]).ToArray();
                 var batch = DistillationBatch.Create(clips, windowSamples, maxWords, withDistributions: false, rng);
@@ -258,17 +248,11 @@ internal sealed class DistillationTrainer
                 var result = DistillationStep.Run(
                     model, encoderKd, optimizer, parameters, batch, weights, train.GradientClip,
                     augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
-                if (result.Applied)
-                {
-                    sum += result.Encoder;
-                    applied++;
-                }
-
-                _progress.Step(epoch, _options.EncoderPretrainEpochs, step + 1, stepsPerEpoch, sum / Math.Max(1, applied), learningRate);
-            }
-
-            _progress.Message(FormattableString.Invariant($"encoder pre-training epoch {epoch}: L_enc {sum / Math.Max(1, applied):0.0000} over {applied} steps"));
-        }
+                return new StepOutcome(result.Applied, result.Encoder, []);
+            },
+            saveCheckpoint: null,
+            endEpoch: summary => _progress.Message(FormattableString.Invariant($"encoder pre-training epoch {summary.Epoch}: L_enc {summary.MeanLoss:0.0000}")),
+            cancellationToken);
     }
 
     /// <summary>
@@ -286,6 +270,42 @@ internal sealed class DistillationTrainer
         }
 
         return order;
+    }
+
+    /// <summary>
+    /// The record of the run in <c>last/</c>, after checking that it was distilled with the same data, student, seed and
+    /// losses as <paramref name="fresh"/> (the record this command line would start): anything else would continue a
+    /// different run.
+    /// </summary>
+    private static TrainingRecord ResumedRecord(string lastDirectory, TrainingRecord fresh)
+    {
+        var saved = TrainingRecord.Load(lastDirectory);
+        static JsonNode? Settings(TrainingRecord record)
+        {
+            var distillation = record.Distillation?.DeepClone().AsObject();
+            distillation?.Remove("last_epoch_terms");
+            return new JsonObject
+            {
+                ["data"] = record.Data,
+                ["size"] = record.Size,
+                ["batch_size"] = record.BatchSize,
+                ["seed"] = record.Seed,
+                ["max_train_clips"] = record.MaxTrainClips,
+                ["steps_per_epoch"] = record.StepsPerEpoch,
+                ["distillation"] = distillation,
+            };
+        }
+
+        var (was, now) = (Settings(saved), Settings(fresh));
+        if (!JsonNode.DeepEquals(was, now))
+        {
+            throw new TrainingException($"--resume: {lastDirectory} is a different distillation run ({was?.ToJsonString()}) from this command's ({now?.ToJsonString()}); resume with the same settings.");
+        }
+
+        // The schedule follows the new --epochs, like train's.
+        saved.Epochs = fresh.Epochs;
+        saved.Command = fresh.Command;
+        return saved;
     }
 
     private static TrainingRecord NewRecord(

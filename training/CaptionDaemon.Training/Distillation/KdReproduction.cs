@@ -405,7 +405,8 @@ internal sealed class KdReproduction
 
         if (Directory.Exists(directory))
         {
-            // An interrupted run (distill cannot resume) or one with other settings: it starts again.
+            // An interrupted run or one with other settings starts again: a student of this comparison takes minutes,
+            // and resuming one would first have to prove its settings are this preset's.
             Directory.Delete(directory, recursive: true);
         }
 

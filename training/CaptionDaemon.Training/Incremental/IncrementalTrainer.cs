@@ -222,66 +222,50 @@ internal sealed class IncrementalTrainer
         var parameters = model.parameters().ToArray();
         using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
         var stepsPerEpoch = (pool.Length + options.BatchSize - 1) / options.BatchSize;
-        var totalSteps = (long)stepsPerEpoch * options.Epochs;
-        var warmupSteps = Math.Max(1, totalSteps / 20);
         var history = new JsonArray();
-        long globalStep = 0;
-        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        var loop = new EpochLoop
         {
-            var epochSeed = CaptionTrainer.EpochSeed(options.Seed, epoch);
-            random.manual_seed(epochSeed);
-            var rng = new Random((int)(epochSeed & int.MaxValue));
-            var order = Enumerable.Range(0, pool.Length).ToArray();
-            rng.Shuffle(order);
-            model.train();
-            _progress.StartEpoch();
-            var sums = new double[5];
-            var applied = 0;
-            for (var step = 0; step < stepsPerEpoch; step++)
+            Epochs = options.Epochs,
+            StepsPerEpoch = stepsPerEpoch,
+            PeakLearningRate = options.LearningRate,
+            Seed = options.Seed,
+            Name = "The update",
+            DivergenceAdvice = "lower --lr or the KD weights",
+        };
+        var order = Array.Empty<int>();
+        loop.Run(
+            optimizer,
+            new TrainingRecord(),
+            _progress,
+            startEpoch: (_, epochRandom) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var learningRate = CaptionTrainer.LearningRateAt(globalStep++, totalSteps, warmupSteps, options.LearningRate);
-                foreach (var group in optimizer.ParamGroups)
-                {
-                    group.LearningRate = learningRate;
-                }
-
+                order = Enumerable.Range(0, pool.Length).ToArray();
+                epochRandom.Shuffle(order);
+                model.train();
+            },
+            step: (_, step, rng) =>
+            {
                 var clips = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, pool.Length - (step * options.BatchSize))).ToArray().Select(i => pool[i]).ToArray();
                 var result = IncrementalStep.Run(model, audioKd, optimizer, parameters, clips, weights, windowSamples, maxWords, options.GradientClip, rng);
-                if (result.Applied)
-                {
-                    sums[0] += result.Loss;
-                    sums[1] += result.Supervised;
-                    sums[2] += result.Sequence;
-                    sums[3] += result.Encoder;
-                    sums[4] += result.Token;
-                    applied++;
-                }
-                else
-                {
-                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
-                }
-
-                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, sums[0] / Math.Max(1, applied), learningRate);
-            }
-
-            if (applied * 2 < stepsPerEpoch)
+                return new StepOutcome(result.Applied, result.Loss, [result.Supervised, result.Sequence, result.Encoder, result.Token]);
+            },
+            saveCheckpoint: null,
+            endEpoch: summary =>
             {
-                throw new TrainingException($"The update diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or the KD weights.");
-            }
-
-            history.Add(new JsonObject
-            {
-                ["epoch"] = epoch,
-                ["loss"] = sums[0] / applied,
-                ["supervised"] = sums[1] / applied,
-                ["seq"] = sums[2] / applied,
-                ["audio"] = sums[3] / applied,
-                ["token"] = sums[4] / applied,
-            });
-            _progress.Message(FormattableString.Invariant(
-                $"epoch {epoch}: loss {sums[0] / applied:0.0000} (sup {sums[1] / applied:0.0000} seq {sums[2] / applied:0.0000} audio {sums[3] / applied:0.0000} tok {sums[4] / applied:0.0000})"));
-        }
+                var terms = summary.MeanTerms;
+                history.Add(new JsonObject
+                {
+                    ["epoch"] = summary.Epoch,
+                    ["loss"] = summary.MeanLoss,
+                    ["supervised"] = terms[0],
+                    ["seq"] = terms[1],
+                    ["audio"] = terms[2],
+                    ["token"] = terms[3],
+                });
+                _progress.Message(FormattableString.Invariant(
+                    $"epoch {summary.Epoch}: loss {summary.MeanLoss:0.0000} (sup {terms[0]:0.0000} seq {terms[1]:0.0000} audio {terms[2]:0.0000} tok {terms[3]:0.0000})"));
+            },
+            cancellationToken);
 
         return history;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Text;
@@ -19,11 +20,10 @@ namespace CaptionDaemon.Training.Training;
 /// the epochs for the same text) or one example per (clip, caption) pair (five encoder passes over the same audio).
 /// </para>
 /// <para>
-/// Determinism: the weights are initialised after <c>manual_seed(seed)</c>; the clip order of an epoch comes from
-/// (seed, epoch), and each step reseeds torch (dropout) and its own <see cref="Random"/> (crops, augmentation) from
-/// (seed, epoch, step). A step therefore draws the same random numbers whether the run was resumed before it or not,
-/// and no random-generator state needs saving. Besides every epoch's end, <c>last/</c> is saved every
-/// <see cref="TrainOptions.CheckpointInterval"/> inside an epoch.
+/// Determinism: the weights are initialised after <c>manual_seed(seed)</c>; the epochs and steps run in
+/// <see cref="EpochLoop"/>, which derives every step's random streams from (seed, epoch, step), so a resumed run repeats
+/// an uninterrupted one. Besides every epoch's end, <c>last/</c> is saved every <see cref="TrainOptions.CheckpointInterval"/>
+/// inside an epoch.
 /// </para>
 /// </summary>
 internal sealed class CaptionTrainer
@@ -33,10 +33,6 @@ internal sealed class CaptionTrainer
     public const string OptimizerFileName = "optimizer.bin";
     public const string TestCaptionsFileName = "test_captions.jsonl";
     public const string TestReferencesFileName = "test_references.jsonl";
-
-    /// <summary>The recorded size of a model made by <see cref="TrainOptions.ModelConfig"/>.</summary>
-    /// <summary>The cosine decay ends at this fraction of the peak learning rate rather than 0, so the last epoch still learns.</summary>
-    private const double FinalLearningRateFraction = 0.01;
 
     private readonly TrainOptions _options;
     private readonly TrainingProgress _progress;
@@ -100,7 +96,7 @@ internal sealed class CaptionTrainer
 
         var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = (long)stepsPerEpoch * options.Epochs;
-        var warmupSteps = options.WarmupSteps ?? (options.Resume ? record.WarmupSteps : (int)Math.Max(1, totalSteps / 20));
+        var warmupSteps = options.WarmupSteps ?? (options.Resume ? record.WarmupSteps : EpochLoop.DefaultWarmupSteps(totalSteps));
         record.Epochs = options.Epochs;
         record.StepsPerEpoch = stepsPerEpoch;
         record.WarmupSteps = warmupSteps;
@@ -119,128 +115,92 @@ internal sealed class CaptionTrainer
             _progress.Message($"resuming after epoch {record.EpochsCompleted} (step {record.GlobalStep}), best validation CIDEr-D {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch}");
         }
 
-        var globalStep = record.GlobalStep;
-        var partial = record.InProgress;
-        for (var epoch = record.EpochsCompleted + 1; epoch <= options.Epochs; epoch++)
+        var loop = new EpochLoop
         {
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            new Random((int)(EpochSeed(record.Seed, epoch) & int.MaxValue)).Shuffle(order);
-
-            model.train();
-            _progress.StartEpoch();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var sinceCheckpoint = System.Diagnostics.Stopwatch.StartNew();
-            var (firstStep, lossSum, applied, earlierSeconds) = partial is { } p && p.Epoch == epoch ? (p.Steps, p.LossSum, p.AppliedSteps, p.TrainSeconds) : (0, 0.0, 0, 0.0);
-            if (firstStep > 0)
+            Epochs = options.Epochs,
+            StepsPerEpoch = stepsPerEpoch,
+            WarmupSteps = warmupSteps,
+            PeakLearningRate = options.LearningRate,
+            Seed = record.Seed,
+            CheckpointInterval = options.CheckpointInterval,
+        };
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        loop.Run(
+            optimizer,
+            record,
+            _progress,
+            startEpoch: (_, epochRandom) =>
             {
-                _progress.Message($"continuing epoch {epoch} at step {firstStep + 1}/{stepsPerEpoch}");
-            }
-
-            var learningRate = 0.0;
-            for (var step = firstStep; step < stepsPerEpoch; step++)
+                order = Enumerable.Range(0, train.Count).ToArray();
+                epochRandom.Shuffle(order);
+                model.train();
+            },
+            step: (_, step, rng) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                // Every step draws from its own streams (dropout in torch; crops and augmentation in rng), so a run
-                // resumed at any step sees the same random numbers as one that never stopped.
-                var stepSeed = StepSeed(record.Seed, epoch, step);
-                random.manual_seed(stepSeed);
-                var rng = new Random((int)(stepSeed & int.MaxValue));
-                learningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, options.LearningRate);
-                foreach (var group in optimizer.ParamGroups)
-                {
-                    group.LearningRate = learningRate;
-                }
-
                 var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
                 var examples = CaptionBatch.FromClips(train, batch, windowSamples, rng);
                 augmentation?.PerturbWaveforms(examples.Audio, examples.Clips, rng);
-                var result = SupervisedStep.Run(
-                    model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng));
-                globalStep++;
-                if (result.Applied)
-                {
-                    lossSum += result.Loss;
-                    applied++;
-                }
-                else
-                {
-                    record.SkippedSteps++;
-                    _progress.Message($"epoch {epoch} step {step + 1}: loss or gradient not finite (loss {result.Loss}); the step was skipped");
-                }
-
-                _progress.Step(epoch, options.Epochs, step + 1, stepsPerEpoch, lossSum / Math.Max(1, applied), learningRate);
-                if (options.CheckpointInterval is { } interval && sinceCheckpoint.Elapsed >= interval && step + 1 < stepsPerEpoch)
-                {
-                    record.GlobalStep = globalStep;
-                    record.InProgress = new PartialEpoch(epoch, step + 1, lossSum, applied, earlierSeconds + clock.Elapsed.TotalSeconds);
-                    SaveLast(lastDirectory, model, vocabulary, optimizer, record);
-                    _progress.Message($"checkpoint: epoch {epoch} step {step + 1}/{stepsPerEpoch} saved in {lastDirectory}");
-                    sinceCheckpoint.Restart();
-                }
-            }
-
-            if (applied * 2 < stepsPerEpoch)
+                return StepOutcome.Of(SupervisedStep.Run(
+                    model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng)));
+            },
+            saveCheckpoint: () => SaveLast(lastDirectory, model, vocabulary, optimizer, record),
+            endEpoch: summary =>
             {
-                throw new TrainingException(
-                    $"Training diverged: {stepsPerEpoch - applied} of {stepsPerEpoch} steps of epoch {epoch} had a non-finite loss or gradient; lower --lr or check the data. {lastDirectory} holds the last good epoch.");
-            }
-
-            var trainSeconds = earlierSeconds + clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            partial = record.InProgress = null;
-            var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
-            record.History.Add(new EpochRecord(epoch, lossSum / applied, learningRate, trainSeconds, clock.Elapsed.TotalSeconds, scores));
-            record.EpochsCompleted = epoch;
-            record.GlobalStep = globalStep;
-            var improved = scores.CiderD > record.BestValidationCiderD;
-            if (improved)
-            {
-                record.BestEpoch = epoch;
-                record.BestValidationCiderD = scores.CiderD;
-                WriteAtomically(bestDirectory, directory =>
-                {
-                    model.SaveCheckpoint(directory, vocabulary.Tokens);
-                    record.Save(directory);
-                });
-            }
-
-            SaveLast(lastDirectory, model, vocabulary, optimizer, record);
-            _progress.Message(FormattableString.Invariant(
-                $"epoch {epoch}: train loss {lossSum / applied:0.0000}; validation BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}"));
-        }
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
+                record.History.Add(new EpochRecord(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores));
+                var improved = SaveEpoch(bestDirectory, lastDirectory, model, vocabulary, optimizer, record, scores);
+                _progress.Message(FormattableString.Invariant(
+                    $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation {DescribeValidation(record, scores, improved)}"));
+            },
+            cancellationToken);
 
         EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, options, _progress, cancellationToken);
         return record;
     }
 
-    /// <summary>The learning rate of a step: linear warm-up to the peak, then cosine decay to 1% of it at the last step.</summary>
-    internal static double LearningRateAt(long step, long totalSteps, long warmupSteps, double peak)
-    {
-        if (step < warmupSteps)
-        {
-            return peak * (step + 1) / warmupSteps;
-        }
-
-        var decaySteps = Math.Max(1, totalSteps - warmupSteps);
-        var progress = Math.Clamp((double)(step - warmupSteps) / decaySteps, 0, 1);
-        var floor = peak * FinalLearningRateFraction;
-        return floor + ((peak - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)));
-    }
-
-    /// <summary>The seed of an epoch's random streams: distinct per epoch, the same on every run with the same seed.</summary>
-    internal static long EpochSeed(int seed, int epoch) => ((long)seed * 1_000_003) + epoch;
-
-    /// <summary>The seed of one step's random streams: distinct per (epoch, step), the same on every run with the same seed.</summary>
-    internal static long StepSeed(int seed, int epoch, int step) => (EpochSeed(seed, epoch) * 1_000_033) + step + 1;
-
-    /// <summary>Saves what <c>--resume</c> needs: weights, vocabulary, optimizer moments and the record.</summary>
-    private static void SaveLast(string lastDirectory, CaptionModel model, Vocabulary vocabulary, TorchSharp.Modules.OptimizerHelper optimizer, TrainingRecord record) =>
+    /// <summary>
+    /// Saves what <c>--resume</c> needs: weights, vocabulary, optimizer moments and the record, and whatever else the
+    /// run trains (<paramref name="saveMore"/>: distillation's KD heads).
+    /// </summary>
+    internal static void SaveLast(
+        string lastDirectory, CaptionModel model, Vocabulary vocabulary, TorchSharp.Modules.OptimizerHelper optimizer, TrainingRecord record, Action<string>? saveMore = null) =>
         WriteAtomically(lastDirectory, directory =>
         {
             model.SaveCheckpoint(directory, vocabulary.Tokens);
             optimizer.save_state_dict(Path.Combine(directory, OptimizerFileName));
+            saveMore?.Invoke(directory);
             record.Save(directory);
         });
+
+    /// <summary>
+    /// The end of a validated epoch (shared with distillation): records the best score and saves <c>best/</c> when
+    /// <paramref name="scores"/> beat it, then <c>last/</c>. Returns whether the epoch was the best so far.
+    /// </summary>
+    internal static bool SaveEpoch(
+        string bestDirectory, string lastDirectory, CaptionModel model, Vocabulary vocabulary, TorchSharp.Modules.OptimizerHelper optimizer, TrainingRecord record,
+        CaptionScores scores, Action<string>? saveMore = null)
+    {
+        var improved = scores.CiderD > record.BestValidationCiderD;
+        if (improved)
+        {
+            record.BestEpoch = record.EpochsCompleted;
+            record.BestValidationCiderD = scores.CiderD;
+            WriteAtomically(bestDirectory, directory =>
+            {
+                model.SaveCheckpoint(directory, vocabulary.Tokens);
+                record.Save(directory);
+            });
+        }
+
+        SaveLast(lastDirectory, model, vocabulary, optimizer, record, saveMore);
+        return improved;
+    }
+
+    /// <summary>An epoch's validation scores for the log, and whether they made the best checkpoint.</summary>
+    internal static string DescribeValidation(TrainingRecord record, CaptionScores scores, bool improved) =>
+        FormattableString.Invariant(
+            $"BLEU-4 {scores.Bleu4:0.0000} ROUGE-L {scores.RougeL:0.0000} CIDEr-D {scores.CiderD:0.0000}{(improved ? " (best, saved)" : $" (best {record.BestValidationCiderD:0.0000} at epoch {record.BestEpoch})")}");
 
     private (CaptionModel Model, Vocabulary Vocabulary, TrainingRecord Record) Start(IReadOnlyList<CaptionedClip> trainClips, string dataDirectory)
     {

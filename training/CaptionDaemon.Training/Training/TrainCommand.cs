@@ -21,8 +21,7 @@ internal static class TrainCommand
         var gradientClip = new Option<double>("--grad-clip") { Description = "Maximum global gradient norm.", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, dropout, clip order and crops.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Torch threads and parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from last/." };
-        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "Also save last/ inside an epoch every this many minutes, so an interrupted run resumes close to where it stopped (0: at epoch ends only).", DefaultValueFactory = _ => 15.0 };
+        var (resume, checkpointMinutes) = ResumeOptions();
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Train on the first N development clips only." };
         var augment = new Option<string>("--augment") { Description = "Random gain, circular time shift and SpecAugment masks during training: auto (on for the teacher only), on or off.", DefaultValueFactory = _ => "auto" };
         augment.AcceptOnlyFromAmong("auto", "on", "off");
@@ -54,16 +53,11 @@ internal static class TrainCommand
                     Seed = parseResult.GetValue(seed),
                     Threads = parseResult.GetValue(threads),
                     Resume = parseResult.GetValue(resume),
-                    CheckpointInterval = parseResult.GetValue(checkpointMinutes) switch
-                    {
-                        0 => null,
-                        var minutes when minutes < 0 || !double.IsFinite(minutes) => throw new ArgumentException($"--checkpoint-minutes must be 0 or a positive number of minutes, not {minutes}"),
-                        var minutes => TimeSpan.FromMinutes(minutes),
-                    },
+                    CheckpointInterval = CheckpointInterval(parseResult.GetValue(checkpointMinutes)),
                     MaxTrainClips = parseResult.GetValue(maxTrainClips),
                     MinWordCount = parseResult.GetValue(minWordCount),
                     Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },
-                    CommandLine = "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value))),
+                    CommandLine = CommandLine(parseResult),
                 };
                 // The \r progress line only makes sense on a terminal; the test harness and journald get plain lines.
                 var isTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
@@ -79,6 +73,22 @@ internal static class TrainCommand
         });
         return command;
     }
+
+    /// <summary><c>--resume</c> and <c>--checkpoint-minutes</c>, shared by <c>train</c> and <c>distill</c>.</summary>
+    internal static (Option<bool> Resume, Option<double> CheckpointMinutes) ResumeOptions() =>
+        (new Option<bool>("--resume") { Description = "Continue the run in --out from last/." },
+         new Option<double>("--checkpoint-minutes") { Description = "Also save last/ inside an epoch every this many minutes, so an interrupted run resumes close to where it stopped (0: at epoch ends only).", DefaultValueFactory = _ => 15.0 });
+
+    /// <exception cref="ArgumentException"><paramref name="minutes"/> is negative or not finite.</exception>
+    internal static TimeSpan? CheckpointInterval(double minutes) => minutes switch
+    {
+        0 => null,
+        _ when minutes < 0 || !double.IsFinite(minutes) => throw new ArgumentException($"--checkpoint-minutes must be 0 or a positive number of minutes, not {minutes}"),
+        _ => TimeSpan.FromMinutes(minutes),
+    };
+
+    /// <summary>The command as typed, quoted for a shell, for the training record.</summary>
+    internal static string CommandLine(ParseResult parseResult) => "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value)));
 
     private static string Quote(string value) =>
         value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || "-_./=:,+".Contains(c, StringComparison.Ordinal)) ? value : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

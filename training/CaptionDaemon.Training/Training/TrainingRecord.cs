@@ -9,9 +9,10 @@ internal sealed record EpochRecord(int Epoch, double TrainLoss, double LearningR
 
 /// <summary>
 /// Where a run stopped inside an epoch (<see cref="TrainOptions.CheckpointInterval"/>): the steps of <see cref="Epoch"/>
-/// already applied and the running loss and time of that epoch, so <c>--resume</c> continues with the next step.
+/// already applied and the running loss, loss terms (<see cref="StepOutcome.Terms"/>, null when the run has none) and time
+/// of that epoch, so <c>--resume</c> continues with the next step.
 /// </summary>
-internal sealed record PartialEpoch(int Epoch, int Steps, double LossSum, int AppliedSteps, double TrainSeconds);
+internal sealed record PartialEpoch(int Epoch, int Steps, double LossSum, int AppliedSteps, double TrainSeconds, double[]? TermSums = null);
 
 /// <summary>
 /// <c>training.json</c> of a checkpoint folder: what was trained on what, how, and how well. The exporter copies it into
