@@ -96,4 +96,29 @@ public sealed class IncrementalReproductionTests(TestSoundsFixture sounds)
         Assert.Contains("'pitch'", error.Message, StringComparison.Ordinal);
         _ = new IncrementalReproduction(options with { KdWeights = "audio=10" }, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false));
     }
+
+    [Theory]
+    [InlineData(200, 300, 10, 23)] // a task of 3: 13 steps per epoch
+    [InlineData(100, 300, 10, 43)] // a task of 6: 7 steps per epoch
+    [InlineData(200, null, 10, 10)] // --base-epochs
+    [InlineData(500, 10, 10, 1)] // never fewer than one epoch
+    public void BaseEpochsFor_BaseSteps_GiveEveryTaskCountTheSameTrainingInSteps(int developmentClips, int? baseSteps, int baseEpochs, int expected)
+    {
+        var options = new IncrementalReproductionOptions { OutputDirectory = Path.GetTempPath(), BaseSteps = baseSteps, BaseEpochs = baseEpochs, BatchSize = 16 };
+
+        Assert.Equal(expected, options.BaseEpochsFor(developmentClips));
+    }
+
+    [Fact]
+    public void ReproduceCommand_BaseStepsAndBaseEpochsTogether_IsRejectedNamingBoth()
+    {
+        var error = new StringWriter();
+        var root = new System.CommandLine.RootCommand { CaptionDaemon.Training.Incremental.IncrementalReproduceCommand.Create() };
+
+        var exit = root.Parse(["incremental", "--out", Path.Combine(Path.GetTempPath(), "never-written"), "--base-steps", "100", "--base-epochs", "3"])
+            .Invoke(new System.CommandLine.InvocationConfiguration { Error = error, Output = TextWriter.Null });
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--base-steps and --base-epochs", error.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -17,7 +17,8 @@ internal static class IncrementalReproduceCommand
         var tasks = new Option<string>("--tasks") { Description = "Task counts to split the categories into, comma-separated.", DefaultValueFactory = _ => "3,6" };
         var methods = new Option<string?>("--methods") { Description = $"Methods to compare, comma-separated (default all: {string.Join(", ", IncrementalReproduction.AllMethods)})." };
         var clips = new Option<int?>("--clips-per-task") { Description = "Generated clips per task, all splits (default: 750 shared among the tasks, 250 each of 3 and 125 each of 6; 16 with --quick)." };
-        var baseEpochs = new Option<int?>("--base-epochs") { Description = "Epochs of the first task's model (default 10; 2 with --quick)." };
+        var baseSteps = new Option<int?>("--base-steps") { Description = "Steps of the first task's model, its epochs following from the task's clips (default 300)." };
+        var baseEpochs = new Option<int?>("--base-epochs") { Description = "Epochs of the first task's model instead of --base-steps (2 with --quick)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs of every later task (default 4; 1 with --quick)." };
         var memory = new Option<string?>("--memory") { Description = "Rehearsal memory: N clips or P% of the clips seen so far (default 5%; 25% with --quick)." };
         var selection = new Option<string>("--memory-selection") { Description = "random or herding.", DefaultValueFactory = _ => MemorySelection.Herding };
@@ -28,7 +29,7 @@ internal static class IncrementalReproduceCommand
         var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads, parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
 
         var command = new Command("incremental", "Reproduce the class-incremental comparison: categories split into 3 and 6 tasks; finetune, rehearsal and rehearsal with audio/token/seq KD; results.json, results.md and plots.");
-        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseEpochs, epochs, memory, selection, kdWeights, seeds, batchSize, threads })
+        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseSteps, baseEpochs, epochs, memory, selection, kdWeights, seeds, batchSize, threads })
         {
             command.Options.Add(option);
         }
@@ -40,6 +41,11 @@ internal static class IncrementalReproduceCommand
             {
                 var outputDirectory = parseResult.GetValue(output)!;
                 var preset = parseResult.GetValue(quick) ? IncrementalReproductionOptions.QuickPreset(outputDirectory) : new IncrementalReproductionOptions { OutputDirectory = outputDirectory };
+                if (parseResult.GetValue(baseSteps) is not null && parseResult.GetValue(baseEpochs) is not null)
+                {
+                    throw new ArgumentException("--base-steps and --base-epochs both set the first task's training; give one.");
+                }
+
                 var options = preset with
                 {
                     SoundsDirectory = parseResult.GetValue(sounds)!,
@@ -47,6 +53,7 @@ internal static class IncrementalReproduceCommand
                     Methods = parseResult.GetValue(methods) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : preset.Methods,
                     ClipsPerTask = parseResult.GetValue(clips) ?? preset.ClipsPerTask,
                     BaseEpochs = parseResult.GetValue(baseEpochs) ?? preset.BaseEpochs,
+                    BaseSteps = parseResult.GetValue(baseSteps) ?? (parseResult.GetValue(baseEpochs) is null ? preset.BaseSteps : null),
                     Epochs = parseResult.GetValue(epochs) ?? preset.Epochs,
                     Memory = parseResult.GetValue(memory) ?? preset.Memory,
                     MemorySelection = parseResult.GetValue(selection)!,

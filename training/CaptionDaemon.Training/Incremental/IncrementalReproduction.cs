@@ -39,8 +39,19 @@ internal sealed record IncrementalReproductionOptions
 
     public double SceneSeconds { get; init; } = 10;
 
-    /// <summary>Epochs of the first task's model (trained from scratch).</summary>
+    /// <summary>Epochs of the first task's model (trained from scratch) when <see cref="BaseSteps"/> is null.</summary>
     public int BaseEpochs { get; init; } = 10;
+
+    /// <summary>
+    /// Optimisation steps of the first task's model; its epochs follow from the task's development clips. A task of 3 has
+    /// 13 steps per epoch and one of 6 has 7, so a fixed number of epochs would give the smaller tasks half the training,
+    /// and 10 epochs (130 steps) left the model captioning every clip alike. Null: <see cref="BaseEpochs"/>.
+    /// </summary>
+    public int? BaseSteps { get; init; } = 300;
+
+    /// <summary>Epochs of the first task's model on <paramref name="developmentClips"/> clips: those nearest to <see cref="BaseSteps"/> steps, at least one.</summary>
+    public int BaseEpochsFor(int developmentClips) =>
+        BaseSteps is { } steps ? Math.Max(1, (int)Math.Round(steps / (double)((developmentClips + BatchSize - 1) / BatchSize))) : BaseEpochs;
 
     /// <summary>Epochs of every later task.</summary>
     public int Epochs { get; init; } = 4;
@@ -75,6 +86,7 @@ internal sealed record IncrementalReproductionOptions
         ClipsPerTask = 16,
         SceneSeconds = 4,
         BaseEpochs = 2,
+        BaseSteps = null,
         Epochs = 1,
         Memory = "25%",
         BatchSize = 8,
@@ -125,7 +137,7 @@ internal sealed class IncrementalReproduction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
         if (options.TaskCounts.Count == 0 || options.TaskCounts.Any(k => k < 2) || options.Seeds.Count == 0 || options.Methods.Count == 0
-            || options.Methods.Any(m => !AllMethods.Contains(m)) || options.BaseEpochs < 1 || options.Epochs < 1
+            || options.Methods.Any(m => !AllMethods.Contains(m)) || options.BaseEpochs < 1 || options.BaseSteps < 1 || options.Epochs < 1
             || options.TaskCounts.Any(k => options.ClipsFor(k) < 6))
         {
             throw new ArgumentException($"reproduce incremental needs task counts of at least 2, a seed, methods among {string.Join(", ", AllMethods)}, epochs of at least 1 and at least 6 clips per task.");
@@ -265,7 +277,7 @@ internal sealed class IncrementalReproduction
                 {
                     DataDirectory = data,
                     OutputDirectory = directory,
-                    Epochs = _options.BaseEpochs,
+                    Epochs = _options.BaseEpochsFor(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count),
                     BatchSize = _options.BatchSize,
                     LearningRate = _options.LearningRate,
                     Seed = seed,
@@ -424,7 +436,8 @@ internal sealed class IncrementalReproduction
         {
             ["quick"] = _options.Quick,
             ["clips_per_task"] = new JsonObject([.. _options.TaskCounts.Select(k => KeyValuePair.Create(k.ToString(CultureInfo.InvariantCulture), (JsonNode?)_options.ClipsFor(k)))]),
-            ["base_epochs"] = _options.BaseEpochs,
+            ["base_epochs"] = _options.BaseSteps is null ? _options.BaseEpochs : null,
+            ["base_steps"] = _options.BaseSteps,
             ["epochs"] = _options.Epochs,
             ["memory"] = _options.Memory,
             ["memory_selection"] = _options.MemorySelection,
