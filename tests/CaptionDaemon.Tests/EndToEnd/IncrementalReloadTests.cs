@@ -40,14 +40,23 @@ public sealed class IncrementalReloadTests
         foreach (var file in Directory.EnumerateFiles(bundle).OrderBy(f => Path.GetFileName(f) == "manifest.json"))
             File.Copy(file, Path.Combine(model, Path.GetFileName(file)), overwrite: true);
 
-        await WaitAsync(() => Read(captions).Count(c => c.Model == "student-scenes-v1+vacuum" && c.Text.Contains("vacuum", StringComparison.Ordinal)) >= 2, daemon);
+        var (baseName, updatedName) = (ModelName(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default")), ModelName(bundle));
+        Assert.Equal(baseName + "+vacuum", updatedName);
+        await WaitAsync(() => Read(captions).Count(c => c.Model == updatedName && c.Text.Contains("vacuum", StringComparison.Ordinal)) >= 2, daemon);
 
         Assert.False(daemon.HasExited);
         Assert.Equal(pid, daemon.Id);
         var all = Read(captions);
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(c => c.Seq));
-        Assert.Contains(all, c => c.Model == "student-scenes-v1");
-        Assert.Contains(daemon.Lines, l => l.Contains("student-scenes-v1+vacuum", StringComparison.Ordinal));
+        Assert.Contains(all, c => c.Model == baseName);
+        Assert.Contains(daemon.Lines, l => l.Contains(updatedName, StringComparison.Ordinal));
+    }
+
+    /// <summary>The <c>name</c> in a bundle's manifest: the update must be the shipped model's own lineage.</summary>
+    private static string ModelName(string bundle)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")));
+        return manifest.RootElement.GetProperty("name").GetString()!;
     }
 
     private static async Task WaitAsync(Func<bool> condition, DaemonProcess daemon)
