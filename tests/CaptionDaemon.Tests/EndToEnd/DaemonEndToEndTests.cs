@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using CaptionDaemon.Tests.Mqtt;
+using CaptionDaemon.Tests.Scheduling;
 
 namespace CaptionDaemon.Tests.EndToEnd;
 
@@ -38,7 +39,7 @@ public sealed class DaemonEndToEndTests
         Assert.Equal(10, (end - start).TotalSeconds, 2);
         Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("text").GetString()));
         Assert.InRange(root.GetProperty("confidence").GetDouble(), 0, 1);
-        Assert.Equal("student-scenes-v1", root.GetProperty("model").GetString());
+        Assert.Equal(RepositoryFiles.DefaultModelName, root.GetProperty("model").GetString());
         Assert.True(root.GetProperty("latency_ms").GetDouble() >= 0);
         await subscriber.WaitForLineAsync(l => l == "captiond/status online", TimeSpan.FromSeconds(10), daemon);
         await subscriber.WaitForLineAsync(l => l == "captiond/scene/status online", TimeSpan.FromSeconds(10), daemon);
@@ -61,7 +62,7 @@ public sealed class DaemonEndToEndTests
         Assert.True(health.IsSuccessStatusCode);
         using var healthJson = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
         Assert.Equal("ok", healthJson.RootElement.GetProperty("status").GetString());
-        Assert.Equal("student-scenes-v1", healthJson.RootElement.GetProperty("model").GetProperty("name").GetString());
+        Assert.Equal(RepositoryFiles.DefaultModelName, healthJson.RootElement.GetProperty("model").GetProperty("name").GetString());
     }
 
     [Fact]
@@ -167,9 +168,9 @@ public sealed class DaemonEndToEndTests
         // A good bundle under a new name, announced with SIGHUP: swapped in between batches.
         CopyBundle(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default"), model);
         var manifest = Path.Combine(model, "manifest.json");
-        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace("\"student-scenes-v1\"", "\"student-scenes-v1-reloaded\"", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace($"\"{RepositoryFiles.DefaultModelName}\"", $"\"{RepositoryFiles.DefaultModelName}-reloaded\"", StringComparison.Ordinal));
         Assert.True(DaemonProcess.Signal(daemon.Id, 1));
-        await daemon.WaitForLineAsync(l => l.Contains("student-scenes-v1-reloaded", StringComparison.Ordinal), _captionTimeout);
+        await daemon.WaitForLineAsync(l => l.Contains($"{RepositoryFiles.DefaultModelName}-reloaded", StringComparison.Ordinal), _captionTimeout);
         var afterSwap = daemon.Lines.Count(l => l.Contains("[scene ", StringComparison.Ordinal));
         await daemon.WaitForLineAsync(_ => daemon.Lines.Count(l => l.Contains("[scene ", StringComparison.Ordinal)) > afterSwap, _captionTimeout);
         Assert.False(daemon.HasExited);

@@ -54,7 +54,7 @@ public sealed class BatchSchedulerTests
             {
                 Assert.Equal(c.Start + TimeSpan.FromSeconds(10), c.End);
                 Assert.False(string.IsNullOrWhiteSpace(c.Text));
-                Assert.Equal("student-scenes-v1", c.Model);
+                Assert.Equal(RepositoryFiles.DefaultModelName, c.Model);
                 Assert.InRange(c.Confidence, 0.01, 1.0);
             });
         }

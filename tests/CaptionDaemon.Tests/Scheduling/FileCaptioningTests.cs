@@ -55,7 +55,7 @@ public sealed class FileCaptioningTests
         Assert.All(captions, c =>
         {
             Assert.NotEmpty(c.Result.Text);
-            Assert.Equal("student-scenes-v1", c.Model);
+            Assert.Equal(RepositoryFiles.DefaultModelName, c.Model);
         });
         Assert.Equal(0, host.Recorder.Sum("captiond.windows.dropped"));
         Assert.Equal(captions.Count, host.Recorder.Sum("captiond.windows.processed"));

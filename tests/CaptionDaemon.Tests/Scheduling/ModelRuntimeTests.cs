@@ -10,7 +10,7 @@ namespace CaptionDaemon.Tests.Scheduling;
 /// <summary>Hot reload on a copy of the shipped bundle in a temporary folder.</summary>
 public sealed class ModelRuntimeTests : IDisposable
 {
-    private const string ShippedName = "student-scenes-v1";
+    private static readonly string _shippedName = RepositoryFiles.DefaultModelName;
 
     private readonly string _folder = RepositoryFiles.CopyDefaultModel();
     private readonly MetricsRecorder _recorder = new();
@@ -35,18 +35,18 @@ public sealed class ModelRuntimeTests : IDisposable
         SetManifest(node => node["name"] = "student-scenes-v2");
 
         Assert.True(await Eventually.TrueAsync(() => runtime.StagedName == "student-scenes-v2", TimeSpan.FromSeconds(60)));
-        Assert.Equal(ShippedName, runtime.Status.Name); // staged, not in use until the next batch
+        Assert.Equal(_shippedName, runtime.Status.Name); // staged, not in use until the next batch
         var after = captioner.Caption(windows, CancellationToken.None);
         await runtime.StopAsync(CancellationToken.None);
 
-        Assert.Equal(ShippedName, before.Model);
+        Assert.Equal(_shippedName, before.Model);
         Assert.Equal("student-scenes-v2", after.Model);
         Assert.Equal("student-scenes-v2", runtime.Status.Name);
         Assert.Null(runtime.StagedName);
         Assert.Equal(before.Results.Select(r => r.Text), after.Results.Select(r => r.Text)); // same weights, same captions
         Assert.All(after.Results, r => Assert.NotEmpty(r.Text));
         Assert.Equal(1, _recorder.Sum("captiond.model.reloads", ("result", "ok")));
-        Assert.Contains(_logger.Entries, e => e.Message.Contains($"{ShippedName} -> student-scenes-v2", StringComparison.Ordinal));
+        Assert.Contains(_logger.Entries, e => e.Message.Contains($"{_shippedName} -> student-scenes-v2", StringComparison.Ordinal));
         ReturnAll(windows);
     }
 
@@ -69,7 +69,7 @@ public sealed class ModelRuntimeTests : IDisposable
         Assert.Equal(1, _recorder.Sum("captiond.model.reloads", ("result", "refused")));
         Assert.Null(runtime.StagedName);
         var during = captioner.Caption(windows, CancellationToken.None);
-        Assert.Equal(ShippedName, during.Model);
+        Assert.Equal(_shippedName, during.Model);
         Assert.All(during.Results, r => Assert.NotEmpty(r.Text));
 
         // Not tried again until the folder changes again.
@@ -110,7 +110,7 @@ public sealed class ModelRuntimeTests : IDisposable
 
         Assert.Equal(ReloadOutcome.Refused, runtime.Reload(force: false));
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("restart captiond to change the window", StringComparison.Ordinal));
-        Assert.Equal(ShippedName, runtime.Status.Name);
+        Assert.Equal(_shippedName, runtime.Status.Name);
         Assert.Null(runtime.StagedName);
     }
 

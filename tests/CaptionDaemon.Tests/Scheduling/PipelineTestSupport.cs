@@ -16,6 +16,16 @@ internal static class RepositoryFiles
 
     public static string DefaultModel => Path.Combine(Root, "models", "default");
 
+    /// <summary>The shipped model's <c>name</c>, which every caption it makes carries.</summary>
+    public static string DefaultModelName
+    {
+        get
+        {
+            using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(DefaultModel, "manifest.json")));
+            return manifest.RootElement.GetProperty("name").GetString()!;
+        }
+    }
+
     public static string[] Samples =>
         Directory.GetFiles(Path.Combine(DefaultModel, "samples"), "*.wav").Order(StringComparer.Ordinal).ToArray();
 
