@@ -19,15 +19,26 @@ public sealed class DefaultBundleTests
     }
 
     [Fact]
-    public void Load_ShippedBundle_RecordsTrainingAndTestMetrics()
+    public void Load_ShippedBundle_RecordsItsDistillationTeacherMetricsAndSpeedup()
     {
         using var bundle = CaptionBundle.Load(DefaultBundleDirectory(), new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
 
+        // The keys the knowledge-distillation issue promises to scripts: training.method, training.metrics.cider_d,
+        // training.teacher.metrics.cider_d and training.speedup_vs_teacher.
         var training = bundle.Manifest.Training;
-        Assert.Equal("supervised", training["method"]?.GetValue<string>());
+        Assert.StartsWith("sup+seq", training["method"]?.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(training["teacher"]?["name"]?.GetValue<string>());
         var ciderD = training["metrics"]?["cider_d"]?.GetValue<double>();
+        var teacherCiderD = training["teacher"]?["metrics"]?["cider_d"]?.GetValue<double>();
         Assert.NotNull(ciderD);
+        Assert.NotNull(teacherCiderD);
         Assert.InRange(ciderD.Value, 0.0, 10.0);
+        Assert.InRange(teacherCiderD.Value, 0.0, 10.0);
+        // Both scored the same split with the same decoding, as 'eval --teacher --record' writes them.
+        Assert.Equal(training["metrics_decoding"]?.GetValue<string>(), training["teacher"]?["metrics_decoding"]?.GetValue<string>());
+        var speedup = training["speedup_vs_teacher"]?.GetValue<double>();
+        Assert.NotNull(speedup);
+        Assert.True(speedup > 1, $"the student is recorded as {speedup}x the teacher's speed");
         Assert.True(File.Exists(Path.Combine(bundle.Directory, "NOTICE")), "the shipped bundle must credit its recordings");
     }
 
