@@ -83,6 +83,11 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm _finalNorm;
     private readonly Dropout _dropout;
     private readonly double _embeddingScale;
+
+    // The scale as a Scalar the module keeps alive. 'tensor * double' makes a temporary Scalar whose native memory its
+    // finalizer may free while libtorch still reads it; a CI run failed once that way inside mul (c10 Scalar::toDouble,
+    // "Expected false to be true").
+    private readonly TorchSharp.Scalar _embeddingScaleScalar;
     private readonly int _maxTokens;
 
     public TransformerCaptionDecoder(CaptionModelConfig config)
@@ -100,6 +105,7 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
         _finalNorm = LayerNorm(config.DModel);
         _dropout = Dropout(config.Dropout);
         _embeddingScale = Math.Sqrt(config.DModel);
+        _embeddingScaleScalar = _embeddingScale;
         _maxTokens = config.MaxTokens;
 
         // Tied output: logits = x E^T with x of unit scale after the final LayerNorm, so E ~ N(0, 1/d) gives logits
@@ -189,7 +195,7 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
     private Tensor Embed(Tensor tokens, long firstPosition)
     {
         var positions = arange(firstPosition, firstPosition + tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
-        var x = (_tokenEmbedding.forward(tokens) * _embeddingScale) + _positionEmbedding.forward(positions);
+        var x = _tokenEmbedding.forward(tokens).mul(_embeddingScaleScalar) + _positionEmbedding.forward(positions);
         return _dropout.forward(x);
     }
 
