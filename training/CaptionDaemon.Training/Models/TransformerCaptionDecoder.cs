@@ -199,5 +199,15 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
         return _dropout.forward(x);
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _embeddingScaleScalar.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
     private Tensor Logits(Tensor x) => matmul(_finalNorm.forward(x), _tokenEmbedding.weight!.t());
 }
