@@ -21,7 +21,7 @@ internal sealed record IncrementalResult(string ModelDirectory, string? BundleDi
 /// <c>captiond-train incremental</c>: one class-incremental update in the manner of Cappellazzo et al. (2023). The base
 /// model is fine-tuned on the new task's clips together with its rehearsal memory; the base model is the teacher, and
 /// its targets for the memory clips (stored with the memory when the base was made, computed now otherwise) give the KD
-/// terms on the rehearsal clips: audio-KD (MSE of the pooled encoder embeddings), token-KD (cross-entropy against its
+/// terms on the rehearsal clips: audio-KD (MSE of the encoder output sequences), token-KD (cross-entropy against its
 /// teacher-forced top-k next-token distributions) and sequence-KD (cross-entropy on its beam-search captions). Every
 /// clip of a batch also gets the supervised cross-entropy on its own captions. The vocabulary grows with the new words
 /// without moving old ids. At the end the memory is chosen again per category (random or herding) from the old memory
