@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Data;
@@ -120,21 +119,7 @@ internal static class InferenceScenario
         return row;
     }
 
-    /// <summary>Runs <paramref name="action"/> once to warm up, then repeatedly for at least <paramref name="seconds"/>
-    /// (and at least three times); returns the mean milliseconds per run.</summary>
-    private static double Measure(double seconds, Action action)
-    {
-        action();
-        var runs = 0;
-        var clock = Stopwatch.StartNew();
-        while (runs < 3 || clock.Elapsed.TotalSeconds < seconds)
-        {
-            action();
-            runs++;
-        }
-
-        return clock.Elapsed.TotalMilliseconds / runs;
-    }
+    private static double Measure(double seconds, Action action) => Timing.Measure(action, minSeconds: seconds).WallMs;
 
     private static List<float[]> LoadClips(string audioDir, int sampleRate, int windowSamples)
     {

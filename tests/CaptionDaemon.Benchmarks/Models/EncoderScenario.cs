@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Export.Layers;
 using CaptionDaemon.Training.Models;
@@ -95,18 +94,6 @@ internal static class EncoderScenario
             using var outputs = session.Run(runOptions, inputNames, inputs, session.OutputNames);
         }
 
-        RunOnce();
-        var runs = 0;
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        while (runs < 3 || clock.Elapsed.TotalSeconds < seconds)
-        {
-            RunOnce();
-            runs++;
-        }
-
-        process.Refresh();
-        return (clock.Elapsed.TotalMilliseconds / runs, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / runs);
+        return Timing.Measure(RunOnce, minSeconds: seconds);
     }
 }

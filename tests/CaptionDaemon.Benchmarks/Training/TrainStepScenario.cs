@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Training;
@@ -62,50 +61,28 @@ internal static class TrainStepScenario
             .ToArray();
         var batch = CaptionBatch.Create(audio, batchSize, captions);
 
-        SupervisedStep.Run(model, optimizer, batch, 0, 1);
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        for (var step = 0; step < steps; step++)
-        {
-            SupervisedStep.Run(model, optimizer, batch, 0, 1);
-        }
-
-        var wall = clock.Elapsed.TotalSeconds / steps;
-        process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / steps;
+        var (wallMs, cpuMs) = Timing.Measure(() => SupervisedStep.Run(model, optimizer, batch, 0, 1), minRuns: steps);
+        var (wall, cpu) = (wallMs / 1000, cpuMs / 1000);
 
         // Where a step's time goes: the log-mel front end alone, and the front end plus the CNN encoder forward and
         // backward (its gradient from a plain sum of its outputs). The rest of a step is the decoder and the update.
-        var frontEnd = SecondsPer(steps, () =>
+        var frontEnd = Timing.Measure(minRuns: steps, action: () =>
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             model.Frontend.forward(tensor(audio, [batchSize, windowSamples]));
-        });
-        var encoder = SecondsPer(steps, () =>
+        }).WallMs / 1000;
+        var encoder = Timing.Measure(minRuns: steps, action: () =>
         {
             using var scope = NewDisposeScope();
             var (memory, embedding) = model.Encode(tensor(audio, [batchSize, windowSamples]));
             (memory.sum() + embedding.sum()).backward();
             optimizer.zero_grad();
-        });
+        }).WallMs / 1000;
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{size}: {model.CountParameters().Total:N0} parameters, batch {batchSize} x {windowSeconds:0.#} s, {captionsPerClip} captions of {wordsPerCaption} words per clip, {threads} threads: {wall:0.00} s/step wall, {cpu:0.00} s/step CPU ({steps} steps; load average {load}; {Environment.ProcessorCount} cores)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  of a step: front end {frontEnd:0.00} s, front end + encoder forward and backward {encoder:0.00} s, decoder and update {wall - encoder:0.00} s (by difference)"));
-    }
-
-    private static double SecondsPer(int steps, Action action)
-    {
-        action();
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < steps; i++)
-        {
-            action();
-        }
-
-        return clock.Elapsed.TotalSeconds / steps;
     }
 }
