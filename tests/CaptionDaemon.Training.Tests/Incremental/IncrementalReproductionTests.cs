@@ -109,16 +109,29 @@ public sealed class IncrementalReproductionTests(TestSoundsFixture sounds)
         Assert.Equal(expected, options.BaseEpochsFor(developmentClips));
     }
 
-    [Fact]
-    public void ReproduceCommand_BaseStepsAndBaseEpochsTogether_IsRejectedNamingBoth()
+    [Theory]
+    [InlineData(200, 70, 4, 5)] // a task of 3: 13 steps per epoch
+    [InlineData(99, 70, 4, 10)] // a task of 6: 7 steps per epoch
+    [InlineData(200, null, 4, 4)] // --epochs
+    public void UpdateEpochsFor_UpdateSteps_GiveEveryTaskCountTheSameTrainingInSteps(int developmentClips, int? updateSteps, int epochs, int expected)
+    {
+        var options = new IncrementalReproductionOptions { OutputDirectory = Path.GetTempPath(), UpdateSteps = updateSteps, Epochs = epochs, BatchSize = 16 };
+
+        Assert.Equal(expected, options.UpdateEpochsFor(developmentClips));
+    }
+
+    [Theory]
+    [InlineData("--base-steps", "--base-epochs")]
+    [InlineData("--update-steps", "--epochs")]
+    public void ReproduceCommand_StepsAndEpochsTogether_IsRejectedNamingBoth(string steps, string epochs)
     {
         var error = new StringWriter();
         var root = new System.CommandLine.RootCommand { CaptionDaemon.Training.Incremental.IncrementalReproduceCommand.Create() };
 
-        var exit = root.Parse(["incremental", "--out", Path.Combine(Path.GetTempPath(), "never-written"), "--base-steps", "100", "--base-epochs", "3"])
+        var exit = root.Parse(["incremental", "--out", Path.Combine(Path.GetTempPath(), "never-written"), steps, "100", epochs, "3"])
             .Invoke(new System.CommandLine.InvocationConfiguration { Error = error, Output = TextWriter.Null });
 
         Assert.Equal(2, exit);
-        Assert.Contains("--base-steps and --base-epochs", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"{steps} and {epochs}", error.ToString(), StringComparison.Ordinal);
     }
 }

@@ -19,7 +19,8 @@ internal static class IncrementalReproduceCommand
         var clips = new Option<int?>("--clips-per-task") { Description = "Generated clips per task, all splits (default: 750 shared among the tasks, 250 each of 3 and 125 each of 6; 16 with --quick)." };
         var baseSteps = new Option<int?>("--base-steps") { Description = "Steps of the first task's model, its epochs following from the task's clips (default 300)." };
         var baseEpochs = new Option<int?>("--base-epochs") { Description = "Epochs of the first task's model instead of --base-steps (2 with --quick)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs of every later task (default 4; 1 with --quick)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs of every later task instead of --update-steps (1 with --quick)." };
+        var updateSteps = new Option<int?>("--update-steps") { Description = "Steps of every later task, its epochs following from the task's clips (default 70)." };
         var memory = new Option<string?>("--memory") { Description = "Rehearsal memory: N clips or P% of the clips seen so far (default 5%; 25% with --quick)." };
         var selection = new Option<string>("--memory-selection") { Description = "random or herding.", DefaultValueFactory = _ => MemorySelection.Herding };
         selection.AcceptOnlyFromAmong(MemorySelection.Methods);
@@ -29,7 +30,7 @@ internal static class IncrementalReproduceCommand
         var threads = new Option<int>("--threads") { Description = "Torch and ONNX Runtime threads, parallel ffmpeg decoders.", DefaultValueFactory = _ => Environment.ProcessorCount };
 
         var command = new Command("incremental", "Reproduce the class-incremental comparison: categories split into 3 and 6 tasks; finetune, rehearsal and rehearsal with audio/token/seq KD; results.json, results.md and plots.");
-        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseSteps, baseEpochs, epochs, memory, selection, kdWeights, seeds, batchSize, threads })
+        foreach (var option in new Option[] { output, quick, sounds, tasks, methods, clips, baseSteps, baseEpochs, epochs, updateSteps, memory, selection, kdWeights, seeds, batchSize, threads })
         {
             command.Options.Add(option);
         }
@@ -46,6 +47,11 @@ internal static class IncrementalReproduceCommand
                     throw new ArgumentException("--base-steps and --base-epochs both set the first task's training; give one.");
                 }
 
+                if (parseResult.GetValue(updateSteps) is not null && parseResult.GetValue(epochs) is not null)
+                {
+                    throw new ArgumentException("--update-steps and --epochs both set the later tasks' training; give one.");
+                }
+
                 var options = preset with
                 {
                     SoundsDirectory = parseResult.GetValue(sounds)!,
@@ -55,6 +61,7 @@ internal static class IncrementalReproduceCommand
                     BaseEpochs = parseResult.GetValue(baseEpochs) ?? preset.BaseEpochs,
                     BaseSteps = parseResult.GetValue(baseSteps) ?? (parseResult.GetValue(baseEpochs) is null ? preset.BaseSteps : null),
                     Epochs = parseResult.GetValue(epochs) ?? preset.Epochs,
+                    UpdateSteps = parseResult.GetValue(updateSteps) ?? (parseResult.GetValue(epochs) is null ? preset.UpdateSteps : null),
                     Memory = parseResult.GetValue(memory) ?? preset.Memory,
                     MemorySelection = parseResult.GetValue(selection)!,
                     KdWeights = parseResult.GetValue(kdWeights),
