@@ -26,9 +26,8 @@ public sealed class TorchRuntimeTests
     public void LargeTensor_ComesFromTheHeapNotAFreshMapping()
     {
         // Without TorchRuntime's malloc setting, glibc maps every block over 32 MiB afresh, and a training step faults in
-        // its pages anew each time (TorchRuntime's summary): the mapped bytes grow by the tensor's 48 MiB. (48 MiB, the
-        // size of the student's largest activations, also fits the heaps of the arenas of threads other than the main
-        // one, such as the test runner's.)
+        // its pages anew each time (TorchRuntime's summary): the mapped bytes grow by the tensor's 48 MiB. (Under 64 MiB,
+        // a block also fits the heaps of the arenas of threads other than the main one, such as the test runner's.)
         var before = MallocInfo.Read().MappedBytes;
         using var tensor = ones([12, 1024, 1024]);
         var mapped = MallocInfo.Read().MappedBytes - before;

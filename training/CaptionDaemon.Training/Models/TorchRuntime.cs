@@ -22,9 +22,9 @@ namespace CaptionDaemon.Training.Models;
 /// glibc's malloc serves every block over 32 MiB with a fresh <c>mmap</c> and returns it with <c>munmap</c> when freed
 /// (the dynamic threshold stops at 32 MiB on 64-bit). A training step of the student on 16 clips of 10 s makes several
 /// such tensors (the first CNN block's activations and gradients are 66 MB each), so every step faulted in and zeroed
-/// gigabytes of new pages: 1.65 million page faults and a third of the CPU time in the kernel for three steps. With
-/// <c>mmap</c> off and the heap kept rather than trimmed, freed blocks are reused; the <c>train-step</c> benchmark went
-/// from 2.50 to 1.14 s per step (README, "Training steps"). The cost is that the heap stays at its peak size until the
+/// gigabytes of new pages (1.65 million page faults and 30% of the CPU time in the kernel in a benchmark run of
+/// a few steps). With <c>mmap</c> off and the heap kept rather than trimmed, freed blocks are reused; the
+/// <c>train-step</c> benchmark went from 2.27 to 0.82 s per step (README, "Training steps"). The cost is that the heap stays at its peak size until the
 /// process ends, which suits a trainer. (Threads other than the main one allocate from arenas of at most 64 MiB, so
 /// their larger blocks are still mapped; the trainer's steps run on the main thread.) A user's own malloc tunables
 /// (<c>GLIBC_TUNABLES</c>) win.
