@@ -182,10 +182,11 @@ internal sealed class IncrementalReproduction
         {
             var split = Enumerable.Range(0, taskCount).Select(t => categories.Where((_, i) => i % taskCount == t).Order(StringComparer.Ordinal).ToArray()).ToArray();
             var data = split.Select((c, t) => Generate(output, taskCount, t, c, cancellationToken)).ToArray();
+            var developmentClips = data.Select(d => ClothoDataset.Load(d, ClothoDataset.Development, cancellationToken).Count).ToArray();
             foreach (var seed in options.Seeds)
             {
                 var runs = Path.Combine(output, "runs", $"{taskCount}-tasks", $"seed-{seed}");
-                var first = TrainFirstTask(Path.Combine(runs, "task-1"), data[0], seed, cancellationToken);
+                var first = TrainFirstTask(Path.Combine(runs, "task-1"), data[0], options.BaseEpochsFor(developmentClips[0]), seed, cancellationToken);
                 var firstScores = Evaluate(Path.Combine(runs, "task-1", "bundle"), data[..1], cancellationToken);
                 foreach (var method in options.Methods)
                 {
@@ -194,7 +195,7 @@ internal sealed class IncrementalReproduction
                     for (var t = 1; t < taskCount; t++)
                     {
                         var directory = Path.Combine(runs, method, $"task-{t + 1}");
-                        previous = LearnTask(directory, previous, data[t], $"task-{t + 1}", method, seed, cancellationToken);
+                        previous = LearnTask(directory, previous, data[t], options.UpdateEpochsFor(developmentClips[t]), $"task-{t + 1}", method, seed, cancellationToken);
                         scores.Add(Evaluate(Path.Combine(directory, "bundle"), data[..(t + 1)], cancellationToken));
                     }
 
@@ -274,7 +275,7 @@ internal sealed class IncrementalReproduction
         return directory;
     }
 
-    private string TrainFirstTask(string directory, string data, int seed, CancellationToken cancellationToken)
+    private string TrainFirstTask(string directory, string data, int epochs, int seed, CancellationToken cancellationToken)
     {
         var best = Path.Combine(directory, CaptionTrainer.BestDirectoryName);
         var bundle = Path.Combine(directory, "bundle");
@@ -293,7 +294,7 @@ internal sealed class IncrementalReproduction
                 {
                     DataDirectory = data,
                     OutputDirectory = directory,
-                    Epochs = _options.BaseEpochsFor(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count),
+                    Epochs = epochs,
                     BatchSize = _options.BatchSize,
                     LearningRate = _options.LearningRate,
                     Seed = seed,
@@ -315,7 +316,7 @@ internal sealed class IncrementalReproduction
         return directory;
     }
 
-    private string LearnTask(string directory, string baseDirectory, string data, string task, string method, int seed, CancellationToken cancellationToken)
+    private string LearnTask(string directory, string baseDirectory, string data, int epochs, string task, string method, int seed, CancellationToken cancellationToken)
     {
         var model = Path.Combine(directory, IncrementalTrainer.ModelDirectoryName);
         var bundle = Path.Combine(directory, "bundle");
@@ -343,7 +344,7 @@ internal sealed class IncrementalReproduction
             Memory = method == "finetune" ? MemoryBudget.None : MemoryBudget.Parse(_options.Memory),
             MemorySelection = _options.MemorySelection,
             Kd = IncrementalOptions.ParseKd(kd),
-            Epochs = _options.UpdateEpochsFor(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count),
+            Epochs = epochs,
             BatchSize = _options.BatchSize,
             LearningRate = _options.LearningRate,
             Seed = seed,
