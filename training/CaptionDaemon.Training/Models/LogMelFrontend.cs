@@ -62,14 +62,17 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
     {
         // No implicit Scalars here: TorchSharp 0.107 converts a number to a Scalar that nothing references once its
         // handle is passed to libtorch, so a garbage collection during the call can free it ("Unknown scalar type",
-        // seen in a CI run inside x.square(), which is pow(2)). Products need no Scalar; the others are kept alive.
+        // seen in a CI run inside x.square(), which is pow(2)). Products need no Scalar; the others are kept alive,
+        // including the alpha of the sum: 'a + b' is add(b, 1) with a temporary Scalar 1 (a CI run failed there once
+        // too, in Scalar::toFloat).
         using var floor = PowerFloor.ToScalar();
+        using var one = 1f.ToScalar();
         using var decibels = 10f.ToScalar();
         using var scope = NewDisposeScope();
         var spectrum = functional.conv1d(waveform.unsqueeze(1), _dftKernels, stride: _hop);
         var real = spectrum.narrow(1, 0, _bins);
         var imaginary = spectrum.narrow(1, _bins, _bins);
-        var power = (real * real) + (imaginary * imaginary);
+        var power = (real * real).add(imaginary * imaginary, one);
         var mel = matmul(_melFilters, power);
         return mel.clamp_min(floor).log10().mul(decibels).MoveToOuterDisposeScope();
     }
