@@ -47,7 +47,7 @@ internal static class TrainStepScenario
         var config = size == "teacher" ? CaptionModelConfig.Teacher(vocabSize) : CaptionModelConfig.Student(vocabSize);
         using var model = new CaptionModel(config);
         model.train();
-        using var optimizer = optim.AdamW(model.parameters(), 5e-4);
+        using var optimizer = new HeldScalarAdamW(model.parameters(), 5e-4);
         var windowSamples = (int)(windowSeconds * config.SampleRate);
         var rng = new Random(1);
         var audio = new float[batchSize * windowSamples];

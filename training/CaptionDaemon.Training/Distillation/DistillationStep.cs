@@ -1,6 +1,7 @@
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Text;
 using CaptionDaemon.Training.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Distillation;
@@ -58,7 +59,7 @@ internal static class DistillationStep
             var logits = model.Decoder.forward(tensor(human.Inputs, [human.Rows, human.Length]), memory.index_select(0, tensor(human.ClipOfRow)));
             var term = nn.functional.cross_entropy(logits.reshape(-1, vocabSize), tensor(human.Targets), ignore_index: Vocabulary.Pad);
             supervised = term.item<float>();
-            total = total + (weights.Supervised * term);
+            total = Weighted(total, term, weights.Supervised);
         }
 
         if ((weights.Sequence > 0 || weights.Token > 0) && batch.Teacher is { } teacher)
@@ -68,7 +69,7 @@ internal static class DistillationStep
             {
                 var term = nn.functional.cross_entropy(logits.reshape(-1, vocabSize), tensor(teacher.Targets), ignore_index: Vocabulary.Pad);
                 sequence = term.item<float>();
-                total = total + (weights.Sequence * term);
+                total = Weighted(total, term, weights.Sequence);
             }
 
             if (weights.Token > 0)
@@ -81,7 +82,7 @@ internal static class DistillationStep
                 var shape = new long[] { teacher.Rows, teacher.Length, batch.TopK };
                 var term = TokenLoss(logits, tensor(batch.TopIds, shape), tensor(batch.TopProbabilities, shape));
                 token = term.item<float>();
-                total = total + (weights.Token * term);
+                total = Weighted(total, term, weights.Token);
             }
         }
 
@@ -95,10 +96,17 @@ internal static class DistillationStep
 
             var term = encoderKd.forward(student, tensor(teacherEmbeddings, [batch.Clips, batch.TeacherEmbeddingDim]));
             encoder = term.item<float>();
-            total = total + (weights.Encoder * term);
+            total = Weighted(total, term, weights.Encoder);
         }
 
         return (total, new DistillationStepResult(0, supervised, sequence, encoder, token, false));
+    }
+
+    /// <summary><c>total + weight * term</c> with the weight as a Scalar held during the call (see <see cref="HeldScalars"/>).</summary>
+    private static Tensor Weighted(Tensor total, Tensor term, double weight)
+    {
+        using var alpha = weight.ToScalar();
+        return total.add(term, alpha);
     }
 
     /// <summary>
@@ -113,10 +121,11 @@ internal static class DistillationStep
         ArgumentNullException.ThrowIfNull(topProbabilities);
         using var scope = NewDisposeScope();
         var mass = topProbabilities.sum(-1, keepdim: true);
-        var valid = (mass.squeeze(-1) > 0).to_type(ScalarType.Float32);
-        var target = topProbabilities / mass.clamp_min(1e-12);
+        using var tiny = 1e-12.ToScalar();
+        var valid = mass.squeeze(-1).gt(HeldScalars.Zero).to_type(ScalarType.Float32);
+        var target = topProbabilities / mass.clamp_min(tiny);
         var logProbabilities = nn.functional.log_softmax(logits, -1).gather(-1, topIds);
         var perStep = -(target * logProbabilities).sum(-1);
-        return ((perStep * valid).sum() / valid.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        return ((perStep * valid).sum() / valid.sum().clamp_min(HeldScalars.One)).MoveToOuterDisposeScope();
     }
 }

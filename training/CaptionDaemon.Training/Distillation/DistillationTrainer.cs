@@ -138,7 +138,7 @@ internal sealed class DistillationTrainer
             PretrainEncoder(model, encoderKd, [.. labelledPool, .. audioOnlyPool], windowSamples, maxWords, augmentation, cancellationToken);
         }
 
-        using var optimizer = optim.AdamW(trained, train.LearningRate, weight_decay: train.WeightDecay);
+        using var optimizer = new HeldScalarAdamW(trained, train.LearningRate, train.WeightDecay);
         if (train.Resume)
         {
             optimizer.load_state_dict(Path.Combine(lastDirectory, CaptionTrainer.OptimizerFileName));
@@ -214,7 +214,7 @@ internal sealed class DistillationTrainer
     {
         var train = _options.Train;
         var parameters = model.Frontend.parameters().Concat(model.Encoder.parameters()).Concat(encoderKd.parameters()).ToArray();
-        using var optimizer = optim.AdamW(parameters, train.LearningRate, weight_decay: train.WeightDecay);
+        using var optimizer = new HeldScalarAdamW(parameters, train.LearningRate, train.WeightDecay);
         var weights = new DistillationWeights(0, 0, 1, 0);
         var stepsPerEpoch = (pool.Length + train.BatchSize - 1) / train.BatchSize;
         var loop = new EpochLoop

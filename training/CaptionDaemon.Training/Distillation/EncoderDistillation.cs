@@ -1,3 +1,5 @@
+using CaptionDaemon.Training.Models;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -76,6 +78,7 @@ internal sealed class ContrastiveEncoderDistillation : Module<Tensor, Tensor, Te
     private readonly Linear _studentHead;
     private readonly Linear _teacherHead;
     private readonly Parameter _logScale;
+    private readonly Scalar _maxLogScale = Math.Log(MaxScale).ToScalar();
 
     public ContrastiveEncoderDistillation(int studentDim, int teacherDim, int sharedDim, double initialScale = 1 / 0.07)
         : base(nameof(ContrastiveEncoderDistillation))
@@ -100,10 +103,20 @@ internal sealed class ContrastiveEncoderDistillation : Module<Tensor, Tensor, Te
         using var scope = NewDisposeScope();
         var student = functional.normalize(_studentHead.forward(studentEmbedding), p: 2, dim: 1);
         var teacher = functional.normalize(_teacherHead.forward(teacherEmbedding.detach()), p: 2, dim: 1);
-        var scale = _logScale.clamp(max: Math.Log(MaxScale)).exp();
+        var scale = _logScale.clamp(max: _maxLogScale).exp();
         var logits = scale * student.matmul(teacher.t());
         var identity = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = (functional.cross_entropy(logits, identity) + functional.cross_entropy(logits.t(), identity)) / 2;
+        var loss = functional.cross_entropy(logits, identity).Plus(functional.cross_entropy(logits.t(), identity)).mul(HeldScalars.Half);
         return loss.MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _maxLogScale.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

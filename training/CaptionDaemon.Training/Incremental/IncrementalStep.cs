@@ -52,7 +52,7 @@ internal static class IncrementalStep
             var share = (double)fresh.Length / clips.Count;
             var batch = DistillationBatch.Create(fresh, windowSamples, maxWords, withDistributions: false, random);
             var (loss, terms) = DistillationStep.Loss(model, null, batch, new DistillationWeights(weights.Supervised * share, 0, 0, 0), null);
-            total = total + loss;
+            total = total.Plus(loss);
             supervised += share * terms.Supervised;
         }
 
@@ -62,7 +62,7 @@ internal static class IncrementalStep
             var batch = DistillationBatch.Create(rehearsal, windowSamples, maxWords, withDistributions: weights.Token > 0, random);
             var (loss, terms) = DistillationStep.Loss(
                 model, audioKd, batch, new DistillationWeights(weights.Supervised * share, weights.Sequence, weights.Encoder, weights.Token), null);
-            total = total + loss;
+            total = total.Plus(loss);
             supervised += share * terms.Supervised;
             sequence = terms.Sequence;
             encoder = terms.Encoder;

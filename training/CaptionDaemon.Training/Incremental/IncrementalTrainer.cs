@@ -220,7 +220,7 @@ internal sealed class IncrementalTrainer
         var options = _options;
         using var audioKd = weights.Encoder > 0 ? new EncoderOutputMse() : null;
         var parameters = model.parameters().ToArray();
-        using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new HeldScalarAdamW(parameters, options.LearningRate, options.WeightDecay);
         var stepsPerEpoch = (pool.Length + options.BatchSize - 1) / options.BatchSize;
         var history = new JsonArray();
         var loop = new EpochLoop

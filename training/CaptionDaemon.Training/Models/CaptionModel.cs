@@ -107,7 +107,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
             var (memory, _) = Encode(audio);
             var (crossKeys, crossValues) = CrossKeyValues(memory);
             var (keys, values) = EmptyCache(batch, audio.device);
-            var tokens = full(batch, StartToken, dtype: ScalarType.Int64, device: audio.device);
+            var tokens = tensor(Enumerable.Repeat((long)StartToken, batch).ToArray(), device: audio.device);
             var captions = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
             var finished = new bool[batch];
             var steps = Math.Min(maxTokens, Config.MaxTokens);

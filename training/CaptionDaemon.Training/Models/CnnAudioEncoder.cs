@@ -58,7 +58,7 @@ internal sealed class CnnAudioEncoder : Module<Tensor, (Tensor Memory, Tensor Em
         var x = input;
         for (var i = 0; i < _convs.Count; i++)
         {
-            x = functional.relu(_norms[i].forward(SafeConvolution.Forward(_convs[i], x)));
+            x = functional.relu(HeldScalars.BatchNorm(_norms[i], SafeConvolution.Forward(_convs[i], x)));
             if ((i + 1) % _convsPerBlock == 0)
             {
                 x = functional.avg_pool2d(x, 2);

@@ -60,22 +60,17 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
     /// <summary>Log-mel power in dB <c>[B, MelBins, T]</c> before the BatchNorm.</summary>
     internal Tensor LogMel(Tensor waveform)
     {
-        // No implicit Scalars here: TorchSharp 0.107 converts a number to a Scalar that nothing references once its
-        // handle is passed to libtorch, so a garbage collection during the call can free it ("Unknown scalar type",
-        // seen in a CI run inside x.square(), which is pow(2)). Products need no Scalar; the others are kept alive,
-        // including the alpha of the sum: 'a + b' is add(b, 1) with a temporary Scalar 1 (a CI run failed there once
-        // too, in Scalar::toFloat).
+        // No temporary Scalars (see HeldScalars): a CI run failed in x.square(), which is pow(2), and one in 'a + b'.
         using var floor = PowerFloor.ToScalar();
-        using var one = 1f.ToScalar();
         using var decibels = 10f.ToScalar();
         using var scope = NewDisposeScope();
         var spectrum = functional.conv1d(waveform.unsqueeze(1), _dftKernels, stride: _hop);
         var real = spectrum.narrow(1, 0, _bins);
         var imaginary = spectrum.narrow(1, _bins, _bins);
-        var power = (real * real).add(imaginary * imaginary, one);
+        var power = (real * real).Plus(imaginary * imaginary);
         var mel = matmul(_melFilters, power);
         return mel.clamp_min(floor).log10().mul(decibels).MoveToOuterDisposeScope();
     }
 
-    private Tensor Normalise(Tensor logMel) => _norm.forward(logMel).unsqueeze(1);
+    private Tensor Normalise(Tensor logMel) => HeldScalars.BatchNorm(_norm, logMel).unsqueeze(1);
 }

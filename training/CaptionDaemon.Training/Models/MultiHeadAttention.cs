@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -17,12 +18,14 @@ internal sealed class MultiHeadAttention : Module
     private readonly Linear _output;
     private readonly int _heads;
     private readonly int _headDim;
+    private readonly TorchSharp.Scalar _scoreScale;
 
     public MultiHeadAttention(int dModel, int heads)
         : base(nameof(MultiHeadAttention))
     {
         _heads = heads;
         _headDim = dModel / heads;
+        _scoreScale = (1.0 / Math.Sqrt(_headDim)).ToScalar();
         _query = Linear(dModel, dModel);
         _key = Linear(dModel, dModel);
         _value = Linear(dModel, dModel);
@@ -59,15 +62,25 @@ internal sealed class MultiHeadAttention : Module
         ArgumentNullException.ThrowIfNull(keys);
         using var scope = NewDisposeScope();
         var queries = SplitHeads(_query.forward(x));
-        var scores = matmul(queries, keys.transpose(-2, -1)) * (1.0 / Math.Sqrt(_headDim));
+        var scores = matmul(queries, keys.transpose(-2, -1)).mul(_scoreScale);
         if (mask is not null)
         {
-            scores = scores + mask;
+            scores = scores.Plus(mask);
         }
 
         var context = matmul(functional.softmax(scores, -1), values);        // [B, heads, L, head_dim]
         var merged = context.transpose(1, 2).reshape(x.shape[0], x.shape[1], _heads * _headDim);
         return _output.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _scoreScale.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], _heads, _headDim).transpose(1, 2);

@@ -63,10 +63,10 @@ internal sealed class CaptionDecoderLayer : Module
             values = cat([pastValues, values], 2);
         }
 
-        var h = x + _dropout.forward(_selfAttention.Attend(normed, keys, values, causalMask));
-        h = h + _dropout.forward(_crossAttention.Attend(_crossNorm.forward(h), crossKeys, crossValues, null));
+        var h = x.Plus(_dropout.forward(_selfAttention.Attend(normed, keys, values, causalMask)));
+        h = h.Plus(_dropout.forward(_crossAttention.Attend(_crossNorm.forward(h), crossKeys, crossValues, null)));
         var inner = _dropout.forward(functional.relu(_feedForwardIn.forward(_feedForwardNorm.forward(h))));
-        h = h + _dropout.forward(_feedForwardOut.forward(inner));
+        h = h.Plus(_dropout.forward(_feedForwardOut.forward(inner)));
         return (h.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());
     }
 }
@@ -84,9 +84,7 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
     private readonly Dropout _dropout;
     private readonly double _embeddingScale;
 
-    // The scale as a Scalar the module keeps alive. 'tensor * double' makes a temporary Scalar whose native memory its
-    // finalizer may free while libtorch still reads it; a CI run failed once that way inside mul (c10 Scalar::toDouble,
-    // "Expected false to be true").
+    // The scale as a Scalar the module keeps alive (see HeldScalars; a CI run failed in 'tensor * double' here).
     private readonly TorchSharp.Scalar _embeddingScaleScalar;
     private readonly int _maxTokens;
 
@@ -141,7 +139,7 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
         }
 
         var (crossKeys, crossValues) = CrossKeyValues(memory);
-        var mask = triu(full(length, length, float.NegativeInfinity, device: input.device), 1);
+        var mask = triu(full(length, length, HeldScalars.NegativeInfinity, device: input.device), 1);
         var x = Embed(input, 0);
         for (var i = 0; i < _layers.Count; i++)
         {
@@ -195,7 +193,7 @@ internal sealed class TransformerCaptionDecoder : Module<Tensor, Tensor, Tensor>
     private Tensor Embed(Tensor tokens, long firstPosition)
     {
         var positions = arange(firstPosition, firstPosition + tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
-        var x = _tokenEmbedding.forward(tokens).mul(_embeddingScaleScalar) + _positionEmbedding.forward(positions);
+        var x = _tokenEmbedding.forward(tokens).mul(_embeddingScaleScalar).Plus(_positionEmbedding.forward(positions));
         return _dropout.forward(x);
     }
 

@@ -108,7 +108,7 @@ internal sealed class CaptionTrainer
 
         var augmentation = options.Augments ? new Augmentation() : null;
         record.Augmentation = augmentation?.Describe() ?? "none";
-        using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new HeldScalarAdamW(model.parameters(), options.LearningRate, options.WeightDecay);
         if (options.Resume)
         {
             optimizer.load_state_dict(Path.Combine(lastDirectory, OptimizerFileName));
