@@ -10,6 +10,8 @@ namespace CaptionDaemon.Benchmarks.Inference;
 /// Scenario <c>inference</c>: milliseconds per window (encoder + decoding to the end token) for a bundle, with
 /// ONNX Runtime batched (greedy and beam 3 at several batch sizes) and, on the same weights, TorchSharp eager in the
 /// style of the paper's release (one clip at a time, the whole prefix re-run at every step, no key/value cache).
+/// ORT rows also split the time into encoder and decoder steps and give the managed bytes allocated per decoder step
+/// (the captioner's own figures for each call).
 /// </summary>
 internal static class InferenceScenario
 {
@@ -52,7 +54,9 @@ internal static class InferenceScenario
 
     private static readonly JsonSerializerOptions _jsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    internal sealed record Row(string Engine, string Decode, int Batch, double MsPerWindow, double MeanTokens);
+    internal sealed record Row(
+        string Engine, string Decode, int Batch, double MsPerWindow, double MeanTokens,
+        double? EncoderMsPerWindow = null, double? DecoderMsPerWindow = null, double? BytesPerStep = null);
 
     private static List<Row> Run(string bundleDir, string audioDir, int[] batches, double seconds, int threads, bool torch)
     {
@@ -60,7 +64,7 @@ internal static class InferenceScenario
         var windowSamples = bundle.WindowSamples;
         var clips = LoadClips(audioDir, bundle.Manifest.SampleRate, windowSamples);
         Console.WriteLine($"bundle {bundle.Manifest.Name}: {bundle.Manifest.Parameters.Total:N0} parameters, {clips.Count} clips from {audioDir}, {threads} threads");
-        Console.WriteLine($"{"engine",-24} {"decode",-7} {"batch",5} {"ms/window",10} {"tokens",7}");
+        Console.WriteLine($"{"engine",-24} {"decode",-7} {"batch",5} {"ms/window",10} {"tokens",7} {"encoder ms",11} {"decoder ms",11} {"bytes/step",11}");
 
         var rows = new List<Row>();
         using var captioner = bundle.CreateCaptioner();
@@ -75,8 +79,17 @@ internal static class InferenceScenario
                 }
 
                 double tokens = 0;
-                var ms = Measure(seconds, () => tokens = captioner.Caption(input, batch, options).Average(r => r.TokenIds.Count + (r.Ended ? 1 : 0))) / batch;
-                rows.Add(Print(new Row("ort", name, batch, ms, tokens)));
+                var calls = 0;
+                DecodeStatistics sum = default;
+                var ms = Measure(seconds, () =>
+                {
+                    tokens = captioner.Caption(input, batch, options).Average(r => r.TokenIds.Count + (r.Ended ? 1 : 0));
+                    var s = captioner.LastStatistics;
+                    sum = calls++ == 0 ? default : sum with { Steps = sum.Steps + s.Steps, AllocatedBytes = sum.AllocatedBytes + s.AllocatedBytes, Encode = sum.Encode + s.Encode, Decode = sum.Decode + s.Decode };
+                }) / batch;
+                var windows = (double)(calls - 1) * batch; // the first call warms up and is not counted, as in Timing.Measure
+                rows.Add(Print(new Row(
+                    "ort", name, batch, ms, tokens, sum.Encode.TotalMilliseconds / windows, sum.Decode.TotalMilliseconds / windows, (double)sum.AllocatedBytes / sum.Steps)));
             }
         }
 
@@ -115,7 +128,7 @@ internal static class InferenceScenario
 
     private static Row Print(Row row)
     {
-        Console.WriteLine($"{row.Engine,-24} {row.Decode,-7} {row.Batch,5} {row.MsPerWindow,10:F2} {row.MeanTokens,7:F1}");
+        Console.WriteLine($"{row.Engine,-24} {row.Decode,-7} {row.Batch,5} {row.MsPerWindow,10:F2} {row.MeanTokens,7:F1} {row.EncoderMsPerWindow,11:F2} {row.DecoderMsPerWindow,11:F2} {row.BytesPerStep,11:F1}");
         return row;
     }
 
