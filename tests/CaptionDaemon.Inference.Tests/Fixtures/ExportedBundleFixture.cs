@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CaptionDaemon.Inference.Tests.Fixtures;
@@ -73,10 +74,11 @@ public sealed class ExportedBundleFixture : IDisposable
         // the same words and a parity test would compare nothing. Amplifying cross-attention makes captions depend on
         // the audio (the graphs and the decoding are unchanged).
         using (no_grad())
+        using (var gain = 30.ToScalar()) // held, not a temporary (see HeldScalars in the trainer)
         {
             foreach (var layer in model.Decoder.Layers)
             {
-                layer.CrossAttention.Output.weight!.mul_(30);
+                layer.CrossAttention.Output.weight!.mul_(gain);
             }
         }
         string[] words = ["a", "dog", "barks", "while", "rain", "falls", "car", "passes", "by", "people", "talk", "bird", "sings", "door", "closes"];

@@ -1,4 +1,5 @@
 using CaptionDaemon.Training.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tests.Models;
@@ -36,15 +37,18 @@ internal static class TinyModels
     {
         var generator = new Generator((ulong)seed);
         using var noGrad = no_grad();
+        // Held Scalars, not numbers: this runs for every test model (see HeldScalars in the trainer).
+        using var half = 0.5.ToScalar();
+        using var tenth = 0.1.ToScalar();
         foreach (var (name, buffer) in model.named_buffers())
         {
             if (name.EndsWith("running_mean", StringComparison.Ordinal))
             {
-                buffer.copy_(randn(buffer.shape, generator: generator) * 0.5);
+                buffer.copy_(randn(buffer.shape, generator: generator).mul(half));
             }
             else if (name.EndsWith("running_var", StringComparison.Ordinal))
             {
-                buffer.copy_(rand(buffer.shape, generator: generator) + 0.5);
+                buffer.copy_(rand(buffer.shape, generator: generator).add(half, HeldScalars.One));
             }
         }
 
@@ -52,7 +56,7 @@ internal static class TinyModels
         {
             if (name.Contains("norm", StringComparison.OrdinalIgnoreCase))
             {
-                parameter.add_(randn(parameter.shape, generator: generator) * 0.1);
+                parameter.add_(randn(parameter.shape, generator: generator).mul(tenth), HeldScalars.One);
             }
         }
     }
