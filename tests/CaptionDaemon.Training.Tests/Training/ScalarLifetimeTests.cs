@@ -55,6 +55,30 @@ public sealed class ScalarLifetimeTests
     }
 
     [Fact]
+    public void BatchNormInTraining_ManyCallsWithGarbageCollectionsRunningAllTheTime_DoNotCrash()
+    {
+        // The training steps above call BatchNorm a few thousand times; a reproduction run died in its batch counter
+        // after about a million ("For integral input tensors, argument alpha must not be a floating point number": the
+        // counter's freed alpha reused by a float). Tiny inputs make the calls cheap enough to run many.
+        const int Calls = 20_000;
+        using var scope = NewDisposeScope();
+        using var norm = nn.BatchNorm1d(2);
+        norm.train();
+        using var input = randn(3, 2, 4);
+        var collections = WhileCollectingGarbage(() =>
+        {
+            for (var i = 0; i < Calls; i++)
+            {
+                using var callScope = NewDisposeScope();
+                HeldScalars.BatchNorm(norm, input);
+            }
+        });
+
+        Assert.Equal(Calls, norm.num_batches_tracked!.item<long>());
+        Assert.True(collections > 10, $"only {collections} collections ran during the calls");
+    }
+
+    [Fact]
     public void HeldScalarAdamW_MatchesTorchSharpsAdamW()
     {
         using var scope = NewDisposeScope();

@@ -41,7 +41,7 @@ internal static class HeldScalars
         {
             using (no_grad())
             {
-                batches.add_(One);
+                batches.add_(One, One); // add_(Scalar) alone passes a temporary alpha
             }
 
             if (momentum == 0)
