@@ -276,9 +276,10 @@ internal sealed partial class SinkPump : IAsyncDisposable
         catch (Exception ex)
         {
             // A sink bug must not take the daemon or the other sinks down: this sink is disabled and reported.
-            SetState(SinkState.Failed, ex.Message);
+            // The failure is counted and logged before the state changes, so whoever sees Failed also sees the count.
             _metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", Name), new KeyValuePair<string, object?>("kind", "sink"));
             LogFailed(_logger, ex, Name, ex.Message);
+            SetState(SinkState.Failed, ex.Message);
         }
     }
 

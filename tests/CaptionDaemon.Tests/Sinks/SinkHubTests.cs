@@ -25,7 +25,7 @@ public sealed class SinkHubTests(ITestOutputHelper output) : IDisposable
             hub.Publish(Captions.Make(i));
         }
 
-        await Poll.UntilAsync(() => healthy.Sequences.Count == 10, TimeSpan.FromSeconds(20), "10 captions");
+        await Poll.UntilAsync(() => hub.Snapshot().Any(s => s.Name == "healthy" && s.Delivered == 10), TimeSpan.FromSeconds(20), "10 captions");
         await Poll.UntilAsync(() => hub.Snapshot().Any(s => s.State == SinkState.Failed), TimeSpan.FromSeconds(20), "the broken sink disabled");
         var states = hub.Snapshot().ToDictionary(s => s.Name);
         Assert.Equal(SinkState.Failed, states["broken"].State);
