@@ -48,7 +48,8 @@ public sealed class MqttOutageTests(ITestOutputHelper output) : IDisposable
         await subscriber.WaitForAsync(s => FirstOccurrences(s).Count == Count, "every sequence number", TimeSpan.FromSeconds(60));
         Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), FirstOccurrences(subscriber));
         Assert.True(sawRetrying, "the pump should have retried while the broker was down");
-        await Poll.UntilAsync(() => pump.Snapshot().Delivered == Count, TimeSpan.FromSeconds(10), "all delivered");
+        // Running is set just after the batch that ended the outage is counted, so wait for both.
+        await Poll.UntilAsync(() => pump.Snapshot() is { Delivered: Count, State: SinkState.Running }, TimeSpan.FromSeconds(10), "all delivered");
         var state = pump.Snapshot();
         Assert.Equal(SinkState.Running, state.State);
         Assert.Equal(0, state.Dropped);
