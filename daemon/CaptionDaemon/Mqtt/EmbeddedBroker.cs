@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -107,6 +110,10 @@ internal sealed class EmbeddedBrokerOptionsValidator : IValidateOptions<Embedded
 /// </summary>
 internal sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
 {
+    /// <summary>The CONNECT packet behind <see cref="ValidatingConnectionEventArgs"/> (MQTTnet 5 keeps it private): see <see cref="AssignClientId"/>.</summary>
+    private static readonly FieldInfo? ConnectPacketField =
+        typeof(ValidatingConnectionEventArgs).GetField("_connectPacket", BindingFlags.Instance | BindingFlags.NonPublic) is { } field && field.FieldType == typeof(MqttConnectPacket) ? field : null;
+
     private readonly EmbeddedBrokerOptions _options;
     private readonly ILogger _logger;
     private MqttServer? _server;
@@ -192,6 +199,13 @@ internal sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs args)
     {
+        if (string.IsNullOrEmpty(args.ClientId) && !AssignClientId(args))
+        {
+            args.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            LogRefused(_logger, "(empty)", args.RemoteEndPoint?.ToString() ?? "?", "an empty client id; give the client one");
+            return Task.CompletedTask;
+        }
+
         if (string.IsNullOrEmpty(args.UserName))
         {
             // Anonymous clients: fine on loopback without credentials configured, or when explicitly allowed.
@@ -211,6 +225,34 @@ internal sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Gives a client that sent an empty client id one of its own, as MQTT allows for clean sessions (3.1.1 §3.1.3
+    /// and 5.0 §3.1.3.1): <c>mosquitto_sub</c> and paho's defaults send none. MQTTnet assigns it for MQTT 5 from
+    /// <see cref="ValidatingConnectionEventArgs.AssignedClientIdentifier"/>, but refuses MQTT 3.1.1 clients outright;
+    /// for those the id is written into the CONNECT packet the event holds privately (checked by a test with a real
+    /// <c>mosquitto_sub</c>; if MQTTnet moves the field, such clients are refused as before).
+    /// </summary>
+    /// <returns>False when the id cannot be assigned (an MQTT 3.1.1 client, had MQTTnet moved the field).</returns>
+    private static bool AssignClientId(ValidatingConnectionEventArgs args)
+    {
+        var id = "captiond-auto-" + Guid.NewGuid().ToString("N")[..12];
+        if (args.ChannelAdapter.PacketFormatterAdapter.ProtocolVersion == MqttProtocolVersion.V500)
+        {
+            args.AssignedClientIdentifier = id;
+            return true;
+        }
+
+        // MQTT 3.1.1 allows an empty id only with a clean session; MQTTnet's decoder has already closed the connection
+        // of a client that sent one without it.
+        if (ConnectPacketField?.GetValue(args) is not MqttConnectPacket packet)
+        {
+            return false;
+        }
+
+        packet.ClientId = id;
+        return true;
     }
 
     private static bool SameSecret(string presented, string expected) =>

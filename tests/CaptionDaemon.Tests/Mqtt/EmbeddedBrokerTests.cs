@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Mqtt;
@@ -121,6 +122,35 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
         await sink.PublishAsync([Captions.Make(1)], CancellationToken.None);
 
         await Poll.UntilAsync(() => received.Contains("captiond/kitchen/caption"), TimeSpan.FromSeconds(20), "the caption");
+    }
+
+    /// <summary>The README's <c>mosquitto_sub</c> line: mosquitto's tools (and paho's defaults) send no client id.</summary>
+    [Theory]
+    [InlineData("mqttv311")]
+    [InlineData("mqttv5")]
+    public async Task Connect_MosquittoToolsWithoutClientId_GetAnIdAndExchangeMessages(string protocol)
+    {
+        await using var broker = Broker(new EmbeddedBrokerOptions { Port = 0 });
+        await broker.StartAsync(CancellationToken.None);
+        var port = broker.Endpoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Retained, so the subscriber that connects afterwards is sure to get it.
+        var published = await RunAsync("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", protocol, "-r", "-q", "1", "-t", "captiond/test/status", "-m", "online");
+        var received = await RunAsync("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-V", protocol, "-t", "captiond/#", "-v", "-C", "1", "-W", "20");
+
+        Assert.True(published.ExitCode == 0, $"mosquitto_pub: exit {published.ExitCode}: {published.Error}");
+        Assert.True(received.ExitCode == 0, $"mosquitto_sub: exit {received.ExitCode}: {received.Error}");
+        Assert.Equal("captiond/test/status online", received.Output.Trim());
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
     }
 
     private EmbeddedBroker Broker(EmbeddedBrokerOptions options) =>
