@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Configuration;
 
@@ -160,19 +159,8 @@ public sealed class SystemdUnitTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        var (exitCode, output, error) = await ChildProcess.RunAsync("bash", [script, .. arguments], TimeSpan.FromSeconds(60));
+        return (exitCode, output + error);
     }
 
     private static string FindRepositoryRoot()

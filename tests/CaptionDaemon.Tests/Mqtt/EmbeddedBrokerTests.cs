@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Mqtt;
@@ -135,22 +134,12 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
         var port = broker.Endpoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // Retained, so the subscriber that connects afterwards is sure to get it.
-        var published = await RunAsync("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", protocol, "-r", "-q", "1", "-t", "captiond/test/status", "-m", "online");
-        var received = await RunAsync("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-V", protocol, "-t", "captiond/#", "-v", "-C", "1", "-W", "20");
+        var published = await ChildProcess.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-V", protocol, "-r", "-q", "1", "-t", "captiond/test/status", "-m", "online"], TimeSpan.FromSeconds(30));
+        var received = await ChildProcess.RunAsync("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-V", protocol, "-t", "captiond/#", "-v", "-C", "1", "-W", "20"], TimeSpan.FromSeconds(30));
 
         Assert.True(published.ExitCode == 0, $"mosquitto_pub: exit {published.ExitCode}: {published.Error}");
         Assert.True(received.ExitCode == 0, $"mosquitto_sub: exit {received.ExitCode}: {received.Error}");
         Assert.Equal("captiond/test/status online", received.Output.Trim());
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
     }
 
     private EmbeddedBroker Broker(EmbeddedBrokerOptions options) =>
