@@ -45,6 +45,26 @@ internal sealed record SoundIndexEntry
 
     [JsonPropertyName("duration")]
     public double DurationSeconds { get; init; }
+
+    /// <summary>The split the recording's package belongs to (<c>train</c>, <c>val</c>, <c>test</c>); whole packages are held out.</summary>
+    [JsonPropertyName("split")]
+    public string? Split { get; init; }
+
+    /// <summary>For speech: who speaks (stable within the package, e.g. <c>hedgewars-data:Pirate</c>); null when not speech or unknown.</summary>
+    [JsonPropertyName("speaker")]
+    public string? Speaker { get; init; }
+
+    /// <summary>For speech: <c>male</c>, <c>female</c>, or null when unknown.</summary>
+    [JsonPropertyName("sex")]
+    public string? Sex { get; init; }
+
+    /// <summary>For speech: ISO 639-1 language code where known.</summary>
+    [JsonPropertyName("language")]
+    public string? Language { get; init; }
+
+    /// <summary>SHA-256 (hex, first 16 bytes) of the converted samples; recordings with equal hashes are one recording.</summary>
+    [JsonPropertyName("content_hash")]
+    public string? ContentHash { get; init; }
 }
 
 /// <summary>The index of a sounds folder written by <c>data fetch</c> and read by <c>data scenes</c>.</summary>
