@@ -12,6 +12,7 @@ internal static class DataCommand
         var command = new Command("data", "Training data: fetch real recordings from Debian packages, generate captioned scenes.");
         command.Subcommands.Add(SoundFetchCommand.Create());
         command.Subcommands.Add(SceneCommand.Create());
+        command.Subcommands.Add(Sounds.Labelling.CatalogCommand.Create());
         return command;
     }
 }

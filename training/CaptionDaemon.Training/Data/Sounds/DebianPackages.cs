@@ -4,7 +4,12 @@ using System.Globalization;
 namespace CaptionDaemon.Training.Data.Sounds;
 
 /// <summary>A member wanted from a package: <paramref name="Matches"/> tests a path relative to the package root (no "./").</summary>
-internal sealed record MemberRequest(string Key, Func<string, bool> Matches);
+/// <remarks>A request for one exact path says so in <paramref name="ExactName"/>, so that thousands of them are looked up, not each tried.</remarks>
+internal sealed record MemberRequest(string Key, Func<string, bool> Matches, string? ExactName = null)
+{
+    /// <summary>A request for exactly <paramref name="name"/>.</summary>
+    public static MemberRequest Exact(string key, string name) => new(key, n => n == name, name);
+}
 
 /// <summary>What apt knows about a package before it is downloaded.</summary>
 internal sealed record DebianPackageInfo(string Name, string Version, long SizeBytes);
@@ -88,6 +93,38 @@ internal static class DebianPackages
         return deb;
     }
 
+    /// <summary>The regular files of a package (paths from the package root, no "./"); links are left out, they name files listed anyway.</summary>
+    public static async Task<IReadOnlyList<string>> ListAsync(string debPath, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        using var process = ExternalTool.Start("dpkg-deb", ["--fsys-tarfile", debPath]);
+        using var registration = cancellationToken.Register(() => ExternalTool.Kill(process));
+        var stderrTask = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await using var tar = new TarReader(process.StandardOutput.BaseStream, leaveOpen: true);
+            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+            {
+                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+                {
+                    names.Add(Normalize(entry.Name));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            ExternalTool.Kill(process);
+            throw new DebianPackageException($"Cannot read the file system of '{debPath}': {ex.Message} (dpkg-deb: {ExternalTool.Tail(await stderrTask)}); delete the file to download it again.", ex);
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None);
+        var errors = await stderrTask;
+        cancellationToken.ThrowIfCancellationRequested();
+        return process.ExitCode == 0
+            ? names
+            : throw new DebianPackageException($"dpkg-deb --fsys-tarfile '{debPath}' failed (exit code {process.ExitCode}): {ExternalTool.Tail(errors)}");
+    }
+
     /// <summary>
     /// Extracts into <paramref name="destination"/> (keeping paths relative to the package root) the first member that
     /// each request matches. Symbolic and hard links are followed inside the package. Returns, per request key that was
@@ -115,7 +152,10 @@ internal static class DebianPackages
         Dictionary<string, string> found,
         CancellationToken cancellationToken)
     {
-        var open = new List<MemberRequest>(pending);
+        var open = new HashSet<MemberRequest>(pending, ReferenceEqualityComparer.Instance);
+        var exact = pending.Where(r => r.ExactName is not null).GroupBy(r => r.ExactName!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var patterns = pending.Where(r => r.ExactName is null).ToList();
         var links = new List<MemberRequest>();
         using var process = ExternalTool.Start("dpkg-deb", ["--fsys-tarfile", debPath]);
         using var registration = cancellationToken.Register(() => ExternalTool.Kill(process));
@@ -127,7 +167,8 @@ internal static class DebianPackages
             while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
             {
                 var name = Normalize(entry.Name);
-                var matched = open.Where(r => r.Matches(name)).ToList();
+                var matched = exact.TryGetValue(name, out var byName) ? new List<MemberRequest>(byName) : [];
+                matched.AddRange(patterns.Where(r => r.Matches(name)));
                 if (matched.Count == 0)
                 {
                     continue;
@@ -138,7 +179,7 @@ internal static class DebianPackages
                     var target = entry.EntryType == TarEntryType.HardLink
                         ? Normalize(entry.LinkName)
                         : ResolveLink(name, entry.LinkName);
-                    links.AddRange(matched.Select(r => new MemberRequest(r.Key, n => n == target)));
+                    links.AddRange(matched.Select(r => MemberRequest.Exact(r.Key, target)));
                 }
                 else if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
                 {
@@ -155,7 +196,16 @@ internal static class DebianPackages
                     continue;
                 }
 
-                open.RemoveAll(matched.Contains);
+                foreach (var request in matched)
+                {
+                    open.Remove(request);
+                    patterns.Remove(request);
+                    if (request.ExactName is { } exactName && exact.TryGetValue(exactName, out var same))
+                    {
+                        same.Remove(request);
+                    }
+                }
+
                 if (open.Count == 0)
                 {
                     // Everything wanted is out; the rest of a large package need not be decompressed.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace CaptionDaemon.Training.Data.Sounds;
@@ -10,8 +11,13 @@ namespace CaptionDaemon.Training.Data.Sounds;
 /// <param name="Caption">A short caption derived from the file name (a weak label).</param>
 /// <param name="Group"><c>ENV</c> (everyday sound), <c>MUS</c> (instrument) or <c>UI</c>.</param>
 /// <param name="License">The licence as the catalog states it.</param>
+/// <param name="Split">The split of the recording's package (train, val, test).</param>
+/// <param name="Speaker">For speech: the speaker's id, or null.</param>
+/// <param name="Sex">For speech: male, female, or null.</param>
+/// <param name="Language">For speech: ISO 639-1 code, or null.</param>
 internal sealed record SoundRecording(
-    string Id, string Package, string SourcePath, string Category, string Caption, string Group, string License)
+    string Id, string Package, string SourcePath, string Category, string Caption, string Group, string License,
+    string Split = "train", string? Speaker = null, string? Sex = null, string? Language = null)
 {
     /// <summary>The file name of the zip archive holding the recording, or null for a plain file of the package.</summary>
     public string? ArchiveName => SplitArchive().Archive;
@@ -31,13 +37,15 @@ internal sealed record SoundRecording(
 
 /// <summary>
 /// The catalog of real recordings inside Debian packages (debian-sounds.tsv: package, path, category, caption, group,
-/// license). Ships next to the executable; <c>data fetch</c> copies it into the sounds folder it writes.
+/// license, and optionally split, speaker, sex, language). <c>data catalog build</c> writes it from the packages and the
+/// label rules; it ships next to the executable and <c>data fetch</c> copies it into the sounds folder it writes.
 /// </summary>
 internal sealed class SoundCatalog
 {
     public const string FileName = "debian-sounds.tsv";
 
     private static readonly string[] s_columns = ["package", "path", "category", "caption", "group", "license"];
+    private static readonly string[] s_optionalColumns = ["split", "speaker", "sex", "language"];
 
     private SoundCatalog(string source, IReadOnlyList<SoundRecording> recordings)
     {
@@ -74,11 +82,14 @@ internal sealed class SoundCatalog
     public static SoundCatalog Parse(TextReader reader, string source)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var header = reader.ReadLine()?.Split('\t');
-        if (header is null || !header.Select(h => h.Trim()).SequenceEqual(s_columns, StringComparer.OrdinalIgnoreCase))
+        var header = reader.ReadLine()?.Split('\t').Select(h => h.Trim()).ToArray();
+        var width = header?.Length ?? 0;
+        if (header is null
+            || width < s_columns.Length
+            || !header.SequenceEqual(s_columns.Concat(s_optionalColumns).Take(width), StringComparer.OrdinalIgnoreCase))
         {
             throw new DatasetFormatException(
-                $"Sound catalog '{source}' must start with the header '{string.Join("\\t", s_columns)}'.");
+                $"Sound catalog '{source}' must start with the header '{string.Join("\\t", s_columns)}', optionally followed by '{string.Join("\\t", s_optionalColumns)}'.");
         }
 
         var rows = new List<(int Line, string[] Fields)>();
@@ -93,10 +104,15 @@ internal sealed class SoundCatalog
             }
 
             var fields = line.Split('\t').Select(f => f.Trim()).ToArray();
-            if (fields.Length != s_columns.Length || fields.Any(f => f.Length == 0))
+            if (fields.Length != width || fields.Take(s_columns.Length).Any(f => f.Length == 0))
             {
                 throw new DatasetFormatException(
-                    $"{source} line {lineNumber}: expected {s_columns.Length} non-empty tab-separated fields, found {fields.Count(f => f.Length > 0)}.");
+                    $"{source} line {lineNumber}: expected {width} tab-separated fields with the first {s_columns.Length} non-empty, found {fields.Length} ({fields.Count(f => f.Length > 0)} non-empty).");
+            }
+
+            if (width > s_columns.Length && fields[s_columns.Length] is not ("train" or "val" or "test"))
+            {
+                throw new DatasetFormatException($"{source} line {lineNumber}: split '{fields[s_columns.Length]}' is not train, val or test.");
             }
 
             rows.Add((lineNumber, fields));
@@ -116,7 +132,8 @@ internal sealed class SoundCatalog
                     $"{source} line {number}: recording id '{id}' is the same as the one of line {ids[id]}; paths must differ.");
             }
 
-            recordings.Add(new SoundRecording(id, f[0], f[1], f[2], f[3], f[4], f[5]));
+            string? Optional(int column) => f.Length > column && f[column].Length > 0 ? f[column] : null;
+            recordings.Add(new SoundRecording(id, f[0], f[1], f[2], f[3], f[4], f[5], Optional(6) ?? "train", Optional(7), Optional(8), Optional(9)));
         }
 
         return new SoundCatalog(source, recordings);
@@ -162,7 +179,19 @@ internal sealed class SoundCatalog
         var safe = new StringBuilder(rest.Length);
         foreach (var c in rest)
         {
-            safe.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? char.ToLowerInvariant(c) : '_');
+            // Letters outside ASCII (Cyrillic letter names, zhuyin) keep their identity as hex, so ids stay distinct and portable.
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '.')
+            {
+                safe.Append(char.ToLowerInvariant(c));
+            }
+            else if (char.IsLetterOrDigit(c))
+            {
+                safe.Append(CultureInfo.InvariantCulture, $"u{(int)char.ToLowerInvariant(c):x4}");
+            }
+            else
+            {
+                safe.Append('_');
+            }
         }
 
         return package + "/" + safe.Replace("/", "_");
