@@ -7,16 +7,21 @@ namespace CaptionDaemon.Training.Evaluation;
 /// <summary>A sound category of the synonym table (a row of categories.tsv).</summary>
 /// <param name="Name">The category as the catalogs spell it ("dog", "car_horn").</param>
 /// <param name="Display">A name for people ("Car horn").</param>
-/// <param name="Synonyms">Words and short phrases that name the category in a caption, each as its lower-case words.</param>
+/// <param name="Synonyms">
+/// Synonyms that name the category in a caption, each as its parts (a phrase of lower-case words, or several for a
+/// <c>+</c> synonym), all of which must occur.
+/// </param>
 /// <param name="Background">Steady ambience (rain, wind, traffic, hum, room tone) rather than a sound event.</param>
-internal sealed record SoundCategory(string Name, string Display, IReadOnlyList<string[]> Synonyms, bool Background);
+internal sealed record SoundCategory(string Name, string Display, IReadOnlyList<string[][]> Synonyms, bool Background);
 
 /// <summary>
 /// Whether a caption names a sound category, from the synonym table <c>categories.tsv</c> (category, display,
 /// synonyms, background): a caption names a category when one of its synonyms occurs in it as whole words
-/// (case-insensitive; "cat" does not hit "scatter"; "car horn" needs both words in a row). Word forms are listed in the
-/// table (bark, barks, barking) rather than stemmed, so what counts is visible in one file. A category missing from the
-/// table is named by its own name, underscores read as spaces ("grand_piano": "grand piano").
+/// (case-insensitive; "cat" does not hit "scatter"; "car horn" needs both words in a row). A synonym joined with
+/// <c>+</c> needs each of its parts anywhere in the caption ("glass+breaking" names glass_break in "glass can be heard
+/// breaking"). Word forms are listed in the table (bark, barks, barking) rather than stemmed, so what counts is visible
+/// in one file. A category missing from the table is named by its own name, underscores read as spaces ("grand_piano":
+/// "grand piano").
 /// </summary>
 internal sealed class CategoryNames
 {
@@ -92,16 +97,16 @@ internal sealed class CategoryNames
                 "no" => false,
                 _ => throw new DatasetFormatException($"{source} line {lineNumber}: background must be 'yes' or 'no', not '{fields[3]}'."),
             };
-            var synonyms = new List<string[]>();
+            var synonyms = new List<string[][]>();
             foreach (var synonym in fields[2].Split(','))
             {
-                var words = CaptionText.Tokenize(synonym);
-                if (words.Length == 0)
+                var parts = synonym.Split('+').Select(CaptionText.Tokenize).ToArray();
+                if (parts.Any(p => p.Length == 0))
                 {
-                    throw new DatasetFormatException($"{source} line {lineNumber}: an empty synonym in '{fields[2]}'.");
+                    throw new DatasetFormatException($"{source} line {lineNumber}: an empty synonym or part in '{fields[2]}'.");
                 }
 
-                synonyms.Add(words);
+                synonyms.Add(parts);
             }
 
             if (!categories.TryAdd(fields[0], new SoundCategory(fields[0], fields[1], synonyms, background)))
@@ -123,7 +128,7 @@ internal sealed class CategoryNames
         ArgumentException.ThrowIfNullOrWhiteSpace(category);
         var words = CaptionText.Tokenize(caption);
         return _categories.TryGetValue(category, out var row)
-            ? row.Synonyms.Any(s => Contains(words, s))
+            ? row.Synonyms.Any(s => Matches(words, s))
             : Contains(words, CaptionText.Tokenize(category.Replace('_', ' ')));
     }
 
@@ -132,8 +137,10 @@ internal sealed class CategoryNames
     {
         ArgumentNullException.ThrowIfNull(caption);
         var words = CaptionText.Tokenize(caption);
-        return _categories.Values.Where(c => c.Synonyms.Any(s => Contains(words, s))).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        return _categories.Values.Where(c => c.Synonyms.Any(s => Matches(words, s))).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
+
+    private static bool Matches(string[] words, string[][] synonym) => synonym.All(part => Contains(words, part));
 
     /// <summary>Whether <paramref name="phrase"/> occurs in <paramref name="words"/> as consecutive whole words.</summary>
     private static bool Contains(string[] words, string[] phrase)
