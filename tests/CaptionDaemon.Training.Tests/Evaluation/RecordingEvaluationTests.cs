@@ -71,6 +71,38 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     }
 
     [Fact]
+    public void Evaluate_SceneSetWithScenesJsonl_ReportsEventRecallOfTheCaptionsAndLeavesItOutWithout()
+    {
+        var bundle = Path.Combine(fixture.Directory, "bundle-scenes");
+        BundleExporter.ExportCheckpoint(fixture.Checkpoint, bundle, "tiny-test", 1.0, 8, overwrite: true, "test");
+        using var files = new TestFiles();
+        WavFile.Write(files.PathOf("evaluation/eval_0001.wav"), fixture.Audio[0], 16000, CancellationToken.None);
+        WavFile.Write(files.PathOf("evaluation/eval_0002.wav"), fixture.Audio[1], 16000, CancellationToken.None);
+        File.WriteAllText(
+            files.PathOf("clotho_captions_evaluation.csv"),
+            "file_name,caption_1,caption_2,caption_3,caption_4,caption_5\n"
+            + "eval_0001.wav,a tone beeps,a tone beeps,a tone beeps,a tone beeps,a tone beeps\n"
+            + "eval_0002.wav,noise hisses,noise hisses,noise hisses,noise hisses,noise hisses\n");
+        var settings = new EvalCommand.EvalSettings(3, 2, 1, null);
+        var predictions = files.PathOf("predictions.jsonl");
+
+        var without = EvalCommand.Evaluate(bundle, files.Root, "evaluation", settings, predictions, CancellationToken.None);
+        File.WriteAllText(
+            files.PathOf("scenes.jsonl"),
+            """
+            {"file":"eval_0001.wav","events":[{"category":"tone","caption":"a tone beeps"}]}
+            {"file":"eval_0002.wav","events":[{"category":"noise","caption":"noise hisses"},{"category":"dog","caption":"a dog barks"}]}
+            """);
+        var with = EvalCommand.Evaluate(bundle, files.Root, "evaluation", settings, predictions, CancellationToken.None);
+
+        Assert.Null(without.ToJson()["event_recall"]);
+        var captions = File.ReadLines(predictions).Select(l => JsonNode.Parse(l)!).ToDictionary(p => (string)p["id"]!, p => (string)p["caption"]!);
+        var named = new[] { ("eval_0001.wav", "tone"), ("eval_0002.wav", "noise"), ("eval_0002.wav", "dog") }.Count(e => s_table.Names(captions[e.Item1], e.Item2));
+        Assert.InRange(named, 1, 2);    // the tone is named, the dog is not
+        Assert.Equal(Math.Round(named / 3.0, 4), (double)with.ToJson()["event_recall"]!);
+    }
+
+    [Fact]
     public void IsFalseAlarm_QuietClipCaptions_OnlyPublishedSoundEventsCount()
     {
         static CaptionResult Result(string text, float confidence) => new(text, confidence, [], 0, Ended: true);
