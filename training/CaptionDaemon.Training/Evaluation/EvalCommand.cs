@@ -5,21 +5,29 @@ using System.Text.Json.Nodes;
 using CaptionDaemon.Inference;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Scenes;
+using CaptionDaemon.Training.Incremental;
 
 namespace CaptionDaemon.Training.Evaluation;
 
 /// <summary>
 /// <c>captiond-train eval</c>: captions a Clotho-layout split with an exported bundle through the same inference
-/// library the daemon uses, and reports the caption metrics plus decoding speed.
+/// library the daemon uses, and reports the caption metrics plus decoding speed (and, for a generated scene set, the
+/// share of events the captions name); or, with <c>--recordings</c>, captions labelled recordings one at a time and
+/// reports whether the model tells them apart and keeps quiet on quiet clips (<see cref="RecordingEvaluation"/>).
 /// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
         var bundleOption = new Option<DirectoryInfo>("--bundle") { Description = "Bundle folder (manifest.json + ONNX graphs).", Required = true };
-        var dataOption = new Option<DirectoryInfo>("--data") { Description = "Clotho-layout data folder.", Required = true };
+        var dataOption = new Option<DirectoryInfo?>("--data") { Description = "Clotho-layout data folder." };
+        var recordingsOption = new Option<FileInfo?>("--recordings")
+        {
+            Description = "A list of labelled recordings (path<TAB>category per line, paths relative to the list): caption each alone as one window and report isolated_recall, distinct_caption_ratio, top_caption_share and quiet_false_alarms.",
+        };
         var splitOption = new Option<string>("--split") { Description = "Split to caption.", DefaultValueFactory = _ => ClothoDataset.Evaluation };
-        var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the metrics and ms_per_clip to this file." };
+        var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the printed JSON (the metrics) to this file." };
         var beamOption = new Option<int>("--beam") { Description = "Beam size (1 = greedy).", DefaultValueFactory = _ => 3 };
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
@@ -34,14 +42,32 @@ internal static class EvalCommand
             Description = "Write the results into the bundle's manifest.json: training.metrics (and with --teacher training.teacher.metrics, training.speedup_vs_teacher).",
         };
 
-        var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip.");
-        foreach (var option in new Option[] { bundleOption, dataOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
+        var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
         {
             command.Options.Add(option);
         }
 
         command.Validators.Add(result =>
         {
+            var hasData = result.GetResult(dataOption) is not null;
+            var hasRecordings = result.GetResult(recordingsOption) is not null;
+            if (hasData == hasRecordings)
+            {
+                result.AddError("Give exactly one of --data (a Clotho-layout split) and --recordings (a path<TAB>category list).");
+            }
+
+            if (hasRecordings)
+            {
+                foreach (var option in new Option[] { splitOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
+                {
+                    if (result.GetResult(option) is not null)
+                    {
+                        result.AddError($"{option.Name} applies to --data only; --recordings captions every listed recording.");
+                    }
+                }
+            }
+
             if (result.GetValue(recordOption) && result.GetValue(maxClipsOption) is not null)
             {
                 result.AddError("--record writes the bundle's test metrics, which need the whole split: leave out --max-clips.");
@@ -50,19 +76,23 @@ internal static class EvalCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var bundle = parse.GetValue(bundleOption)!.FullName;
+            var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption));
+            if (parse.GetValue(recordingsOption) is { } list)
+            {
+                var report = RecordingEvaluation.Run(bundle, RecordingList.Load(list.FullName), CategoryNames.LoadBundled(), settings, cancellationToken);
+                report.WriteSummary(Console.Error);
+                WriteJson(report.ToJson(), parse.GetValue(jsonOption));
+                return Task.FromResult(0);
+            }
+
             var request = new EvalRequest(
                 bundle,
                 parse.GetValue(dataOption)!.FullName,
                 parse.GetValue(splitOption)!,
-                new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption)),
+                settings,
                 parse.GetValue(teacherOption)?.FullName);
             var result = Run(request, parse.GetValue(predictionsOption)?.FullName, cancellationToken);
-            var json = result.ToJson().ToJsonString(_indentedJson);
-            Console.WriteLine(json);
-            if (parse.GetValue(jsonOption) is { } file)
-            {
-                File.WriteAllText(file.FullName, json);
-            }
+            WriteJson(result.ToJson(), parse.GetValue(jsonOption));
 
             if (parse.GetValue(recordOption))
             {
@@ -73,6 +103,16 @@ internal static class EvalCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static void WriteJson(JsonObject result, FileInfo? file)
+    {
+        var json = result.ToJsonString(_indentedJson);
+        Console.WriteLine(json);
+        if (file is not null)
+        {
+            File.WriteAllText(file.FullName, json);
+        }
     }
 
     /// <summary>Median of this many timed runs per model for <c>--teacher</c>.</summary>
@@ -175,15 +215,45 @@ internal static class EvalCommand
 
     internal sealed record EvalSettings(int Beam, int BatchSize, int Threads, int? MaxClips);
 
-    internal sealed record EvalResult(CaptionScores Scores, double MsPerClip, int Clips)
+    /// <summary>The metrics of one bundle on one split.</summary>
+    /// <param name="Scores">BLEU, ROUGE-L and CIDEr-D of the captions.</param>
+    /// <param name="MsPerClip">Inference time per clip, audio decoding not counted.</param>
+    /// <param name="Clips">Clips captioned.</param>
+    /// <param name="EventRecall">Share of the split's scene events that their clip's caption names; null without scene metadata.</param>
+    internal sealed record EvalResult(CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null)
     {
-        /// <summary>The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c>.</summary>
+        /// <summary>The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>.</summary>
         public JsonObject ToJson()
         {
             var json = JsonNode.Parse(Scores.ToJson())!.AsObject();
             json["ms_per_clip"] = Math.Round(MsPerClip, 3);
+            if (EventRecall is { } eventRecall)
+            {
+                json["event_recall"] = Math.Round(eventRecall, 4);
+            }
+
             return json;
         }
+    }
+
+    /// <summary>
+    /// Share of the events of the clips (from a scene set's <c>scenes.jsonl</c>, keyed by clip id) that the clip's
+    /// caption names by the synonym table; backgrounds are not events. Null when no clip has events listed.
+    /// </summary>
+    internal static double? EventRecall(
+        IReadOnlyList<string> clipIds, IReadOnlyList<string> captions, IReadOnlyDictionary<string, IReadOnlyList<ClipEvent>> events, CategoryNames names)
+    {
+        var (total, named) = (0, 0);
+        for (var i = 0; i < clipIds.Count; i++)
+        {
+            if (events.TryGetValue(clipIds[i], out var clipEvents))
+            {
+                total += clipEvents.Count;
+                named += clipEvents.Count(e => names.Names(captions[i], e.Category));
+            }
+        }
+
+        return total == 0 ? null : (double)named / total;
     }
 
     /// <summary>
@@ -245,6 +315,17 @@ internal static class EvalCommand
             }
         }
 
-        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count);
+        var ids = clips.Select(c => c.Id).ToList();
+        double? eventRecall = null;
+        if (SceneEvents.TryLoad(dataDir) is not { } events)
+        {
+            Console.Error.WriteLine($"event_recall left out: {dataDir} has no {SceneSetBuilder.ScenesFileName} (only generated scene sets list their events).");
+        }
+        else if ((eventRecall = EventRecall(ids, candidates, events, CategoryNames.LoadBundled())) is null)
+        {
+            Console.Error.WriteLine($"event_recall left out: {SceneSetBuilder.ScenesFileName} lists no events for the clips of {split}.");
+        }
+
+        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall);
     }
 }

@@ -1,0 +1,181 @@
+using System.Text.Json.Nodes;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Evaluation;
+using CaptionDaemon.Training.Export;
+using CaptionDaemon.Training.Incremental;
+using CaptionDaemon.Training.Tests.Data;
+using CaptionDaemon.Training.Tests.Export;
+
+namespace CaptionDaemon.Training.Tests.Evaluation;
+
+public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) : IClassFixture<TrainedCheckpointFixture>
+{
+    private static readonly CategoryNames s_table = CategoryNames.LoadBundled();
+
+    [Fact]
+    public void EvalRecordings_RealFilesAndExportedBundle_JsonReportsCaptionsAndTheFiguresComputedFromThem()
+    {
+        // The tiny model learnt "a tone beeps softly" for the fixture's tone and "a noise hisses loudly" for its noise, so
+        // the tone is named by its category and the noise, listed as a dog, is not.
+        var bundle = Path.Combine(fixture.Directory, "bundle-recordings");
+        BundleExporter.ExportCheckpoint(fixture.Checkpoint, bundle, "tiny-test", 1.0, 8, overwrite: true, "test");
+        using var files = new TestFiles();
+        WavFile.Write(files.PathOf("audio/tone.wav"), fixture.Audio[0], 16000, CancellationToken.None);
+        WavFile.Write(files.PathOf("audio/noise.wav"), fixture.Audio[1], 16000, CancellationToken.None);
+        // Through ffmpeg (FLAC), and shorter than the window: zero-padded.
+        files.Ffmpeg("audio/tone.flac", "-i", files.PathOf("audio/tone.wav"));
+        WavFile.Write(files.PathOf("audio/short-noise.wav"), fixture.Audio[1].AsSpan(0, 6000), 16000, CancellationToken.None);
+        var scene = Path.Combine(RepositoryRoot(), "tests", "data", "incremental-demo", "vacuum-scene.wav");
+        var list = files.PathOf("lists/recordings.tsv");
+        File.WriteAllText(list, $"path\tcategory\n../audio/tone.wav\ttone\n../audio/tone.flac\ttone\n\n../audio/noise.wav\tdog\n../audio/short-noise.wav\tnoise\n{scene}\tvacuum\n");
+        var jsonPath = files.PathOf("report.json");
+
+        var exitCode = EvalCommand.Create().Parse(["--bundle", bundle, "--recordings", list, "--json", jsonPath, "--batch-size", "2"]).Invoke();
+
+        Assert.Equal(0, exitCode);
+        var json = JsonNode.Parse(File.ReadAllText(jsonPath))!.AsObject();
+        var captions = json["captions"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!);
+        Assert.Equal(["../audio/tone.wav", "../audio/tone.flac", "../audio/noise.wav", "../audio/short-noise.wav", scene], captions.Keys);
+        var categories = new Dictionary<string, string>
+        {
+            ["../audio/tone.wav"] = "tone",
+            ["../audio/tone.flac"] = "tone",
+            ["../audio/noise.wav"] = "dog",
+            ["../audio/short-noise.wav"] = "noise",
+            [scene] = "vacuum",
+        };
+        var named = captions.ToDictionary(c => c.Key, c => s_table.Names(c.Value, categories[c.Key]));
+        Assert.False(named["../audio/noise.wav"]);
+        Assert.True(named["../audio/tone.wav"]);
+        Assert.Equal(5, (int)json["recordings"]!);
+        Assert.Equal(4, (int)json["categories"]!);
+        Assert.Equal(Math.Round(named.Values.Count(n => n) / 5.0, 4), (double)json["isolated_recall"]!);
+        Assert.Equal(Math.Round(captions.Values.Distinct().Count() / 4.0, 4), (double)json["distinct_caption_ratio"]!);
+        var top = captions.Values.GroupBy(c => c).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First();
+        Assert.Equal(top.Key, (string)json["top_caption"]!);
+        Assert.Equal(Math.Round(top.Count() / 5.0, 4), (double)json["top_caption_share"]!);
+        var perCategory = json["per_category"]!.AsObject();
+        Assert.Equal(["dog", "noise", "tone", "vacuum"], perCategory.Select(p => p.Key));
+        foreach (var (category, recall) in perCategory)
+        {
+            var ofCategory = categories.Where(c => c.Value == category).Select(c => named[c.Key]).ToList();
+            Assert.Equal(Math.Round(ofCategory.Count(n => n) / (double)ofCategory.Count, 4), (double)recall!);
+        }
+
+        Assert.Equal(0.0, (double)json["min_confidence"]!);
+        var quiet = json["quiet_captions"]!.AsObject();
+        Assert.Equal(["silence", "room_tone", "hum_50hz", "hum_60hz", "tone_440hz", "tone_1khz", "fan", "fan_and_hum"], quiet.Select(q => q.Key));
+        var alarms = quiet.Count(q => s_table.NamedIn((string)q.Value!["caption"]!).Any(c => !c.Background));
+        Assert.Equal(Math.Round(alarms / 8.0, 4), (double)json["quiet_false_alarms"]!);
+    }
+
+    [Fact]
+    public void Evaluate_SceneSetWithScenesJsonl_ReportsEventRecallOfTheCaptionsAndLeavesItOutWithout()
+    {
+        var bundle = Path.Combine(fixture.Directory, "bundle-scenes");
+        BundleExporter.ExportCheckpoint(fixture.Checkpoint, bundle, "tiny-test", 1.0, 8, overwrite: true, "test");
+        using var files = new TestFiles();
+        WavFile.Write(files.PathOf("evaluation/eval_0001.wav"), fixture.Audio[0], 16000, CancellationToken.None);
+        WavFile.Write(files.PathOf("evaluation/eval_0002.wav"), fixture.Audio[1], 16000, CancellationToken.None);
+        File.WriteAllText(
+            files.PathOf("clotho_captions_evaluation.csv"),
+            "file_name,caption_1,caption_2,caption_3,caption_4,caption_5\n"
+            + "eval_0001.wav,a tone beeps,a tone beeps,a tone beeps,a tone beeps,a tone beeps\n"
+            + "eval_0002.wav,noise hisses,noise hisses,noise hisses,noise hisses,noise hisses\n");
+        var settings = new EvalCommand.EvalSettings(3, 2, 1, null);
+        var predictions = files.PathOf("predictions.jsonl");
+
+        var without = EvalCommand.Evaluate(bundle, files.Root, "evaluation", settings, predictions, CancellationToken.None);
+        File.WriteAllText(
+            files.PathOf("scenes.jsonl"),
+            """
+            {"file":"eval_0001.wav","events":[{"category":"tone","caption":"a tone beeps"}]}
+            {"file":"eval_0002.wav","events":[{"category":"noise","caption":"noise hisses"},{"category":"dog","caption":"a dog barks"}]}
+            """);
+        var with = EvalCommand.Evaluate(bundle, files.Root, "evaluation", settings, predictions, CancellationToken.None);
+
+        Assert.Null(without.ToJson()["event_recall"]);
+        var captions = File.ReadLines(predictions).Select(l => JsonNode.Parse(l)!).ToDictionary(p => (string)p["id"]!, p => (string)p["caption"]!);
+        var named = new[] { ("eval_0001.wav", "tone"), ("eval_0002.wav", "noise"), ("eval_0002.wav", "dog") }.Count(e => s_table.Names(captions[e.Item1], e.Item2));
+        Assert.InRange(named, 1, 2);    // the tone is named, the dog is not
+        Assert.Equal(Math.Round(named / 3.0, 4), (double)with.ToJson()["event_recall"]!);
+    }
+
+    [Fact]
+    public void IsFalseAlarm_QuietClipCaptions_OnlyPublishedSoundEventsCount()
+    {
+        static CaptionResult Result(string text, float confidence) => new(text, confidence, [], 0, Ended: true);
+
+        Assert.True(RecordingEvaluation.IsFalseAlarm(Result("a dog barks while wind blows", 0.9f), s_table, 0));
+        Assert.False(RecordingEvaluation.IsFalseAlarm(Result("wind blows through trees", 0.9f), s_table, 0));
+        Assert.False(RecordingEvaluation.IsFalseAlarm(Result("a low hum", 0.9f), s_table, 0));
+        Assert.False(RecordingEvaluation.IsFalseAlarm(Result("a dog barks", 0.3f), s_table, 0.5));
+        Assert.True(RecordingEvaluation.IsFalseAlarm(Result("a dog barks", 0.0f), s_table, 0));
+    }
+
+    [Fact]
+    public void QuietClips_Generate_IsDeterministicAtTheDocumentedLevels()
+    {
+        var clips = QuietClips.Generate(16000);
+        var again = QuietClips.Generate(16000);
+
+        Assert.Equal(clips.Select(c => c.Samples), again.Select(c => c.Samples));
+        Assert.All(clips, c => Assert.Equal(160000, c.Samples.Length));
+        Assert.All(clips[0].Samples, s => Assert.Equal(0f, s));
+        var levels = clips.Skip(1).ToDictionary(c => c.Name, c => QuietClips.RmsDb(c.Samples));
+        Assert.Equal(-60, levels["room_tone"], 0.05);
+        Assert.Equal(-40, levels["hum_50hz"], 0.05);
+        Assert.Equal(-40, levels["hum_60hz"], 0.05);
+        Assert.Equal(-20, levels["tone_440hz"], 0.05);
+        Assert.Equal(-20, levels["tone_1khz"], 0.05);
+        Assert.Equal(-45, levels["fan"], 0.05);
+        Assert.Equal(-42, levels["fan_and_hum"], 0.1);  // two uncorrelated -45 dBFS signals
+    }
+
+    [Theory]
+    [InlineData("--data d --recordings r.tsv")]
+    [InlineData("--split evaluation")]
+    [InlineData("--recordings r.tsv --split evaluation")]
+    [InlineData("--recordings r.tsv --record")]
+    public void Parse_NotExactlyOneSourceOrDataOptionsWithRecordings_IsAnError(string arguments)
+    {
+        var result = EvalCommand.Create().Parse(["--bundle", "b", .. arguments.Split(' ')]);
+
+        Assert.NotEmpty(result.Errors);
+    }
+
+    [Fact]
+    public void Parse_RecordingsAndJsonOnly_IsValid()
+        => Assert.Empty(EvalCommand.Create().Parse(["--bundle", "b", "--recordings", "r.tsv", "--json", "out.json"]).Errors);
+
+    [Fact]
+    public void EventRecall_ScenesWithEvents_CountsTheEventsEachCaptionNames()
+    {
+        var events = new Dictionary<string, IReadOnlyList<ClipEvent>>
+        {
+            ["eval_0001.wav"] = [new ClipEvent("dog", "a dog barks"), new ClipEvent("door", "a door closes")],
+            ["eval_0002.wav"] = [new ClipEvent("rain", "rain falls")],
+            ["dev_0001.wav"] = [new ClipEvent("cat", "a cat meows")],
+        };
+
+        var recall = EvalCommand.EventRecall(
+            ["eval_0001.wav", "eval_0002.wav", "eval_0003.wav"], ["dogs are barking in the distance", "heavy rain", "a cat meows"], events, s_table);
+
+        Assert.Equal(2.0 / 3, recall!.Value, 9);
+        Assert.Null(EvalCommand.EventRecall(["eval_0003.wav"], ["a cat meows"], events, s_table));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "CaptionDaemon.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No CaptionDaemon.sln above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CaptionDaemon.Training.Reporting;
+
+namespace CaptionDaemon.Training.Evaluation;
+
+/// <summary>A labelled recording's caption and whether it names the recording's category.</summary>
+internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named);
+
+/// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
+internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);
+
+/// <summary>
+/// What <c>eval --recordings</c> measures: whether a model tells sounds apart (each recording captioned alone names its
+/// category; different categories get different captions) and whether it keeps quiet when nothing happens.
+/// </summary>
+internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings, IReadOnlyList<QuietCaption> Quiet, double MinConfidence, int Beam)
+{
+    /// <summary>Share of recordings whose caption names their category.</summary>
+    public double IsolatedRecall => Share(Recordings.Count(r => r.Named), Recordings.Count);
+
+    /// <summary>Distinct categories of the list.</summary>
+    public int Categories => Recordings.Select(r => r.Recording.Category).Distinct(StringComparer.Ordinal).Count();
+
+    /// <summary>Distinct captions over distinct categories: 1 or more when the model could give each category its own caption.</summary>
+    public double DistinctCaptionRatio => Share(Recordings.Select(r => r.Caption).Distinct(StringComparer.Ordinal).Count(), Categories);
+
+    /// <summary>The most frequent caption (ties: the first in ordinal order, so the report is deterministic).</summary>
+    public string TopCaption => CaptionCounts().First().Caption;
+
+    /// <summary>Share of recordings given <see cref="TopCaption"/>.</summary>
+    public double TopCaptionShare => Share(CaptionCounts().First().Count, Recordings.Count);
+
+    /// <summary>Share of the quiet clips whose caption is a false alarm.</summary>
+    public double QuietFalseAlarms => Share(Quiet.Count(q => q.FalseAlarm), Quiet.Count);
+
+    /// <summary>Recall per category, sorted by category name.</summary>
+    public IReadOnlyList<(string Category, int Recordings, double Recall)> PerCategory => Recordings
+        .GroupBy(r => r.Recording.Category, StringComparer.Ordinal)
+        .OrderBy(g => g.Key, StringComparer.Ordinal)
+        .Select(g => (g.Key, g.Count(), Share(g.Count(r => r.Named), g.Count())))
+        .ToList();
+
+    /// <summary>
+    /// The report's JSON: <c>recordings</c>, <c>categories</c>, <c>beam</c>, <c>isolated_recall</c>,
+    /// <c>distinct_caption_ratio</c>, <c>top_caption_share</c>, <c>top_caption</c>, <c>min_confidence</c>,
+    /// <c>quiet_false_alarms</c>, <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
+    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption). Shares are rounded to 4 places.
+    /// </summary>
+    public JsonObject ToJson()
+    {
+        var perCategory = new JsonObject();
+        foreach (var (category, _, recall) in PerCategory)
+        {
+            perCategory[category] = Round(recall);
+        }
+
+        var quiet = new JsonObject();
+        foreach (var clip in Quiet)
+        {
+            quiet[clip.Name] = new JsonObject
+            {
+                ["caption"] = clip.Caption,
+                ["confidence"] = Round(clip.Confidence),
+                ["false_alarm"] = clip.FalseAlarm,
+            };
+        }
+
+        var captions = new JsonObject();
+        foreach (var recording in Recordings)
+        {
+            captions[recording.Recording.Path] = recording.Caption;
+        }
+
+        return new JsonObject
+        {
+            ["recordings"] = Recordings.Count,
+            ["categories"] = Categories,
+            ["beam"] = Beam,
+            ["isolated_recall"] = Round(IsolatedRecall),
+            ["distinct_caption_ratio"] = Round(DistinctCaptionRatio),
+            ["top_caption_share"] = Round(TopCaptionShare),
+            ["top_caption"] = TopCaption,
+            ["min_confidence"] = MinConfidence,
+            ["quiet_false_alarms"] = Round(QuietFalseAlarms),
+            ["quiet_captions"] = quiet,
+            ["per_category"] = perCategory,
+            ["captions"] = captions,
+        };
+    }
+
+    /// <summary>The headline figures and a per-category table (category, n, recall) for people.</summary>
+    public void WriteSummary(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var table = new MarkdownTable([new("category"), new("n", ColumnAlignment.Right), new("recall", ColumnAlignment.Right, "0.00")]);
+        foreach (var (category, count, recall) in PerCategory)
+        {
+            table.AddRow(category, count, recall);
+        }
+
+        writer.Write(table.ToString());
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Recordings.Count} recordings of {Categories} categories: isolated_recall {IsolatedRecall:0.000}, distinct_caption_ratio {DistinctCaptionRatio:0.000}, top_caption_share {TopCaptionShare:0.000} (\"{TopCaption}\")"));
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence})"));
+    }
+
+    private IEnumerable<(string Caption, int Count)> CaptionCounts() => Recordings
+        .GroupBy(r => r.Caption, StringComparer.Ordinal)
+        .Select(g => (g.Key, g.Count()))
+        .OrderByDescending(c => c.Item2)
+        .ThenBy(c => c.Key, StringComparer.Ordinal);
+
+    private static double Share(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
+
+    private static double Round(double value) => Math.Round(value, 4);
+}
