@@ -166,9 +166,7 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
                 requests.Add(new MemberRequest("archive:" + archive, name => name == archive || name.EndsWith("/" + archive, StringComparison.Ordinal)));
             }
 
-            var ownCopyright = $"usr/share/doc/{package}/copyright";
-            requests.Add(new MemberRequest(CopyrightKey, name => name == ownCopyright));
-            requests.Add(new MemberRequest(AnyCopyrightKey, name => AnyCopyright().IsMatch(name)));
+            requests.AddRange(CopyrightRequests(package));
             var extracted = await DebianPackages.ExtractAsync(deb, requests, staging, cancellationToken);
 
             var sources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -248,7 +246,16 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         return file;
     }
 
-    private static void WriteCopyright(string output, string package, string deb, IReadOnlyDictionary<string, string> extracted)
+    /// <summary>What to ask <see cref="DebianPackages.ExtractAsync"/> for so that <see cref="WriteCopyright"/> finds the package's copyright file.</summary>
+    public static IEnumerable<MemberRequest> CopyrightRequests(string package)
+    {
+        var ownCopyright = $"usr/share/doc/{package}/copyright";
+        yield return new MemberRequest(CopyrightKey, name => name == ownCopyright);
+        yield return new MemberRequest(AnyCopyrightKey, name => AnyCopyright().IsMatch(name));
+    }
+
+    /// <summary>Keeps the copyright file extracted through <see cref="CopyrightRequests"/> at <see cref="CopyrightRelativePath"/>.</summary>
+    public static void WriteCopyright(string output, string package, string deb, IReadOnlyDictionary<string, string> extracted)
     {
         var target = Path.Combine(output, CopyrightRelativePath(package));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
