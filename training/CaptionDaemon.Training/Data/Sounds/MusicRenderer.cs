@@ -64,7 +64,7 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
     private const double FluidsynthGain = 0.3;
 
     // Raised when the phrase writer or the processing changes, so that old renders are redone.
-    private const int RenderVersion = 1;
+    private const int RenderVersion = 2;
 
     /// <summary>The WAV of phrase <paramref name="index"/> of an instrument, relative to the sounds folder.</summary>
     public static string RelativeWavPath(string package, string category, int index)

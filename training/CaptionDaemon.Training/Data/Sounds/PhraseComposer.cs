@@ -419,7 +419,9 @@ internal static class PhraseComposer
             var t = 0.0;
             while (t < _span - 0.3)
             {
-                var gap = Math.Min(Uniform(0.4, 1.4), _span - t);
+                var gap = Uniform(0.4, 1.4);
+                // The last hit rings to the end of the span.
+                gap = t + gap > _span - 0.3 ? _span - t : gap;
                 notes.Add(new PhraseNote(t, gap, _keys[_random.Next(_keys.Count)], Velocity(_random.Next(-10, 11))));
                 t += gap;
             }
