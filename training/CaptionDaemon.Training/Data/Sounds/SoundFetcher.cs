@@ -123,7 +123,8 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
             }
         }
 
-        var entries = BuildIndex(output, catalog, versions);
+        // Rows of packages outside the catalog (data music's soundfonts) belong to another command and stay as they are.
+        var entries = ForeignRows(output, catalog).Concat(BuildIndex(output, catalog, versions)).ToList();
         SoundIndex.Write(output, entries, cancellationToken);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"index: {entries.Count} recordings, {entries.Select(e => e.Category).Distinct().Count()} categories, {entries.Sum(e => e.DurationSeconds) / 60:0.0} min -> {Path.Combine(output, SoundIndex.FileName)}"));
@@ -313,6 +314,17 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         }
 
         return versions;
+    }
+
+    private static IEnumerable<SoundIndexEntry> ForeignRows(string output, SoundCatalog catalog)
+    {
+        if (!File.Exists(Path.Combine(output, SoundIndex.FileName)))
+        {
+            return [];
+        }
+
+        var own = catalog.Packages.ToHashSet(StringComparer.Ordinal);
+        return SoundIndex.Load(output).Where(e => !own.Contains(e.Package)).ToList();
     }
 
     private List<SoundIndexEntry> BuildIndex(string output, SoundCatalog catalog, Dictionary<string, string> versions)
