@@ -77,6 +77,39 @@ public sealed class SoundFetcherTests(TestSoundsFixture sounds) : IDisposable
     }
 
     [Fact]
+    public async Task Fetch_IndexWithMusicRows_KeepsRowsOfPackagesOutsideTheCatalog()
+    {
+        var output = _files.PathOf("shared");
+        Directory.CreateDirectory(output);
+        var music = new SoundIndexEntry
+        {
+            Id = "timgm6mb-soundfont/piano_000",
+            File = "audio/timgm6mb-soundfont/piano_000.wav",
+            Package = "timgm6mb-soundfont",
+            SourcePath = "TimGM6mb.sf2#program 0 phrase 0",
+            Category = "piano",
+            Caption = "a piano plays",
+            Group = "MUS",
+            License = "GPL-2",
+            CopyrightFile = "copyright/timgm6mb-soundfont.txt",
+            Split = "test",
+        };
+        SoundIndex.Write(output, [music]);
+        var options = new SoundFetchOptions
+        {
+            OutputDirectory = output,
+            CatalogPath = SoundCatalog.BundledPath,
+            Packages = ["micropolis-data"],
+            MaxPackageMegabytes = 1,
+        };
+
+        var report = await new SoundFetcher(options, TextWriter.Null).FetchAsync(CancellationToken.None);
+
+        Assert.Equal(new[] { music }, SoundIndex.Load(output));
+        Assert.Equal(1, report.RecordingsInIndex);
+    }
+
+    [Fact]
     public async Task Fetch_UnknownPackage_ThrowsListingCatalogPackages()
     {
         var options = new SoundFetchOptions

@@ -9,8 +9,9 @@ internal static class DataCommand
 {
     public static Command Create()
     {
-        var command = new Command("data", "Training data: fetch real recordings from Debian packages, generate captioned scenes.");
+        var command = new Command("data", "Training data: fetch real recordings from Debian packages, render instrument phrases from soundfonts, generate captioned scenes.");
         command.Subcommands.Add(SoundFetchCommand.Create());
+        command.Subcommands.Add(MusicCommand.Create());
         command.Subcommands.Add(SceneCommand.Create());
         command.Subcommands.Add(Sounds.Labelling.CatalogCommand.Create());
         return command;

@@ -94,6 +94,42 @@ internal static class WavFile
         return ReadHeader(path).Info;
     }
 
+    /// <summary>
+    /// SHA-256 of the sample data (the bytes of the data chunk, i.e. the 16-bit samples) as its first 32 lower-case hex
+    /// digits: the index's content hash. Equal samples give equal hashes whatever else the header holds.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a PCM WAV file; the message names it.</exception>
+    public static string ContentHash(string path, CancellationToken cancellationToken = default)
+    {
+        var (info, dataOffset, _) = ReadHeader(path);
+        var remaining = info.Frames * info.Channels * (info.BitsPerSample / 8);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        stream.Position = dataOffset;
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(65536);
+        try
+        {
+            while (remaining > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                if (read == 0)
+                {
+                    break;
+                }
+
+                hash.AppendData(buffer, 0, read);
+                remaining -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
+    }
+
     private static (WavInfo Info, long DataOffset, bool Truncated) ReadHeader(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);

@@ -123,7 +123,8 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
             }
         }
 
-        var entries = BuildIndex(output, catalog, versions);
+        // Rows of packages outside the catalog (data music's soundfonts) belong to another command and stay as they are.
+        var entries = ForeignRows(output, catalog).Concat(BuildIndex(output, catalog, versions)).ToList();
         SoundIndex.Write(output, entries, cancellationToken);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"index: {entries.Count} recordings, {entries.Select(e => e.Category).Distinct().Count()} categories, {entries.Sum(e => e.DurationSeconds) / 60:0.0} min -> {Path.Combine(output, SoundIndex.FileName)}"));
@@ -166,9 +167,7 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
                 requests.Add(new MemberRequest("archive:" + archive, name => name == archive || name.EndsWith("/" + archive, StringComparison.Ordinal)));
             }
 
-            var ownCopyright = $"usr/share/doc/{package}/copyright";
-            requests.Add(new MemberRequest(CopyrightKey, name => name == ownCopyright));
-            requests.Add(new MemberRequest(AnyCopyrightKey, name => AnyCopyright().IsMatch(name)));
+            requests.AddRange(CopyrightRequests(package));
             var extracted = await DebianPackages.ExtractAsync(deb, requests, staging, cancellationToken);
 
             var sources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -248,7 +247,16 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         return file;
     }
 
-    private static void WriteCopyright(string output, string package, string deb, IReadOnlyDictionary<string, string> extracted)
+    /// <summary>What to ask <see cref="DebianPackages.ExtractAsync"/> for so that <see cref="WriteCopyright"/> finds the package's copyright file.</summary>
+    public static IEnumerable<MemberRequest> CopyrightRequests(string package)
+    {
+        var ownCopyright = $"usr/share/doc/{package}/copyright";
+        yield return new MemberRequest(CopyrightKey, name => name == ownCopyright);
+        yield return new MemberRequest(AnyCopyrightKey, name => AnyCopyright().IsMatch(name));
+    }
+
+    /// <summary>Keeps the copyright file extracted through <see cref="CopyrightRequests"/> at <see cref="CopyrightRelativePath"/>.</summary>
+    public static void WriteCopyright(string output, string package, string deb, IReadOnlyDictionary<string, string> extracted)
     {
         var target = Path.Combine(output, CopyrightRelativePath(package));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -306,6 +314,17 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         }
 
         return versions;
+    }
+
+    private static IEnumerable<SoundIndexEntry> ForeignRows(string output, SoundCatalog catalog)
+    {
+        if (!File.Exists(Path.Combine(output, SoundIndex.FileName)))
+        {
+            return [];
+        }
+
+        var own = catalog.Packages.ToHashSet(StringComparer.Ordinal);
+        return SoundIndex.Load(output).Where(e => !own.Contains(e.Package)).ToList();
     }
 
     private List<SoundIndexEntry> BuildIndex(string output, SoundCatalog catalog, Dictionary<string, string> versions)
