@@ -31,6 +31,10 @@ internal static class SoundFetchCommand
         {
             Description = "Keep the downloaded .deb files in <out>/debs after extraction.",
         };
+        var noMusic = new Option<bool>("--no-music")
+        {
+            Description = "Do not render the instrument phrases of 'data music' (rendered by default when no --packages is given).",
+        };
 
         var command = new Command("fetch", "Download the Debian packages of the sound catalog (apt-get download, no install), extract the listed recordings and their copyright files, convert them to 16 kHz mono WAV and write index.jsonl. Skips what is already there.");
         command.Options.Add(output);
@@ -38,6 +42,7 @@ internal static class SoundFetchCommand
         command.Options.Add(maxPackageMb);
         command.Options.Add(catalog);
         command.Options.Add(keepDebs);
+        command.Options.Add(noMusic);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var options = new SoundFetchOptions
@@ -60,7 +65,20 @@ internal static class SoundFetchCommand
                     Console.Error.WriteLine("failed: " + failure);
                 }
 
-                return report.Failures.Count == 0 ? 0 : 1;
+                var musicFailed = false;
+                if (options.Packages is null && !parseResult.GetValue(noMusic))
+                {
+                    // The catalog's instruments come from soundfonts rendered into phrases, not from files of a package.
+                    var music = await new MusicRenderer(new MusicRenderOptions { OutputDirectory = options.OutputDirectory, KeepDebs = options.KeepDebs }, Console.Out)
+                        .RenderAsync(cancellationToken);
+                    musicFailed = music.Failures.Count > 0;
+                    foreach (var failure in music.Failures)
+                    {
+                        Console.Error.WriteLine("failed: " + failure);
+                    }
+                }
+
+                return report.Failures.Count == 0 && !musicFailed ? 0 : 1;
             }
             catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException or UnauthorizedAccessException)
             {

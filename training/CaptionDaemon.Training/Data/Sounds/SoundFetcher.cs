@@ -198,25 +198,27 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
                 }
             }
 
+            // One ffmpeg per recording; a package of thousands of short files is bound by process start-up, so one per core.
             var count = 0;
-            foreach (var recording in recordings)
-            {
-                if (!sources.TryGetValue(recording.Id, out var source))
+            Parallel.ForEach(
+                recordings.Where(r => sources.ContainsKey(r.Id)),
+                new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+                recording =>
                 {
-                    continue;
-                }
-
-                try
-                {
-                    var samples = AudioDecoder.Decode(source, options.SampleRate, cancellationToken);
-                    WavFile.Write(Path.Combine(output, recording.RelativeWavPath), samples, options.SampleRate, cancellationToken);
-                    count++;
-                }
-                catch (AudioDecodeException ex)
-                {
-                    failures.Add($"{package}: {recording.SourcePath}: {ex.Reason}");
-                }
-            }
+                    try
+                    {
+                        var samples = AudioDecoder.Decode(sources[recording.Id], options.SampleRate, cancellationToken);
+                        WavFile.Write(Path.Combine(output, recording.RelativeWavPath), samples, options.SampleRate, cancellationToken);
+                        Interlocked.Increment(ref count);
+                    }
+                    catch (AudioDecodeException ex)
+                    {
+                        lock (failures)
+                        {
+                            failures.Add($"{package}: {recording.SourcePath}: {ex.Reason}");
+                        }
+                    }
+                });
 
             WriteCopyright(output, package, deb, extracted);
             return count;
@@ -327,18 +329,60 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         return SoundIndex.Load(output).Where(e => !own.Contains(e.Package)).ToList();
     }
 
+    /// <summary>Below this peak (about -60 dBFS) a recording is taken for silence and left out of the index.</summary>
+    internal const float SilencePeak = 0.001f;
+
+    /// <summary>
+    /// The index rows of the catalog's converted recordings, in catalog order, deduplicated by content: of recordings
+    /// with equal samples the one of a test package is kept, else of a validation package, else the first, so no copy
+    /// of a held-out recording reaches training. Silent recordings are left out. Hashes of unchanged files are taken
+    /// from the previous index instead of read again.
+    /// </summary>
     private List<SoundIndexEntry> BuildIndex(string output, SoundCatalog catalog, Dictionary<string, string> versions)
     {
-        var entries = new List<SoundIndexEntry>();
-        foreach (var recording in catalog.Recordings)
+        var previous = PreviousEntries(output);
+        var present = catalog.Recordings.Where(r => File.Exists(Path.Combine(output, r.RelativeWavPath))).ToList();
+        var infos = new WavInfo[present.Count];
+        var hashes = new string?[present.Count];
+        Parallel.For(0, present.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var wav = Path.Combine(output, recording.RelativeWavPath);
-            if (!File.Exists(wav))
+            var wav = Path.Combine(output, present[i].RelativeWavPath);
+            infos[i] = WavFile.ReadInfo(wav);
+            if (previous.TryGetValue(present[i].Id, out var old) && old.ContentHash is { } known
+                && Math.Abs(old.DurationSeconds - Math.Round(infos[i].DurationSeconds, 3)) < 1e-9)
+            {
+                hashes[i] = known;
+                return;
+            }
+
+            var samples = WavFile.TryReadMono16(wav, infos[i].SampleRate);
+            hashes[i] = samples is null || samples.Length == 0 || samples.Max(MathF.Abs) < SilencePeak ? null : WavFile.ContentHash(wav);
+        });
+
+        static int Priority(string split) => split switch { "test" => 0, "val" => 1, _ => 2 };
+        var keep = new bool[present.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var i in Enumerable.Range(0, present.Count).OrderBy(i => Priority(present[i].Split)))
+        {
+            keep[i] = hashes[i] is { } hash && seen.Add(hash);
+        }
+
+        var silent = hashes.Count(h => h is null);
+        var duplicates = present.Count - silent - keep.Count(k => k);
+        if (silent + duplicates > 0)
+        {
+            log.WriteLine($"index: left out {silent} silent recording(s) and {duplicates} duplicate(s) of others by content");
+        }
+
+        var entries = new List<SoundIndexEntry>();
+        for (var i = 0; i < present.Count; i++)
+        {
+            if (!keep[i])
             {
                 continue;
             }
 
-            var info = WavFile.ReadInfo(wav);
+            var recording = present[i];
             entries.Add(new SoundIndexEntry
             {
                 Id = recording.Id,
@@ -351,11 +395,32 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
                 Group = recording.Group,
                 License = recording.License,
                 CopyrightFile = CopyrightRelativePath(recording.Package).Replace(Path.DirectorySeparatorChar, '/'),
-                SampleRate = info.SampleRate,
-                DurationSeconds = Math.Round(info.DurationSeconds, 3),
+                SampleRate = infos[i].SampleRate,
+                DurationSeconds = Math.Round(infos[i].DurationSeconds, 3),
+                Split = recording.Split,
+                Speaker = recording.Speaker,
+                Sex = recording.Sex,
+                Language = recording.Language,
+                ContentHash = hashes[i],
             });
         }
 
         return entries;
+    }
+
+    /// <summary>The rows of the index an earlier run wrote, by id; none when there is no readable index.</summary>
+    private static Dictionary<string, SoundIndexEntry> PreviousEntries(string output)
+    {
+        try
+        {
+            return File.Exists(Path.Combine(output, SoundIndex.FileName))
+                ? SoundIndex.Load(output).GroupBy(e => e.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)
+                : [];
+        }
+        catch (DatasetFormatException)
+        {
+            // A damaged index is rebuilt from the files; only the cached hashes are lost.
+            return [];
+        }
     }
 }

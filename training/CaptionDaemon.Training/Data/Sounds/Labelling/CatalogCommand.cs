@@ -96,6 +96,19 @@ internal static class CatalogCommand
                 var builder = new CatalogBuilder(rules, table, overrides, parse.GetValue(debs)!, Console.Out);
                 var (rows, report) = await builder.BuildAsync(cancellationToken);
                 var path = parse.GetValue(output)!;
+                if (parse.GetValue(packages) is not null && File.Exists(path))
+                {
+                    // Relabelling some packages keeps the other packages' rows of the catalog, in table order.
+                    var rebuilt = table.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+                    var order = CatalogBuilder.LoadPackages(Path.Combine(directory, CatalogBuilder.PackagesFileName))
+                        .Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+                    rows = File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split('\t'))
+                        .Where(f => !rebuilt.Contains(f[0]))
+                        .Concat(rows)
+                        .OrderBy(f => order.GetValueOrDefault(f[0], int.MaxValue))
+                        .ToList();
+                }
+
                 CatalogBuilder.Write(path, rows);
                 SoundCatalog.Load(path, cancellationToken); // the catalog must read back: ids unique, fields filled
                 if (parse.GetValue(unlabelled) is { } file)

@@ -143,7 +143,9 @@ internal sealed partial class LabelRules
     /// </summary>
     public LabelKeyword? FindKeyword(string path)
     {
-        var parts = path.Replace(':', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // A member of an archive is named by its path inside the archive; the archive's own name ("public.zip") says nothing.
+        var colon = path.IndexOf(':', StringComparison.Ordinal);
+        var parts = path[(colon + 1)..].Split('/', StringSplitOptions.RemoveEmptyEntries);
         var names = parts.Select((part, i) => Words(i == parts.Length - 1 ? Path.GetFileNameWithoutExtension(part) : part)).Reverse().ToList();
         foreach (var weak in (bool[])[false, true])
         {
