@@ -26,7 +26,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         // Through ffmpeg (FLAC), and shorter than the window: zero-padded.
         files.Ffmpeg("audio/tone.flac", "-i", files.PathOf("audio/tone.wav"));
         WavFile.Write(files.PathOf("audio/short-noise.wav"), fixture.Audio[1].AsSpan(0, 6000), 16000, CancellationToken.None);
-        var scene = Path.Combine(RepositoryRoot(), "tests", "data", "incremental-demo", "vacuum-scene.wav");
+        var scene = Path.Combine(RepositoryPaths.Root, "tests", "data", "incremental-demo", "vacuum-scene.wav");
         var list = files.PathOf("lists/recordings.tsv");
         File.WriteAllText(list, $"path\tcategory\n../audio/tone.wav\ttone\n../audio/tone.flac\ttone\n\n../audio/noise.wav\tdog\n../audio/short-noise.wav\tnoise\n{scene}\tvacuum\n");
         var jsonPath = files.PathOf("report.json");
@@ -164,18 +164,5 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
 
         Assert.Equal(2.0 / 3, recall!.Value, 9);
         Assert.Null(EvalCommand.EventRecall(["eval_0003.wav"], ["a cat meows"], events, s_table));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CaptionDaemon.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No CaptionDaemon.sln above {AppContext.BaseDirectory}.");
     }
 }
