@@ -152,6 +152,10 @@ internal sealed class EventPhrase
         return new EventPhrase(PhraseKind.Noun, text, string.Empty, string.Empty, NounPhraseIsPlural(words, hasDeterminer));
     }
 
+    /// <summary>A phrase built from its parts, for captions the generator composes itself ("a man and a woman" "talk").</summary>
+    public static EventPhrase Create(PhraseKind kind, string subject, string verb, string rest, bool plural)
+        => new(kind, FixArticle(subject), verb, rest, plural);
+
     /// <summary>The same event with another subject (a generic one: "a hawk screeches" -> "a bird screeches").</summary>
     public EventPhrase WithSubject(string subject, bool plural)
     {

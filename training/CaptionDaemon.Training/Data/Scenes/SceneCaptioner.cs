@@ -68,6 +68,50 @@ internal static class SceneCaptioner
         return captions;
     }
 
+    /// <summary>
+    /// Five captions of a clip with only a nameable steady background ("steady rain falls and nothing else happens"):
+    /// the background is named in every caption, and most say that nothing else happens.
+    /// </summary>
+    public static IReadOnlyList<string> CaptionBackgroundOnly(CaptionEvent background, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(background);
+        ArgumentNullException.ThrowIfNull(random);
+        var captions = new List<string>(CaptionsPerClip);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var round = 0; round < 60 && captions.Count < CaptionsPerClip; round++)
+        {
+            var b = Mention.Pick(background, random);
+            var text = Tidy(Pick(
+                random,
+                () => $"{b.Clause()} and nothing else happens",
+                () => $"only {b.Gerund()} can be heard",
+                () => $"{b.Progressive()} with nothing else happening",
+                () => $"the steady sound of {b.Gerund()}",
+                () => $"{b.Clause()} steadily and nothing else can be heard",
+                () => $"nothing happens except {b.Gerund()}",
+                () => b.Clause()));
+            if (seen.Add(text))
+            {
+                captions.Add(text);
+            }
+        }
+
+        while (captions.Count < CaptionsPerClip)
+        {
+            captions.Add(captions[captions.Count % captions.Count]);
+        }
+
+        return captions;
+    }
+
+    /// <summary>Five of the fixed nothing-notable phrasings (<see cref="SceneKinds"/>), the hum ones when a hum or fan sounds.</summary>
+    public static IReadOnlyList<string> CaptionQuiet(bool hum, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var phrasings = hum ? SceneKinds.NothingNotableButHum : SceneKinds.NothingNotable;
+        return phrasings.OrderBy(_ => random.Next()).Take(CaptionsPerClip).Select(Tidy).ToList();
+    }
+
     private static string Compose(List<Mention> events, IReadOnlyList<bool> overlaps, Mention? background, Random random)
     {
         if (events.Count == 1)
@@ -157,7 +201,8 @@ internal static class SceneCaptioner
     private static string Tidy(string text)
     {
         var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var sentence = string.Join(' ', words);
+        // A media background phrase ends in "in the background" already ("a radio plays in the background").
+        var sentence = string.Join(' ', words).Replace("in the background in the background", "in the background", StringComparison.Ordinal);
         return sentence.Length == 0 ? sentence : char.ToUpperInvariant(sentence[0]) + sentence[1..];
     }
 

@@ -45,16 +45,35 @@ internal static class SceneCommand
             Description = "Comma-separated recording categories to use (events and backgrounds), e.g. for the tasks of a class-incremental update. Default: all.",
         };
 
-        var command = new Command("scenes", "Mix the fetched recordings into captioned scenes (1-3 events over a background, five captions each), split (by recording unless --split-by clip) into development/validation/evaluation in the Clotho layout.");
-        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories })
+        var kinds = new Option<string>("--kinds")
+        {
+            Description = "Shares of the clip kinds, kind=share comma-separated (normalised; kinds left out are not made): single (one event), mixture (2-3 events), speech (one speaker or two talking over each other), music (an instrument plays), media_background (a radio or television under an event), ambience (a steady background alone, named), quiet (noise, maybe a hum: 'nothing happens'). A kind a split lacks recordings for becomes single. Default: "
+                + SceneKindShares.Default + ".",
+            DefaultValueFactory = _ => SceneKindShares.Default.ToString(),
+        };
+
+        var command = new Command("scenes", "Mix the fetched recordings into captioned 10 s scenes like a microphone's day (single events, mixtures, speech, music, a radio or TV in the room, steady backgrounds, quiet rooms; reverberation and distance; five captions each), split (by the index's package split, else by recording unless --split-by clip) into development/validation/evaluation in the Clotho layout.");
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories, kinds })
         {
             command.Options.Add(option);
         }
 
         command.SetAction((parseResult, cancellationToken) =>
         {
+            SceneKindShares shares;
+            try
+            {
+                shares = SceneKindShares.Parse(parseResult.GetValue(kinds)!);
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine("data scenes: " + ex.Message);
+                return Task.FromResult(2);
+            }
+
             var options = new SceneSetOptions
             {
+                Kinds = shares,
                 SoundsDirectory = parseResult.GetValue(sounds)!,
                 OutputDirectory = parseResult.GetValue(output)!,
                 Clips = parseResult.GetValue(clips),

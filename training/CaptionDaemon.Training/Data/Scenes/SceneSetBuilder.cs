@@ -34,6 +34,9 @@ internal sealed record SceneSetOptions
     /// </summary>
     public bool SplitByRecording { get; init; } = true;
 
+    /// <summary>How often each clip kind is drawn (single event, mixture, speech, music, radio/TV, ambience, quiet).</summary>
+    public SceneKindShares Kinds { get; init; } = SceneKindShares.Default;
+
     /// <summary>Only recordings of these categories (events and backgrounds); null: all. Class-incremental tasks use it.</summary>
     public IReadOnlySet<string>? Categories { get; init; }
 }
@@ -104,9 +107,7 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             throw new ArgumentException($"No recording of {library.Sounds.Count} has one of the categories {string.Join(", ", options.Categories!)}.");
         }
 
-        var generator = options.SplitByRecording
-            ? new SceneGenerator(sounds, SplitPlanner.Assign(sounds, options.ValidationFraction, options.TestFraction, options.Seed), options.SampleRate, options.Seconds)
-            : new SceneGenerator(sounds, splitOf: null, options.SampleRate, options.Seconds);
+        var generator = new SceneGenerator(sounds, SplitOf(sounds), options.SampleRate, options.Seconds, options.Kinds);
         var plan = PlanClips();
         foreach (var split in ClothoDataset.Splits.Where(s => plan.Any(p => p.Split == s)))
         {
@@ -114,12 +115,14 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             if (events == 0)
             {
                 throw new InvalidOperationException(
-                    $"Split '{split}' got no event recordings ({library.Sounds.Count} recordings in all); fetch more packages or lower the fractions.");
+                    $"Split '{split}' got no recordings ({library.Sounds.Count} recordings in all); fetch more packages or lower the fractions.");
             }
 
             Directory.CreateDirectory(Path.Combine(output, split));
             _log.WriteLine($"{split}: {plan.Count(p => p.Split == split)} clips from {events} event and {backgrounds} background recordings");
         }
+
+        _log.WriteLine($"clip kinds: {options.Kinds}");
 
         stopwatch.Restart();
         var scenes = new Scene[plan.Count];
@@ -139,11 +142,12 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             }
         });
         var generateTime = stopwatch.Elapsed;
+        _log.WriteLine("clips per kind: " + string.Join(", ", scenes.GroupBy(s => s.Kind, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
 
         WriteCaptions(output, scenes);
         WriteScenes(output, scenes);
         var byId = library.Sounds.ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var usedIds = scenes.SelectMany(s => s.Events.Select(e => e.RecordingId).Concat(s.Background is null ? [] : [s.Background.RecordingId]))
+        var usedIds = scenes.SelectMany(s => s.Events.Select(e => e.RecordingId).Concat(s.Background is null ? [] : s.Background.RecordingIds))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -161,7 +165,7 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             .Select(split =>
             {
                 var clips = scenes.Where(s => s.Split == split).ToList();
-                var used = clips.SelectMany(c => c.Events.Select(e => e.RecordingId).Concat(c.Background is null ? [] : [c.Background.RecordingId]))
+                var used = clips.SelectMany(c => c.Events.Select(e => e.RecordingId).Concat(c.Background is null ? [] : c.Background.RecordingIds))
                     .Distinct(StringComparer.Ordinal).ToList();
                 var categories = used.Select(id => byId[id].Category).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
                 var (events, backgrounds) = generator.Count(split);
@@ -170,6 +174,51 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             .ToList();
         return new SceneSetReport(summaries, library.Sounds.Count, library.Skipped, loadTime, generateTime);
     }
+
+    /// <summary>
+    /// Every recording's split: the one its index row names (data fetch holds out whole packages), else the
+    /// <see cref="SplitPlanner"/>'s over the recordings without one (or, with split by clip, null: every split).
+    /// </summary>
+    private Dictionary<string, string>? SplitOf(IReadOnlyList<SourceSound> sounds)
+    {
+        var given = sounds.Where(s => s.Entry.Split is not null).ToList();
+        var open = sounds.Where(s => s.Entry.Split is null).ToList();
+        if (given.Count == 0 && !options.SplitByRecording)
+        {
+            return null;
+        }
+
+        var splits = given.ToDictionary(s => s.Id, s => ClothoSplit(s.Entry), StringComparer.Ordinal);
+        if (open.Count > 0)
+        {
+            if (options.SplitByRecording)
+            {
+                foreach (var (id, split) in SplitPlanner.Assign(open, options.ValidationFraction, options.TestFraction, options.Seed))
+                {
+                    splits.Add(id, split);
+                }
+            }
+            else
+            {
+                // Split by clip with some rows split by package: those keep their split, the others serve training only,
+                // since one recording cannot sit in every split of a map.
+                foreach (var sound in open)
+                {
+                    splits.Add(sound.Id, ClothoDataset.Development);
+                }
+            }
+        }
+
+        return splits;
+    }
+
+    private static string ClothoSplit(Sounds.SoundIndexEntry entry) => entry.Split switch
+    {
+        "train" => ClothoDataset.Development,
+        "val" => ClothoDataset.Validation,
+        "test" => ClothoDataset.Evaluation,
+        _ => throw new DatasetFormatException($"Recording '{entry.Id}' has split '{entry.Split}'; expected train, val or test."),
+    };
 
     /// <summary>The clips to make: (split, index, file name), train first. Sizes: validation and test by fraction, the rest train.</summary>
     private List<(string Split, int Index, string File)> PlanClips()

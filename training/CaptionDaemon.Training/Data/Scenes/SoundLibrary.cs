@@ -30,6 +30,15 @@ internal sealed class SourceSound
 
     public string Category => Entry.Category;
 
+    /// <summary>Someone speaking (index group SPEECH): used by speech and radio/television clips, not as an everyday event.</summary>
+    public bool IsSpeech => Entry.Group == "SPEECH";
+
+    /// <summary>An instrument playing (index group MUS): used by music and radio clips, not as an everyday event.</summary>
+    public bool IsMusic => Entry.Group == "MUS";
+
+    /// <summary>A hum, fan or room tone: what a quiet clip may hold.</summary>
+    public bool IsQuietBackground => IsBackground && SceneKinds.QuietBackgroundCategories.Contains(Entry.Category);
+
     public double Seconds(int sampleRate) => (double)Samples.Length / sampleRate;
 }
 
@@ -40,7 +49,7 @@ internal sealed class SoundLibrary
     public static readonly IReadOnlySet<string> BackgroundCategories = new HashSet<string>(StringComparer.Ordinal)
     {
         "rain", "wind", "water", "fire", "insect", "traffic", "engine", "machine", "static", "crowd", "city", "steam",
-        "harbor", "farm", "children", "construction", "ship",
+        "harbor", "farm", "children", "construction", "ship", "hum", "fan", "room_tone",
     };
 
     // Generic subjects per category (singular, plural), used in some captions so that a small vocabulary sees the same
