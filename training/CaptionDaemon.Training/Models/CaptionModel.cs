@@ -67,6 +67,20 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// <see cref="Encode(Tensor, Func{Tensor, Tensor})"/> from log-mel dB <c>[B, MelBins, T]</c> (the front end's
+    /// <see cref="LogMelFrontend.LogMel"/>, as the feature cache stores it) instead of a waveform: the front end's
+    /// BatchNorm and the CNN, without the STFT. The exported graph keeps the whole front end.
+    /// </summary>
+    public (Tensor Memory, Tensor Embedding) EncodeLogMel(Tensor logMel, Func<Tensor, Tensor>? transformSpectrogram = null)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        using var scope = NewDisposeScope();
+        var spectrogram = _frontend.Normalise(logMel);
+        var (memory, embedding) = _encoder.forward(transformSpectrogram is null ? spectrogram : transformSpectrogram(spectrogram));
+        return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Teacher forcing: waveform <c>[B, S]</c> and input tokens <c>[B, L]</c> (starting with &lt;start&gt;) to logits <c>[B, L, V]</c>.</summary>
     public override Tensor forward(Tensor audio, Tensor inputTokens)
     {
@@ -96,6 +110,18 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     public int[][] GreedyDecode(Tensor audio, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(audio);
+        return GreedyDecode(() => Encode(audio).Memory, (int)audio.shape[0], audio.device, maxTokens);
+    }
+
+    /// <summary><see cref="GreedyDecode(Tensor, int)"/> from log-mel dB <c>[B, MelBins, T]</c> (see <see cref="EncodeLogMel"/>).</summary>
+    public int[][] GreedyDecodeLogMel(Tensor logMel, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        return GreedyDecode(() => EncodeLogMel(logMel).Memory, (int)logMel.shape[0], logMel.device, maxTokens);
+    }
+
+    private int[][] GreedyDecode(Func<Tensor> encode, int batch, Device device, int maxTokens)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         var wasTraining = training;
         eval();
@@ -103,11 +129,10 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var batch = (int)audio.shape[0];
-            var (memory, _) = Encode(audio);
+            var memory = encode();
             var (crossKeys, crossValues) = CrossKeyValues(memory);
-            var (keys, values) = EmptyCache(batch, audio.device);
-            var tokens = tensor(Enumerable.Repeat((long)StartToken, batch).ToArray(), device: audio.device);
+            var (keys, values) = EmptyCache(batch, device);
+            var tokens = tensor(Enumerable.Repeat((long)StartToken, batch).ToArray(), device: device);
             var captions = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
             var finished = new bool[batch];
             var steps = Math.Min(maxTokens, Config.MaxTokens);

@@ -16,6 +16,9 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
     /// <summary>Floor of the mel power before the logarithm, so silence maps to -100 dB instead of -inf.</summary>
     public const float PowerFloor = 1e-10f;
 
+    /// <summary><see cref="LogMel"/> of a frame of silence: 10 log10(<see cref="PowerFloor"/>) dB.</summary>
+    public static readonly float FloorDecibels = 10f * MathF.Log10(PowerFloor);
+
     private readonly Tensor _dftKernels;
     private readonly Tensor _melFilters;
     private readonly BatchNorm1d _norm;
@@ -57,6 +60,17 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
         return Normalise(LogMel(input)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The rest of <see cref="forward"/> after <see cref="LogMel"/>: log-mel dB <c>[B, MelBins, T]</c> (from the feature
+    /// cache, Training/Features) to normalised <c>[B, 1, MelBins, T]</c>. The BatchNorm is trainable, so the cache holds
+    /// what comes before it.
+    /// </summary>
+    internal Tensor Normalise(Tensor logMel)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        return HeldScalars.BatchNorm(_norm, logMel).unsqueeze(1);
+    }
+
     /// <summary>Log-mel power in dB <c>[B, MelBins, T]</c> before the BatchNorm.</summary>
     internal Tensor LogMel(Tensor waveform)
     {
@@ -71,6 +85,4 @@ internal sealed class LogMelFrontend : Module<Tensor, Tensor>
         var mel = matmul(_melFilters, power);
         return mel.clamp_min(floor).log10().mul(decibels).MoveToOuterDisposeScope();
     }
-
-    private Tensor Normalise(Tensor logMel) => HeldScalars.BatchNorm(_norm, logMel).unsqueeze(1);
 }

@@ -57,6 +57,38 @@ internal sealed record Augmentation
     }
 
     /// <summary>
+    /// <see cref="PerturbWaveforms"/> for windows of cached log-mel dB <c>[clips, mels, frames]</c>, in place, with the same
+    /// random draws: the gain becomes an offset of +-<see cref="MaxGainDb"/> dB (silence, at the floor, stays there) and the
+    /// shift a roll by whole frames. What the waveform version does and this cannot: clip a boosted window at full scale,
+    /// and shift by less than a hop (the frames at the seam of a rolled waveform mix its two ends; here they are whole).
+    /// </summary>
+    public void PerturbLogMel(float[] logMel, int clips, int mels, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        ArgumentNullException.ThrowIfNull(random);
+        var frames = logMel.Length / clips / mels;
+        var rolled = new float[frames];
+        var floor = Models.LogMelFrontend.FloorDecibels;
+        for (var c = 0; c < clips; c++)
+        {
+            var offset = (float)(((random.NextDouble() * 2) - 1) * MaxGainDb);
+            var maxShift = (int)(MaxShiftFraction * frames);
+            var shift = maxShift == 0 ? 0 : random.Next(-maxShift, maxShift + 1);
+            var start = ((shift % frames) + frames) % frames;
+            for (var m = 0; m < mels; m++)
+            {
+                var row = logMel.AsSpan(((c * mels) + m) * frames, frames);
+                row[start..].CopyTo(rolled);
+                row[..start].CopyTo(rolled.AsSpan(frames - start));
+                for (var t = 0; t < frames; t++)
+                {
+                    row[t] = rolled[t] <= floor ? rolled[t] : Math.Max(rolled[t] + offset, floor);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// <paramref name="spectrogram"/> <c>[B, 1, MelBins, T]</c> with random frequency and time bands of each example set
     /// to 0; differentiable (a multiplication by a constant mask).
     /// </summary>

@@ -6,12 +6,15 @@ namespace CaptionDaemon.Training.Training;
 /// A teacher-forcing batch: <see cref="Clips"/> audio windows and any number of captions per window. Row r of
 /// <see cref="Inputs"/> is <c>&lt;start&gt; w1..wn</c>, of <see cref="Targets"/> <c>w1..wn &lt;end&gt;</c>, both padded
 /// with &lt;pad&gt; (ignored by the loss) to the longest caption; <see cref="ClipOfRow"/> says which window it describes.
+/// The windows are audio, or, from a log-mel cache, the front end's log-mel of that audio (<see cref="LogMel"/>).
 /// </summary>
 internal sealed class CaptionBatch
 {
-    private CaptionBatch(float[] audio, int clips, long[] inputs, long[] targets, long[] clipOfRow, int length)
+    private CaptionBatch(float[] audio, int clips, long[] inputs, long[] targets, long[] clipOfRow, int length, float[]? logMel = null, int melBins = 0)
     {
         Audio = audio;
+        LogMel = logMel;
+        MelBins = melBins;
         Clips = clips;
         Inputs = inputs;
         Targets = targets;
@@ -19,8 +22,15 @@ internal sealed class CaptionBatch
         Length = length;
     }
 
-    /// <summary>Windows, row-major <c>[Clips, WindowSamples]</c>.</summary>
+    /// <summary>Windows, row-major <c>[Clips, WindowSamples]</c>; empty when the batch holds <see cref="LogMel"/>.</summary>
     public float[] Audio { get; }
+
+    /// <summary>Log-mel dB of the windows, row-major <c>[Clips, MelBins, Frames]</c>; null when the batch holds <see cref="Audio"/>.</summary>
+    public float[]? LogMel { get; }
+
+    public int MelBins { get; }
+
+    public int Frames => LogMel is null ? 0 : LogMel.Length / Clips / MelBins;
 
     public int Clips { get; }
 
@@ -41,18 +51,47 @@ internal sealed class CaptionBatch
     public static CaptionBatch FromClips(ClipSet set, ReadOnlySpan<int> clipIndices, int windowSamples, Random random)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var audio = new float[clipIndices.Length * windowSamples];
         var captions = new List<(int Clip, int[] Words)>();
         for (var i = 0; i < clipIndices.Length; i++)
         {
-            set.CopyWindow(clipIndices[i], audio.AsSpan(i * windowSamples, windowSamples), random);
             foreach (var words in set.CaptionIds[clipIndices[i]])
             {
                 captions.Add((i, words));
             }
         }
 
+        if (set.Frontend is { } frontend)
+        {
+            var size = frontend.MelBins * frontend.FramesOf(windowSamples);
+            var logMel = new float[clipIndices.Length * size];
+            for (var i = 0; i < clipIndices.Length; i++)
+            {
+                set.CopyLogMelWindow(clipIndices[i], windowSamples, logMel.AsSpan(i * size, size), random);
+            }
+
+            return CreateFromLogMel(logMel, clipIndices.Length, frontend.MelBins, captions);
+        }
+
+        var audio = new float[clipIndices.Length * windowSamples];
+        for (var i = 0; i < clipIndices.Length; i++)
+        {
+            set.CopyWindow(clipIndices[i], audio.AsSpan(i * windowSamples, windowSamples), random);
+        }
+
         return Create(audio, clipIndices.Length, captions);
+    }
+
+    /// <summary>A batch of <paramref name="clips"/> log-mel windows <c>[clips, melBins, frames]</c> and captions of those windows.</summary>
+    public static CaptionBatch CreateFromLogMel(float[] logMel, int clips, int melBins, IReadOnlyList<(int Clip, int[] Words)> captions)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        if (clips < 1 || melBins < 1 || logMel.Length % (clips * melBins) != 0)
+        {
+            throw new ArgumentException($"{logMel.Length} values do not split into {clips} windows of {melBins} mel bins.", nameof(logMel));
+        }
+
+        var tokens = Create([], clips, captions);
+        return new CaptionBatch([], clips, tokens.Inputs, tokens.Targets, tokens.ClipOfRow, tokens.Length, logMel, melBins);
     }
 
     /// <summary>A batch of <paramref name="clips"/> windows in <paramref name="audio"/> and captions (word ids) of those windows.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Training;
 
-/// <summary>Greedy captions of a <see cref="ClipSet"/> (start-cropped windows) and their metrics against the clips' references.</summary>
+/// <summary>Greedy captions of a <see cref="ClipSet"/> (start-cropped windows, of audio or cached log-mel) and their metrics against the clips' references.</summary>
 internal static class CaptionEvaluator
 {
     /// <summary>Captions every clip, <paramref name="batchSize"/> windows at a time, and scores them.</summary>
@@ -16,19 +16,29 @@ internal static class CaptionEvaluator
         ArgumentNullException.ThrowIfNull(clips);
         ArgumentNullException.ThrowIfNull(vocabulary);
         var captions = new string[clips.Count];
-        var buffer = new float[batchSize * windowSamples];
+        var frames = clips.Frontend?.FramesOf(windowSamples) ?? 0;
+        var window = clips.Frontend is { } frontend ? frontend.MelBins * frames : windowSamples;
+        var buffer = new float[batchSize * window];
         for (var first = 0; first < clips.Count; first += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = Math.Min(batchSize, clips.Count - first);
             for (var i = 0; i < count; i++)
             {
-                clips.CopyWindow(first + i, buffer.AsSpan(i * windowSamples, windowSamples), random: null);
+                if (clips.HasFeatures)
+                {
+                    clips.CopyLogMelWindow(first + i, windowSamples, buffer.AsSpan(i * window, window), random: null);
+                }
+                else
+                {
+                    clips.CopyWindow(first + i, buffer.AsSpan(i * window, window), random: null);
+                }
             }
 
             using var scope = NewDisposeScope();
-            var audio = tensor(buffer.AsSpan(0, count * windowSamples).ToArray(), [count, windowSamples]);
-            var ids = model.GreedyDecode(audio, maxTokens);
+            var ids = clips.Frontend is { } cached
+                ? model.GreedyDecodeLogMel(tensor(buffer.AsSpan(0, count * window).ToArray(), [count, cached.MelBins, frames]), maxTokens)
+                : model.GreedyDecode(tensor(buffer.AsSpan(0, count * window).ToArray(), [count, windowSamples]), maxTokens);
             for (var i = 0; i < count; i++)
             {
                 captions[first + i] = vocabulary.Decode(ids[i]);

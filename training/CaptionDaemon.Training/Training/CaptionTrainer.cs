@@ -3,6 +3,7 @@ using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Text;
+using CaptionDaemon.Training.Training.Features;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,9 +91,11 @@ internal sealed class CaptionTrainer
         // Captions keep MaxTokens - 2 words: with <start> in front (input) or <end> behind (target) they fill MaxTokens - 1 positions.
         var maxWords = config.MaxTokens - 2;
 
-        _progress.Message($"decoding {trainClips.Count} training and {validationClips.Count} validation clips from {dataDirectory} ({options.Threads} at a time)");
-        var train = ClipSet.Load(trainClips, vocabulary, maxWords, options.Threads, cancellationToken, (done, total) => _progress.Message($"  decoded {done}/{total} training clips"));
-        var validation = ClipSet.Load(validationClips, vocabulary, maxWords, options.Threads, cancellationToken);
+        using var trainCache = OpenFeatureCache(dataDirectory, ClothoDataset.Development, options.Features);
+        using var validationCache = OpenFeatureCache(dataDirectory, ClothoDataset.Validation, options.Features);
+        var train = LoadSplit(trainClips, trainCache, config, vocabulary, maxWords, dataDirectory, cancellationToken);
+        var validation = LoadSplit(validationClips, validationCache, config, vocabulary, maxWords, dataDirectory, cancellationToken);
+        record.Features = trainCache?.Path ?? "audio";
 
         var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = (long)stepsPerEpoch * options.Epochs;
@@ -139,7 +142,15 @@ internal sealed class CaptionTrainer
             {
                 var batch = order.AsSpan(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - (step * options.BatchSize)));
                 var examples = CaptionBatch.FromClips(train, batch, windowSamples, rng);
-                augmentation?.PerturbWaveforms(examples.Audio, examples.Clips, rng);
+                if (examples.LogMel is { } logMel)
+                {
+                    augmentation?.PerturbLogMel(logMel, examples.Clips, examples.MelBins, rng);
+                }
+                else
+                {
+                    augmentation?.PerturbWaveforms(examples.Audio, examples.Clips, rng);
+                }
+
                 return StepOutcome.Of(SupervisedStep.Run(
                     model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng)));
             },
@@ -157,6 +168,40 @@ internal sealed class CaptionTrainer
 
         EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, options, _progress, cancellationToken);
         return record;
+    }
+
+    /// <summary>
+    /// The cache of <paramref name="split"/> as <paramref name="source"/> asks: null when off, or when absent and not
+    /// required. Whether it fits the clips and the model is checked when a set is read from it.
+    /// </summary>
+    /// <exception cref="FeatureCacheException">Required and absent, or unreadable.</exception>
+    internal static LogMelCacheFile? OpenFeatureCache(string dataDirectory, string split, FeatureSource source)
+    {
+        var path = LogMelCacheFile.PathOf(dataDirectory, split);
+        return source switch
+        {
+            FeatureSource.Off => null,
+            _ when File.Exists(path) => LogMelCacheFile.Open(path),
+            FeatureSource.Require => throw new FeatureCacheException($"--features require: there is no {path}; build it with 'captiond-train data features --data {dataDirectory}'."),
+            _ => null,
+        };
+    }
+
+    /// <summary>What one rebuilds a stale cache with, for the messages.</summary>
+    internal static string RebuildHint(string dataDirectory) =>
+        $"rebuild it with 'captiond-train data features --data {dataDirectory}' or train with --features off";
+
+    private ClipSet LoadSplit(
+        IReadOnlyList<CaptionedClip> clips, LogMelCacheFile? cache, CaptionModelConfig config, Vocabulary vocabulary, int maxWords, string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (cache is not null)
+        {
+            _progress.Message($"reading the log-mel of {clips.Count} clips from {cache.Path}");
+            return ClipSet.FromFeatures(clips, cache, FrontendParameters.Of(config), vocabulary, maxWords, RebuildHint(dataDirectory));
+        }
+
+        _progress.Message($"decoding {clips.Count} clips from {dataDirectory} ({_options.Threads} at a time)");
+        return ClipSet.Load(clips, vocabulary, maxWords, _options.Threads, cancellationToken, (done, total) => _progress.Message($"  decoded {done}/{total} clips"));
     }
 
     /// <summary>

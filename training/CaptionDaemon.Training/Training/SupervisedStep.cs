@@ -25,8 +25,7 @@ internal static class SupervisedStep
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        var audio = tensor(batch.Audio, [batch.Clips, batch.WindowSamples]);
-        var (memory, _) = transformSpectrogram is null ? model.Encode(audio) : model.Encode(audio, transformSpectrogram);
+        var (memory, _) = Encode(model, batch, transformSpectrogram);
         var logits = model.Decoder.forward(tensor(batch.Inputs, [batch.Rows, batch.Length]), memory.index_select(0, tensor(batch.ClipOfRow)));
         var loss = nn.functional.cross_entropy(
             logits.reshape(-1, model.Config.VocabSize),
@@ -35,5 +34,19 @@ internal static class SupervisedStep
             label_smoothing: labelSmoothing);
         var (lossValue, applied) = GuardedUpdate.Apply(optimizer, loss, model.parameters(), gradientClip);
         return new StepResult(lossValue, applied);
+    }
+
+    /// <summary>The batch's windows through the encoder: from log-mel when the batch has it (a feature cache), else from audio.</summary>
+    internal static (Tensor Memory, Tensor Embedding) Encode(CaptionModel model, CaptionBatch batch, Func<Tensor, Tensor>? transformSpectrogram)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.LogMel is { } logMel)
+        {
+            return model.EncodeLogMel(tensor(logMel, [batch.Clips, batch.MelBins, batch.Frames]), transformSpectrogram);
+        }
+
+        var audio = tensor(batch.Audio, [batch.Clips, batch.WindowSamples]);
+        return transformSpectrogram is null ? model.Encode(audio) : model.Encode(audio, transformSpectrogram);
     }
 }

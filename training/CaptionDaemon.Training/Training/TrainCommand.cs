@@ -25,10 +25,12 @@ internal static class TrainCommand
         var maxTrainClips = new Option<int?>("--max-train-clips") { Description = "Train on the first N development clips only." };
         var augment = new Option<string>("--augment") { Description = "Random gain, circular time shift and SpecAugment masks during training: auto (on for the teacher only), on or off.", DefaultValueFactory = _ => "auto" };
         augment.AcceptOnlyFromAmong("auto", "on", "off");
+        var features = new Option<string>("--features") { Description = "Log-mel from the cache of 'data features' (<data>/features/<split>.logmel): auto (when present; a stale one is refused), off (decode the audio), require.", DefaultValueFactory = _ => "auto" };
+        features.AcceptOnlyFromAmong("auto", "off", "require");
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
-        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, checkpointMinutes, maxTrainClips, minWordCount, augment })
+        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, checkpointMinutes, maxTrainClips, minWordCount, augment, features })
         {
             command.Options.Add(option);
         }
@@ -57,6 +59,7 @@ internal static class TrainCommand
                     MaxTrainClips = parseResult.GetValue(maxTrainClips),
                     MinWordCount = parseResult.GetValue(minWordCount),
                     Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },
+                    Features = parseResult.GetValue(features) switch { "off" => FeatureSource.Off, "require" => FeatureSource.Require, _ => FeatureSource.Auto },
                     CommandLine = CommandLine(parseResult),
                 };
                 // The \r progress line only makes sense on a terminal; the test harness and journald get plain lines.
@@ -65,7 +68,7 @@ internal static class TrainCommand
                 trainer.Run(cancellationToken);
                 return Task.FromResult(0);
             }
-            catch (Exception ex) when (ex is ArgumentException or TrainingException or DatasetFormatException or AudioDecodeException or InvalidDataException or IOException)
+            catch (Exception ex) when (ex is ArgumentException or TrainingException or DatasetFormatException or AudioDecodeException or Features.FeatureCacheException or InvalidDataException or IOException)
             {
                 error.WriteLine("train: " + ex.Message);
                 return Task.FromResult(2);

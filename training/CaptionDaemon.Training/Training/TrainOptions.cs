@@ -1,5 +1,18 @@
 namespace CaptionDaemon.Training.Training;
 
+/// <summary>Where <c>train</c> gets its log-mel from (<c>--features</c>).</summary>
+internal enum FeatureSource
+{
+    /// <summary>From a split's cache (<c>data features</c>) when there is one, from the audio otherwise; a stale or mismatched cache is refused.</summary>
+    Auto,
+
+    /// <summary>Always decode the audio and run the front end.</summary>
+    Off,
+
+    /// <summary>From the caches of the development and validation splits; fail without them.</summary>
+    Require,
+}
+
 /// <summary>Settings of <c>captiond-train train</c>; the defaults suit the student on Clotho-sized data.</summary>
 internal sealed record TrainOptions
 {
@@ -61,6 +74,9 @@ internal sealed record TrainOptions
 
     /// <summary>Whether this run augments: <see cref="Augment"/>, or by default only for the teacher.</summary>
     public bool Augments => Augment ?? Size == "teacher";
+
+    /// <summary>Log-mel from the feature cache or from the audio (see <see cref="FeatureSource"/>).</summary>
+    public FeatureSource Features { get; init; } = FeatureSource.Auto;
 
     /// <summary>
     /// Model sizes from the vocabulary size instead of the <see cref="Size"/> preset (recorded as size <c>custom</c>);

@@ -91,6 +91,9 @@ internal sealed record TrainingRecord
     /// <summary>What <see cref="Augmentation"/> did to the training examples, or "none".</summary>
     public string Augmentation { get; set; } = "none";
 
+    /// <summary>Where the training split's log-mel came from: the cache file, or "audio" (decoded, front end every step).</summary>
+    public string Features { get; set; } = "audio";
+
     /// <summary>The teacher of a distilled model (identity, kind, path, its test metrics); null for supervised training.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public System.Text.Json.Nodes.JsonObject? Teacher { get; set; }
