@@ -20,27 +20,11 @@ public sealed class TestSoundsFixture : IAsyncLifetime
         var options = new SoundFetchOptions
         {
             OutputDirectory = Directory,
-            CatalogPath = CatalogPath(),
+            CatalogPath = SoundCatalog.BundledPath,
             Packages = [Package],
         };
         FirstRun = await new SoundFetcher(options, TextWriter.Null).FetchAsync(CancellationToken.None);
         Assert.True(FirstRun.Failures.Count == 0, "fetching the test package failed: " + string.Join("; ", FirstRun.Failures));
-    }
-
-    /// <summary>
-    /// The catalog no longer ships with the build (data catalog build writes it); the cached folder keeps the copy its
-    /// first fetch wrote, which fetch rewrites, so it is read from a copy.
-    /// </summary>
-    private string CatalogPath()
-    {
-        if (File.Exists(SoundCatalog.BundledPath))
-        {
-            return SoundCatalog.BundledPath;
-        }
-
-        var copy = Path.Combine(Path.GetTempPath(), $"captiond-test-catalog-{Guid.NewGuid():N}.tsv");
-        File.Copy(Path.Combine(Directory, SoundCatalog.FileName), copy);
-        return copy;
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

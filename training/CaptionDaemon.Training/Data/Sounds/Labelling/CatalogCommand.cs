@@ -117,7 +117,7 @@ internal static class CatalogCommand
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{rows.Count} of {report.Sum(r => r.AudioFiles)} audio files labelled, {rows.Select(r => r[2]).Distinct().Count()} categories -> {path}"));
+                    $"{report.Sum(r => r.Labelled)} of {report.Sum(r => r.AudioFiles)} audio files labelled; the catalog has {rows.Count} rows, {rows.Select(r => r[2]).Distinct().Count()} categories -> {path}"));
                 return 0;
             }
             catch (Exception ex) when (ex is DatasetFormatException or DebianPackageException or IOException or InvalidDataException)
