@@ -15,6 +15,92 @@ internal static class AudioDecoder
     /// <summary>The sample rate of the whole captioning core.</summary>
     public const int DefaultSampleRate = 16000;
 
+    /// <summary>
+    /// Decodes many files with one ffmpeg process per batch: a catalog of tens of thousands of short recordings is
+    /// bound by starting ffmpeg, not by decoding. Each file comes out exactly as <see cref="Decode"/> gives it (same
+    /// ffmpeg options, same downmix); when ffmpeg reports any problem with a batch, its files are decoded one by one, so
+    /// a corrupt file fails alone with its own message. Returns, per path, the samples or the error.
+    /// </summary>
+    public static (float[]? Samples, AudioDecodeException? Error)[] DecodeMany(
+        IReadOnlyList<string> paths, int sampleRate, string scratchDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var results = new (float[]?, AudioDecodeException?)[paths.Count];
+        var scratch = Path.Combine(scratchDirectory, "decode-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var rate = sampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var arguments = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error" };
+            foreach (var path in paths)
+            {
+                arguments.AddRange(["-i", "file:" + Path.GetFullPath(path)]);
+            }
+
+            for (var i = 0; i < paths.Count; i++)
+            {
+                arguments.AddRange([
+                    "-map", $"{i}:a:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+                    "-ar", rate, "-f", "wav", "-c:a", "pcm_f32le", Path.Combine(scratch, $"{i}.wav"),
+                ]);
+            }
+
+            var ok = paths.Count > 1 && paths.All(File.Exists);
+            if (ok)
+            {
+                using var process = ExternalTool.Start("ffmpeg", arguments);
+                using var registration = cancellationToken.Register(() => ExternalTool.Kill(process));
+                var stderr = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                cancellationToken.ThrowIfCancellationRequested();
+                ok = process.ExitCode == 0 && string.IsNullOrWhiteSpace(stderr);
+            }
+
+            for (var i = 0; i < paths.Count && ok; i++)
+            {
+                using var stream = File.OpenRead(Path.Combine(scratch, $"{i}.wav"));
+                var channels = ReadWavHeader(stream, out var problem);
+                if (channels <= 0 || problem is not null)
+                {
+                    ok = false;
+                    break;
+                }
+
+                var (samples, count) = ReadSamples(stream, sampleRate * channels);
+                count = DownmixInPlace(samples, count, channels);
+                if (count == 0)
+                {
+                    ok = false;
+                    break;
+                }
+
+                Array.Resize(ref samples, count);
+                results[i] = (samples, null);
+            }
+
+            if (!ok)
+            {
+                for (var i = 0; i < paths.Count; i++)
+                {
+                    try
+                    {
+                        results[i] = (Decode(paths[i], sampleRate, cancellationToken), null);
+                    }
+                    catch (AudioDecodeException ex)
+                    {
+                        results[i] = (null, ex);
+                    }
+                }
+            }
+
+            return results;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
     /// <summary>Decodes the first audio stream of <paramref name="path"/> to mono float32 in [-1, 1] at <paramref name="sampleRate"/>.</summary>
     /// <exception cref="AudioDecodeException">The file is missing, unreadable, corrupt or has no audio; the message names the file and quotes ffmpeg.</exception>
     public static float[] Decode(string path, int sampleRate = DefaultSampleRate, CancellationToken cancellationToken = default)

@@ -43,6 +43,9 @@ internal sealed record SoundFetchReport(
 internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter log)
 {
     private const string CopyrightKey = "copyright";
+
+    /// <summary>Recordings decoded by one ffmpeg process.</summary>
+    private const int DecodeBatch = 32;
     private const string AnyCopyrightKey = "copyright (other doc folder)";
 
     /// <summary>The default sounds folder: $XDG_CACHE_HOME/captiond/sounds or ~/.cache/captiond/sounds.</summary>
@@ -198,24 +201,29 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
                 }
             }
 
-            // One ffmpeg per recording; a package of thousands of short files is bound by process start-up, so one per core.
+            // A package of thousands of short files is bound by starting ffmpeg: batches of files share one ffmpeg,
+            // and one batch runs per core.
             var count = 0;
+            var batches = recordings.Where(r => sources.ContainsKey(r.Id)).Chunk(DecodeBatch).ToList();
             Parallel.ForEach(
-                recordings.Where(r => sources.ContainsKey(r.Id)),
+                batches,
                 new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-                recording =>
+                batch =>
                 {
-                    try
+                    var decoded = AudioDecoder.DecodeMany(batch.Select(r => sources[r.Id]).ToList(), options.SampleRate, staging, cancellationToken);
+                    for (var i = 0; i < batch.Length; i++)
                     {
-                        var samples = AudioDecoder.Decode(sources[recording.Id], options.SampleRate, cancellationToken);
-                        WavFile.Write(Path.Combine(output, recording.RelativeWavPath), samples, options.SampleRate, cancellationToken);
-                        Interlocked.Increment(ref count);
-                    }
-                    catch (AudioDecodeException ex)
-                    {
-                        lock (failures)
+                        if (decoded[i].Samples is { } samples)
                         {
-                            failures.Add($"{package}: {recording.SourcePath}: {ex.Reason}");
+                            WavFile.Write(Path.Combine(output, batch[i].RelativeWavPath), samples, options.SampleRate, cancellationToken);
+                            Interlocked.Increment(ref count);
+                        }
+                        else
+                        {
+                            lock (failures)
+                            {
+                                failures.Add($"{package}: {batch[i].SourcePath}: {decoded[i].Error!.Reason}");
+                            }
                         }
                     }
                 });
