@@ -19,9 +19,18 @@ internal static class CatalogCommand
             DefaultValueFactory = _ => SoundFetcher.DefaultDirectory,
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the summary to this file." };
+        var list = new Option<FileInfo?>("--list")
+        {
+            Description = "Also write the recordings of --split as an 'eval --recordings' list (path<TAB>category), at most --per-category of each category, spread over its packages.",
+        };
+        var split = new Option<string>("--split") { Description = "The split --list takes (train, val, test).", DefaultValueFactory = _ => "test" };
+        var perCategory = new Option<int>("--per-category") { Description = "At most this many recordings per category in --list.", DefaultValueFactory = _ => 20 };
         var command = new Command("catalog", "Summarise a fetched catalog: recordings, speech, speakers, instruments, categories with 10 or more recordings, per category, per package, per split.");
         command.Options.Add(sounds);
         command.Options.Add(json);
+        command.Options.Add(list);
+        command.Options.Add(split);
+        command.Options.Add(perCategory);
         command.SetAction((parse, cancellationToken) =>
         {
             try
@@ -35,6 +44,14 @@ internal static class CatalogCommand
                 }
 
                 Console.WriteLine(CatalogSummary.Describe(summary));
+                if (parse.GetValue(list) is { } listFile)
+                {
+                    var rows = CatalogSummary.EvaluationList(entries, parse.GetValue(split)!, parse.GetValue(perCategory));
+                    var directory = Path.GetFullPath(parse.GetValue(sounds)!);
+                    File.WriteAllLines(listFile.FullName, rows.Select(e => $"{Path.Combine(directory, e.File)}\t{e.Category}").Prepend("path\tcategory"));
+                    Console.WriteLine($"{rows.Count} recordings of {rows.Select(e => e.Category).Distinct().Count()} categories -> {listFile.FullName}");
+                }
+
                 return Task.FromResult(0);
             }
             catch (DatasetFormatException ex)
@@ -168,6 +185,33 @@ internal static class CatalogSummary
             ["per_category"] = Counts(perCategory),
             ["per_package"] = Counts(entries.GroupBy(e => e.Package, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)),
         };
+    }
+
+    /// <summary>
+    /// Up to <paramref name="perCategory"/> recordings of each category of a split, taken in turn from its packages so
+    /// that no one package speaks for a category; recordings under half a second are left out (a click, not a sound a
+    /// microphone's window is about). Deterministic: the index's order.
+    /// </summary>
+    public static List<SoundIndexEntry> EvaluationList(IReadOnlyList<SoundIndexEntry> entries, string split, int perCategory)
+    {
+        var chosen = new List<SoundIndexEntry>();
+        foreach (var category in entries.Where(e => (e.Split ?? "train") == split && e.DurationSeconds >= 0.5).GroupBy(e => e.Category, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var queues = category.GroupBy(e => e.Package, StringComparer.Ordinal).Select(g => new Queue<SoundIndexEntry>(g)).ToList();
+            var taken = 0;
+            while (taken < perCategory && queues.Any(q => q.Count > 0))
+            {
+                foreach (var queue in queues.Where(q => q.Count > 0))
+                {
+                    if (taken++ < perCategory)
+                    {
+                        chosen.Add(queue.Dequeue());
+                    }
+                }
+            }
+        }
+
+        return chosen;
     }
 
     /// <summary>A few lines for a person: the totals, then the categories under 10 recordings.</summary>
