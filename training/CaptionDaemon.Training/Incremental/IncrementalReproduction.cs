@@ -270,6 +270,7 @@ internal sealed class IncrementalReproduction
                 // Test scenes are new mixes of the task's own recordings: the comparison is about keeping learnt events,
                 // and with about two recordings per category, held-out ones were unrecognisable to every model.
                 SplitByRecording = false,
+                UsePackageSplits = false,
                 // The memory selection needs an event in every clip (its category is the first event's).
                 Kinds = SceneKindShares.EventsOnly,
             },

@@ -36,10 +36,10 @@ internal static class SceneCommand
 
         var splitBy = new Option<string>("--split-by")
         {
-            Description = "recording: every recording in one split, so validation and test use recordings never trained on; clip: every split mixes all recordings and only the scenes differ (tests memory rather than generalisation).",
-            DefaultValueFactory = _ => "recording",
+            Description = "package: the index's split of every recording (data fetch holds out whole packages), the others by recording; recording: every recording in one split, chosen here, ignoring the index's; clip: every split mixes all recordings and only the scenes differ (tests memory rather than generalisation).",
+            DefaultValueFactory = _ => "package",
         };
-        splitBy.AcceptOnlyFromAmong("recording", "clip");
+        splitBy.AcceptOnlyFromAmong("package", "recording", "clip");
         var categories = new Option<string?>("--categories")
         {
             Description = "Comma-separated recording categories to use (events and backgrounds), e.g. for the tasks of a class-incremental update. Default: all.",
@@ -81,7 +81,8 @@ internal static class SceneCommand
                 Seconds = parseResult.GetValue(seconds),
                 ValidationFraction = parseResult.GetValue(validation),
                 TestFraction = parseResult.GetValue(test),
-                SplitByRecording = parseResult.GetValue(splitBy) == "recording",
+                SplitByRecording = parseResult.GetValue(splitBy) != "clip",
+                UsePackageSplits = parseResult.GetValue(splitBy) == "package",
                 Categories = parseResult.GetValue(categories) is { } list
                     ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                     : null,

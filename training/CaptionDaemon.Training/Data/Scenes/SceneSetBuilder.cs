@@ -34,6 +34,13 @@ internal sealed record SceneSetOptions
     /// </summary>
     public bool SplitByRecording { get; init; } = true;
 
+    /// <summary>
+    /// True (the default): a recording whose index row names a split (data fetch holds out whole packages) stays in it,
+    /// whatever <see cref="SplitByRecording"/> says. False: the index's splits are ignored, as for a set built from a
+    /// single package (tests) or one where every split mixes all recordings (class-incremental reproduction).
+    /// </summary>
+    public bool UsePackageSplits { get; init; } = true;
+
     /// <summary>How often each clip kind is drawn (single event, mixture, speech, music, radio/TV, ambience, quiet).</summary>
     public SceneKindShares Kinds { get; init; } = SceneKindShares.Default;
 
@@ -181,8 +188,8 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
     /// </summary>
     private Dictionary<string, string>? SplitOf(IReadOnlyList<SourceSound> sounds)
     {
-        var given = sounds.Where(s => s.Entry.Split is not null).ToList();
-        var open = sounds.Where(s => s.Entry.Split is null).ToList();
+        var given = sounds.Where(s => options.UsePackageSplits && s.Entry.Split is not null).ToList();
+        var open = sounds.Where(s => !options.UsePackageSplits || s.Entry.Split is null).ToList();
         if (given.Count == 0 && !options.SplitByRecording)
         {
             return null;
