@@ -36,11 +36,11 @@ internal static class TrainStepScenario
         command.Options.Add(stepsOption);
         command.Options.Add(cacheOption);
         command.Options.Add(cacheClipsOption);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(cacheOption) is { } data)
             {
-                RunFromCache(data, parse.GetValue(cacheClipsOption), parse.GetValue(sizeOption)!, parse.GetValue(batchOption), parse.GetValue(secondsOption), parse.GetValue(threadsOption), parse.GetValue(stepsOption));
+                await RunFromCacheAsync(data, parse.GetValue(cacheClipsOption), parse.GetValue(sizeOption)!, parse.GetValue(batchOption), parse.GetValue(secondsOption), parse.GetValue(threadsOption), parse.GetValue(stepsOption), cancellationToken).ConfigureAwait(false);
                 return 0;
             }
 
@@ -103,7 +103,7 @@ internal static class TrainStepScenario
     /// On real clips: decoding them to memory (what <c>train</c> does without a cache, every run), building their log-mel
     /// cache (once), then a step from their waveforms against a step from the cache, same model, batch and captions.
     /// </summary>
-    private static void RunFromCache(string data, int clipCount, string size, int batchSize, double windowSeconds, int threads, int steps)
+    private static async Task RunFromCacheAsync(string data, int clipCount, string size, int batchSize, double windowSeconds, int threads, int steps, CancellationToken cancellationToken)
     {
         torch.set_num_threads(threads);
         random.manual_seed(1);
@@ -117,7 +117,7 @@ internal static class TrainStepScenario
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var decoded = ClipSet.Load(clips, vocabulary, config.MaxTokens - 2, threads, CancellationToken.None);
             var decodeSeconds = clock.Elapsed.TotalSeconds;
-            var report = LogMelCacheBuilder.Build(clips, frontend, cachePath, threads, CancellationToken.None);
+            var report = await LogMelCacheBuilder.BuildAsync(clips, frontend, cachePath, threads, cancellationToken).ConfigureAwait(false);
             using var cache = LogMelCacheFile.Open(cachePath);
             var cached = ClipSet.FromFeatures(clips, cache, frontend, vocabulary, config.MaxTokens - 2, "rebuild");
             var seconds = clips.Sum(c => cache.Entries[cache.Match([c], frontend, "rebuild")[0]].Samples) / (double)config.SampleRate;

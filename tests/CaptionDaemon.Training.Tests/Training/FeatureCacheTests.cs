@@ -25,7 +25,7 @@ public sealed class FeatureCacheTests
     private static readonly FrontendParameters _frontend = FrontendParameters.Of(CaptionModelConfig.Student(10));
 
     [Fact]
-    public void CopyLogMelWindow_CacheOfLongAndShortClips_EqualsFrontEndOfTheAudioWindowWithinHalfPrecision()
+    public async Task CopyLogMelWindow_CacheOfLongAndShortClips_EqualsFrontEndOfTheAudioWindowWithinHalfPrecision()
     {
         using var files = new TestFiles();
         var clips = new[]
@@ -34,7 +34,7 @@ public sealed class FeatureCacheTests
             new CaptionedClip("short", files.Sine("short.wav", 0.7, frequency: 660), ["a"]),
         };
         var cachePath = files.PathOf("features/development.logmel");
-        var report = LogMelCacheBuilder.Build(clips, _frontend, cachePath, threads: 2, CancellationToken.None);
+        var report = await LogMelCacheBuilder.BuildAsync(clips, _frontend, cachePath, threads: 2, CancellationToken.None);
         using var cache = LogMelCacheFile.Open(cachePath);
         var vocabulary = Vocabulary.Build(["a"], minCount: 1);
         var cached = ClipSet.FromFeatures(clips, cache, _frontend, vocabulary, maxWords: 4, "rebuild");
@@ -68,13 +68,13 @@ public sealed class FeatureCacheTests
     }
 
     [Fact]
-    public void Match_SourceChangedOrOtherFrontEnd_ThrowsNamingTheCacheAndWhatDiffers()
+    public async Task Match_SourceChangedOrOtherFrontEnd_ThrowsNamingTheCacheAndWhatDiffers()
     {
         using var files = new TestFiles();
         var audioPath = files.Sine("tone.wav", 1);
         var clips = new[] { new CaptionedClip("tone", audioPath, ["a"]) };
         var cachePath = files.PathOf("features/validation.logmel");
-        LogMelCacheBuilder.Build(clips, _frontend, cachePath, threads: 1, CancellationToken.None);
+        await LogMelCacheBuilder.BuildAsync(clips, _frontend, cachePath, threads: 1, CancellationToken.None);
 
         using (var cache = LogMelCacheFile.Open(cachePath))
         {
@@ -102,7 +102,35 @@ public sealed class FeatureCacheTests
     }
 
     [Fact]
-    public void EncodeLogMel_CachedFeaturesOfRealRecordings_MatchEncodeOfTheirWaveforms()
+    public async Task BuildAsync_BatchesOfEqualLengthClips_WritesTheSameFileAsOneClipAtATime()
+    {
+        using var files = new TestFiles();
+        // Runs of equal length (batched together), a length change inside a batch, and a FLAC that goes through ffmpeg.
+        var clips = new[]
+        {
+            files.Ffmpeg("pink1.wav", "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.5:sample_rate=16000:duration=2:seed=1"),
+            files.Ffmpeg("pink2.wav", "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:sample_rate=16000:duration=2:seed=2"),
+            files.Sine("tone.wav", 2, frequency: 880),
+            files.Ffmpeg("chirp.wav", "-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*(200+900*t)*t):s=16000:d=1.3"),
+            files.Ffmpeg("brown.flac", "-f", "lavfi", "-i", "anoisesrc=color=brown:amplitude=0.8:sample_rate=16000:duration=1.3:seed=3"),
+            files.Sine("short.wav", 0.4, frequency: 300),
+        }.Select(path => new CaptionedClip(Path.GetFileName(path), path, ["a"])).ToArray();
+
+        var single = files.PathOf("single/development.logmel");
+        var batched = files.PathOf("batched/development.logmel");
+        await LogMelCacheBuilder.BuildAsync(clips, _frontend, single, threads: 2, CancellationToken.None, batch: 1);
+        await LogMelCacheBuilder.BuildAsync(clips, _frontend, batched, threads: 2, CancellationToken.None, batch: 4);
+
+        using (var cache = LogMelCacheFile.Open(batched))
+        {
+            Assert.Equal(clips.Select(c => Path.GetFileName(c.AudioPath)), cache.Entries.Select(e => e.FileName));
+        }
+
+        Assert.Equal(File.ReadAllBytes(single), File.ReadAllBytes(batched));
+    }
+
+    [Fact]
+    public async Task EncodeLogMel_CachedFeaturesOfRealRecordings_MatchEncodeOfTheirWaveforms()
     {
         using var files = new TestFiles();
         var recordings = new[]
@@ -113,7 +141,7 @@ public sealed class FeatureCacheTests
         };
         var clips = recordings.Select(path => new CaptionedClip(Path.GetFileName(path), path, ["a"])).ToArray();
         var cachePath = files.PathOf("features/evaluation.logmel");
-        LogMelCacheBuilder.Build(clips, _frontend, cachePath, threads: 2, CancellationToken.None);
+        await LogMelCacheBuilder.BuildAsync(clips, _frontend, cachePath, threads: 2, CancellationToken.None);
         using var cache = LogMelCacheFile.Open(cachePath);
         var vocabulary = Vocabulary.Build(["a"], minCount: 1);
         var cached = ClipSet.FromFeatures(clips, cache, _frontend, vocabulary, maxWords: 4, "rebuild");
@@ -144,12 +172,12 @@ public sealed class FeatureCacheTests
     }
 
     [Fact]
-    public void Run_FeaturesRequiredFromBuiltCaches_TrainsWithoutDecodingAndLossFalls()
+    public async Task Run_FeaturesRequiredFromBuiltCaches_TrainsWithoutDecodingAndLossFalls()
     {
         using var data = new SyntheticClotho();
         foreach (var split in new[] { ClothoDataset.Development, ClothoDataset.Validation })
         {
-            LogMelCacheBuilder.Build(ClothoDataset.Load(data.Root, split), _frontend, LogMelCacheFile.PathOf(data.Root, split), threads: 2, CancellationToken.None);
+            await LogMelCacheBuilder.BuildAsync(ClothoDataset.Load(data.Root, split), _frontend, LogMelCacheFile.PathOf(data.Root, split), threads: 2, CancellationToken.None);
         }
 
         var output = data.NewOutputDirectory();

@@ -12,6 +12,14 @@ internal static class RoomReverb
     public const double MinRt60 = 0.2;
     public const double MaxRt60 = 0.9;
 
+    // The two transform buffers of this thread (up to 2^18 points, 4 MiB each): allocating them per event cost more in
+    // page faults and collections than the transforms themselves, since every one lands on the large object heap.
+    [ThreadStatic]
+    private static Complex[]? t_signal;
+
+    [ThreadStatic]
+    private static Complex[]? t_response;
+
     /// <summary>
     /// Reverberates <paramref name="segment"/> in place (same length; the tail past its end is dropped, as the segment's
     /// own fade-out ends it). <paramref name="wet"/> 0..1 is the share of reverberant sound; levels are set afterwards.
@@ -27,8 +35,8 @@ internal static class RoomReverb
 
         var response = Impulse(sampleRate, rt60, random);
         var size = (int)BitOperations.RoundUpToPowerOf2((uint)(segment.Length + response.Length));
-        var a = new Complex[size];
-        var b = new Complex[size];
+        var a = Buffer(ref t_signal, size);
+        var b = Buffer(ref t_response, size);
         for (var i = 0; i < segment.Length; i++)
         {
             a[i] = segment[i];
@@ -63,6 +71,19 @@ internal static class RoomReverb
         }
     }
 
+    /// <summary>This thread's buffer of at least <paramref name="size"/> points, its first <paramref name="size"/> zeroed.</summary>
+    private static Span<Complex> Buffer(ref Complex[]? buffer, int size)
+    {
+        if (buffer is null || buffer.Length < size)
+        {
+            buffer = new Complex[size];
+        }
+
+        var span = buffer.AsSpan(0, size);
+        span.Clear();
+        return span;
+    }
+
     /// <summary>Decaying white noise with a 2 ms pre-delay, normalised to unit energy.</summary>
     internal static double[] Impulse(int sampleRate, double rt60, Random random)
     {
@@ -88,7 +109,7 @@ internal static class RoomReverb
     }
 
     /// <summary>In-place iterative radix-2 FFT; the inverse is scaled by 1/n.</summary>
-    private static void Transform(Complex[] data, bool inverse)
+    private static void Transform(Span<Complex> data, bool inverse)
     {
         var n = data.Length;
         for (int i = 1, j = 0; i < n; i++)

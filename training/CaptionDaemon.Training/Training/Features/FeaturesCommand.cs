@@ -23,7 +23,7 @@ internal static class FeaturesCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((parseResult, cancellationToken) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
@@ -56,18 +56,18 @@ internal static class FeaturesCommand
                     var clips = ClothoDataset.Load(root, split, cancellationToken);
                     var path = LogMelCacheFile.PathOf(root, split);
                     output.WriteLine($"{split}: {clips.Count} clips, {frontend}");
-                    var report = LogMelCacheBuilder.Build(clips, frontend, path, threadCount, cancellationToken, (done, total) => output.WriteLine($"  {done}/{total}"));
+                    var report = await LogMelCacheBuilder.BuildAsync(clips, frontend, path, threadCount, cancellationToken, (done, total) => output.WriteLine($"  {done}/{total}")).ConfigureAwait(false);
                     output.WriteLine(string.Create(
                         CultureInfo.InvariantCulture,
                         $"{split}: {report.Clips} clips in {report.Seconds:0.0} s ({report.ClipsPerSecond:0.0} clips/s), {report.Bytes / 1e6:0.0} MB -> {report.Path}"));
                 }
 
-                return Task.FromResult(0);
+                return 0;
             }
             catch (Exception ex) when (ex is ArgumentException or DatasetFormatException or AudioDecodeException or FeatureCacheException or IOException)
             {
                 error.WriteLine("data features: " + ex.Message);
-                return Task.FromResult(2);
+                return 2;
             }
         });
         return command;
