@@ -76,6 +76,9 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
     public const string ScenesFileName = "scenes.jsonl";
     public const string NoticeFileName = "NOTICE";
 
+    /// <summary>Per split: clips, the event and background recordings it could draw from, those it used, its categories.</summary>
+    public const string SplitsFileName = "splits.json";
+
     private static readonly JsonSerializerOptions s_json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -179,6 +182,12 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
                 return new SceneSplitSummary(split, clips.Count, events, backgrounds, used.Count, categories.Count, categories);
             })
             .ToList();
+        File.WriteAllText(
+            Path.Combine(output, SplitsFileName),
+            System.Text.Json.JsonSerializer.Serialize(
+                summaries.Select(s => new { split = s.Split, clips = s.Clips, event_recordings = s.EventRecordings, background_recordings = s.BackgroundRecordings, recordings_used = s.RecordingsUsed, categories = s.Categories }),
+                new System.Text.Json.JsonSerializerOptions { WriteIndented = true }),
+            new UTF8Encoding(false));
         return new SceneSetReport(summaries, library.Sounds.Count, library.Skipped, loadTime, generateTime);
     }
 
