@@ -12,6 +12,7 @@ internal static class Program
         root.Subcommands.Add(InferenceScenario.CreateCommand());
         root.Subcommands.Add(Training.TrainStepScenario.CreateCommand());
         root.Subcommands.Add(EncoderScenario.CreateCommand());
+        root.Subcommands.Add(TaggerScenario.CreateCommand());
         root.Subcommands.Add(Streams.StreamsScenario.CreateCommand());
         return root.Parse(args).Invoke();
     }

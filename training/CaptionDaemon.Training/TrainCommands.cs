@@ -11,6 +11,7 @@ internal static class TrainCommands
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
         yield return Training.TrainCommand.Create();
+        yield return Tagging.TagCommand.Create();
         yield return Distillation.DistillCommand.Create();
         yield return Incremental.IncrementalCommand.Create();
         // reproduce kd lives with the distillation code; the incremental comparison joins it under the same verb.

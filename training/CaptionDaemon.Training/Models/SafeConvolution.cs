@@ -6,7 +6,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace CaptionDaemon.Training.Models;
 
 /// <summary>
-/// A stride-1, undilated, ungrouped, zero-padded Conv2d whose input gradient is computed by a forward convolution
+/// A stride-1, undilated, zero-padded Conv2d (grouped or not: the tagging encoder's depthwise layers are grouped) whose input gradient is computed by a forward convolution
 /// (grad_x = conv2d(grad_y, W flipped and transposed, padding k - 1 - p)) instead of libtorch's convolution backward.
 /// Why: in the libtorch of TorchSharp-cpu 0.107 on this project's machines (AMD EPYC, AVX-512) the backward-data
 /// kernel, which also runs conv_transpose2d, returns wrong or NaN input gradients for layers with few channels: with
@@ -28,13 +28,13 @@ internal static class SafeConvolution
             return conv.forward(input);
         }
 
-        if (conv.stride.Any(s => s != 1) || conv.dilation.Any(d => d != 1) || conv.groups != 1
+        if (conv.stride.Any(s => s != 1) || conv.dilation.Any(d => d != 1)
             || conv.padding is null || conv.padding_mode != TorchSharp.PaddingModes.Zeros)
         {
-            throw new NotSupportedException("Only stride-1, undilated, ungrouped, zero-padded Conv2d is supported.");
+            throw new NotSupportedException("Only stride-1, undilated, zero-padded Conv2d is supported.");
         }
 
-        return ConvolutionWithForwardInputGradient.apply(input, conv.weight, conv.bias, conv.padding[0], conv.padding[1]);
+        return ConvolutionWithForwardInputGradient.apply(input, conv.weight, conv.bias, conv.padding[0], conv.padding[1], conv.groups);
     }
 
     private sealed class ConvolutionWithForwardInputGradient : SingleTensorFunction<ConvolutionWithForwardInputGradient>
@@ -46,11 +46,12 @@ internal static class SafeConvolution
             var input = (Tensor)vars[0];
             var weight = (Tensor)vars[1];
             var bias = (Tensor?)vars[2];
-            long padH = (long)vars[3], padW = (long)vars[4];
+            long padH = (long)vars[3], padW = (long)vars[4], groups = (long)vars[5];
             ctx.save_for_backward([input, weight]);
             ctx.save_data("padding", new[] { padH, padW });
+            ctx.save_data("groups", groups);
             ctx.save_data("bias", bias is not null);
-            return F.conv2d(input, weight, bias, padding: [padH, padW]);
+            return F.conv2d(input, weight, bias, padding: [padH, padW], groups: groups);
         }
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
@@ -59,22 +60,28 @@ internal static class SafeConvolution
             Tensor input = saved[0], weight = saved[1];
             var padding = (long[])ctx.get_data("padding");
             var hasBias = (bool)ctx.get_data("bias");
-            long kh = weight.shape[2], kw = weight.shape[3];
+            var groups = (long)ctx.get_data("groups");
+            long outChannels = weight.shape[0], groupInputs = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3];
 
-            var flipped = weight.flip(2, 3).transpose(0, 1).contiguous();
-            var inputGradient = F.conv2d(grad_output, flipped, padding: [kh - 1 - padding[0], kw - 1 - padding[1]]);
+            // Per group, the transposed kernel: [G, Cout/G, Cin/G, kh, kw] -> [Cin, Cout/G, kh, kw].
+            var flipped = weight.flip(2, 3)
+                .reshape(groups, outChannels / groups, groupInputs, kh, kw)
+                .transpose(1, 2)
+                .reshape(groups * groupInputs, outChannels / groups, kh, kw)
+                .contiguous();
+            var inputGradient = F.conv2d(grad_output, flipped, padding: [kh - 1 - padding[0], kw - 1 - padding[1]], groups: groups);
 
             // Weight gradient from libtorch with the input detached, so its backward-data kernel never runs.
             Tensor weightGradient;
             using (enable_grad())
             {
                 var leaf = weight.detach().requires_grad_(true);
-                var output = F.conv2d(input.detach(), leaf, padding: [padding[0], padding[1]]);
+                var output = F.conv2d(input.detach(), leaf, padding: [padding[0], padding[1]], groups: groups);
                 weightGradient = grad([output], [leaf], [grad_output])[0];
             }
 
             var biasGradient = hasBias ? grad_output.sum([0, 2, 3]) : null;
-            return [inputGradient, weightGradient, biasGradient!, null!, null!];
+            return [inputGradient, weightGradient, biasGradient!, null!, null!, null!];
         }
     }
 }

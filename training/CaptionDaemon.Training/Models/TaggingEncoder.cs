@@ -1,0 +1,158 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace CaptionDaemon.Training.Models;
+
+/// <summary>What <see cref="TaggingEncoder"/> gives: decoder memory <c>[B, T', DModel]</c>, pooled embedding <c>[B, HeadChannels]</c>, label logits <c>[B, Labels]</c>.</summary>
+internal readonly record struct TaggingOutput(Tensor Memory, Tensor Embedding, Tensor Logits);
+
+/// <summary>
+/// Waveform <c>[B, S]</c> to <see cref="TaggingOutput"/>: the caption model's <see cref="LogMelFrontend"/>, a 3x3 stride-2
+/// stem (Conv, BatchNorm, SiLU), stages of MobileNetV2-style inverted residual blocks (pointwise expansion, depthwise
+/// 3x3, 2x2 average pooling in a stage's first block where asked, pointwise projection; a residual where the shape
+/// allows), a pointwise head; its features are averaged over frequency, one vector per memory frame. The embedding is
+/// their mean over time; the logits read mean + max over time (PANNs' pooling: the mean alone dilutes a short event in
+/// a 10 s window).
+/// <para>
+/// Convolutions with input gradients go through <see cref="SafeConvolution"/>, which needs stride 1: hence pooling
+/// instead of strided depthwise layers. The stem reads the spectrogram detached, so libtorch never runs its unreliable
+/// backward-data kernel on the one-channel input; the price is that the front end's BatchNorm keeps its initial affine
+/// (its running statistics still adapt), which the stem's weights make up for.
+/// </para>
+/// </summary>
+internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
+{
+    private readonly LogMelFrontend _frontend;
+    private readonly Conv2d _stem;
+    private readonly BatchNorm2d _stemNorm;
+    private readonly ModuleList<InvertedResidual> _blocks;
+    private readonly Conv2d _head;
+    private readonly BatchNorm2d _headNorm;
+    private readonly Linear _projection;
+    private readonly LayerNorm _projectionNorm;
+    private readonly Linear _classifier;
+    private readonly double _dropout;
+
+    public TaggingEncoder(TaggingEncoderConfig config)
+        : base(nameof(TaggingEncoder))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        _frontend = new LogMelFrontend(config.Frontend);
+        _stem = Conv2d(1, config.StemChannels, 3, stride: 2, padding: 1, bias: false);
+        _stemNorm = BatchNorm2d(config.StemChannels);
+        _blocks = new ModuleList<InvertedResidual>();
+        var channels = config.StemChannels;
+        foreach (var stage in config.Stages)
+        {
+            for (var b = 0; b < stage.Blocks; b++)
+            {
+                _blocks.Add(new InvertedResidual(channels, stage.Channels, stage.Expansion, pool: b == 0 && stage.Pool));
+                channels = stage.Channels;
+            }
+        }
+
+        _head = Conv2d(channels, config.HeadChannels, 1, bias: false);
+        _headNorm = BatchNorm2d(config.HeadChannels);
+        _projection = Linear(config.HeadChannels, config.DModel);
+        _projectionNorm = LayerNorm(config.DModel);
+        _classifier = Linear(config.HeadChannels, config.Labels.Count);
+        _dropout = config.Dropout;
+        RegisterComponents();
+    }
+
+    public TaggingEncoderConfig Config { get; }
+
+    internal LogMelFrontend Frontend => _frontend;
+
+    public override TaggingOutput forward(Tensor input) => Forward(input, maskSpectrogram: null);
+
+    /// <param name="waveform">Audio <c>[B, S]</c> at the front end's sample rate.</param>
+    /// <param name="maskSpectrogram">Applied to the normalised log-mel <c>[B, 1, MelBins, T]</c> before the CNN (SpecAugment in training).</param>
+    public TaggingOutput Forward(Tensor waveform, Func<Tensor, Tensor>? maskSpectrogram)
+    {
+        ArgumentNullException.ThrowIfNull(waveform);
+        using var scope = NewDisposeScope();
+        var spectrogram = _frontend.forward(waveform);
+        if (maskSpectrogram is not null)
+        {
+            spectrogram = maskSpectrogram(spectrogram);
+        }
+
+        var x = functional.silu(HeldScalars.BatchNorm(_stemNorm, _stem.forward(spectrogram.detach())));
+        foreach (var block in _blocks)
+        {
+            x = block.forward(x);
+        }
+
+        x = functional.silu(HeldScalars.BatchNorm(_headNorm, SafeConvolution.Forward(_head, x)));
+        var features = x.mean([2]).transpose(1, 2);                  // [B, T', C]
+        var embedding = features.mean([1]);                          // [B, C]
+        var pooled = embedding.Plus(features.amax([1]));
+        var logits = _classifier.forward(functional.dropout(pooled, _dropout, training));
+        var memory = _projectionNorm.forward(functional.relu(_projection.forward(features)));
+        return new TaggingOutput(memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings.</summary>
+    public int MemoryFrames(int samples)
+    {
+        var frames = ((samples - Config.Frontend.NFft) / Config.Frontend.Hop) + 1;
+        frames = (frames + 1) / 2;                                    // stem: stride 2, padding 1, kernel 3
+        return Config.Stages.Where(s => s.Pool).Aggregate(frames, (t, _) => t / 2);
+    }
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>Pointwise expansion, depthwise 3x3, optional 2x2 average pooling, pointwise projection; BatchNorm throughout, SiLU after the first two.</summary>
+    private sealed class InvertedResidual : Module<Tensor, Tensor>
+    {
+        private readonly Conv2d? _expand;
+        private readonly BatchNorm2d? _expandNorm;
+        private readonly Conv2d _depthwise;
+        private readonly BatchNorm2d _depthwiseNorm;
+        private readonly Conv2d _project;
+        private readonly BatchNorm2d _projectNorm;
+        private readonly bool _pool;
+        private readonly bool _residual;
+
+        public InvertedResidual(int inChannels, int outChannels, int expansion, bool pool)
+            : base(nameof(InvertedResidual))
+        {
+            var hidden = inChannels * expansion;
+            if (expansion != 1)
+            {
+                _expand = Conv2d(inChannels, hidden, 1, bias: false);
+                _expandNorm = BatchNorm2d(hidden);
+            }
+
+            _depthwise = Conv2d(hidden, hidden, 3, padding: 1, groups: hidden, bias: false);
+            _depthwiseNorm = BatchNorm2d(hidden);
+            _project = Conv2d(hidden, outChannels, 1, bias: false);
+            _projectNorm = BatchNorm2d(outChannels);
+            _pool = pool;
+            _residual = !pool && inChannels == outChannels;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var x = input;
+            if (_expand is not null)
+            {
+                x = functional.silu(HeldScalars.BatchNorm(_expandNorm!, SafeConvolution.Forward(_expand, x)));
+            }
+
+            x = functional.silu(HeldScalars.BatchNorm(_depthwiseNorm, SafeConvolution.Forward(_depthwise, x)));
+            if (_pool)
+            {
+                x = functional.avg_pool2d(x, 2);
+            }
+
+            x = HeldScalars.BatchNorm(_projectNorm, SafeConvolution.Forward(_project, x));
+            return _residual ? x.Plus(input) : x;
+        }
+    }
+}

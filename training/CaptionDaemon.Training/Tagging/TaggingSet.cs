@@ -1,0 +1,105 @@
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Sounds;
+
+namespace CaptionDaemon.Training.Tagging;
+
+/// <summary>One isolated recording of a sounds folder with the index of its label.</summary>
+internal sealed record TaggedRecording(string Id, string Path, string Category, int Label);
+
+/// <summary>
+/// The isolated recordings of one split of a sounds folder, labelled by their catalog category (speech is the
+/// category <c>speech</c>, instruments are their own categories), plus the label <see cref="Nothing"/> that no recording
+/// carries: quiet windows made by the trainer teach it. Audio is read from the 16 kHz WAVs per batch, so
+/// 27,000 recordings need no memory beyond a batch.
+/// </summary>
+internal sealed class TaggingSet
+{
+    /// <summary>The label of quiet and background-only windows ("nothing notable").</summary>
+    public const string Nothing = "nothing";
+
+    /// <summary>Exponent of the class-balanced sampling: a recording is drawn with weight (recordings of its category)^-this.</summary>
+    public const double BalanceExponent = 0.5;
+
+    private readonly double[] _cumulativeWeights;
+
+    private TaggingSet(IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels)
+    {
+        Recordings = recordings;
+        Labels = labels;
+        var counts = recordings.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Count());
+        _cumulativeWeights = new double[recordings.Count];
+        var sum = 0.0;
+        for (var i = 0; i < recordings.Count; i++)
+        {
+            sum += Math.Pow(counts[recordings[i].Label], -BalanceExponent);
+            _cumulativeWeights[i] = sum;
+        }
+    }
+
+    public IReadOnlyList<TaggedRecording> Recordings { get; }
+
+    public IReadOnlyList<string> Labels { get; }
+
+    public int Count => Recordings.Count;
+
+    /// <summary>The labels a run learns: the categories of the train split, sorted, then <see cref="Nothing"/>.</summary>
+    public static IReadOnlyList<string> LabelsOf(IEnumerable<SoundIndexEntry> trainEntries) =>
+        [.. trainEntries.Select(e => e.Category).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), Nothing];
+
+    /// <summary>
+    /// The recordings of <paramref name="split"/> whose category is one of <paramref name="labels"/> (a category seen
+    /// only outside the train split has no label to learn); one per content hash, since packages ship copies.
+    /// </summary>
+    public static TaggingSet Of(string soundsDirectory, IReadOnlyList<SoundIndexEntry> entries, string split, IReadOnlyList<string> labels)
+    {
+        var index = labels.Select((label, i) => (label, i)).ToDictionary(p => p.label, p => p.i, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var recordings = entries
+            .Where(e => string.Equals(e.Split ?? "train", split, StringComparison.Ordinal) && index.ContainsKey(e.Category))
+            .Where(e => e.ContentHash is null || seen.Add(e.ContentHash))
+            .Select(e => new TaggedRecording(e.Id, System.IO.Path.Combine(soundsDirectory, e.File), e.Category, index[e.Category]))
+            .ToArray();
+        return new TaggingSet(recordings, labels);
+    }
+
+    /// <summary><paramref name="count"/> recordings drawn with replacement by the class-balanced weights.</summary>
+    public int[] SampleBalanced(int count, Random random)
+    {
+        var total = _cumulativeWeights[^1];
+        var drawn = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var position = Array.BinarySearch(_cumulativeWeights, random.NextDouble() * total);
+            drawn[i] = Math.Min(position < 0 ? ~position : position, _cumulativeWeights.Length - 1);
+        }
+
+        return drawn;
+    }
+
+    /// <summary>The recording's samples at <paramref name="sampleRate"/>.</summary>
+    /// <exception cref="AudioDecodeException">The file is not the 16-bit mono WAV that <c>data fetch</c> writes.</exception>
+    public static float[] Read(TaggedRecording recording, int sampleRate) =>
+        WavFile.TryReadMono16(recording.Path, sampleRate)
+        ?? throw new AudioDecodeException($"{recording.Path}: not a 16-bit mono {sampleRate} Hz WAV as 'data fetch' writes; fetch the sounds folder again.");
+
+    /// <summary>
+    /// Copies a window of <paramref name="samples"/> into <paramref name="window"/> (cleared first): a longer recording is
+    /// cropped, a shorter one placed, at a random offset, or centred when <paramref name="random"/> is null (evaluation).
+    /// </summary>
+    public static void CopyWindow(float[] samples, Span<float> window, Random? random)
+    {
+        window.Clear();
+        if (samples.Length >= window.Length)
+        {
+            var slack = samples.Length - window.Length;
+            var start = random?.Next(slack + 1) ?? slack / 2;
+            samples.AsSpan(start, window.Length).CopyTo(window);
+        }
+        else
+        {
+            var slack = window.Length - samples.Length;
+            var offset = random?.Next(slack + 1) ?? slack / 2;
+            samples.CopyTo(window[offset..]);
+        }
+    }
+}
