@@ -72,7 +72,9 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         Directory.CreateDirectory(output);
         File.Copy(catalog.Source, Path.Combine(output, SoundCatalog.FileName), overwrite: true);
 
-        var versions = PreviousVersions(output);
+        // The index an earlier run wrote is read once: versions, other commands' rows and known hashes come from it.
+        var earlier = EarlierIndex.Read(output);
+        var versions = earlier.Versions();
         var fetched = new List<string>();
         var upToDate = new List<string>();
         var skipped = new List<string>();
@@ -127,7 +129,7 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         }
 
         // Rows of packages outside the catalog (data music's soundfonts) belong to another command and stay as they are.
-        var entries = ForeignRows(output, catalog).Concat(BuildIndex(output, catalog, versions)).ToList();
+        var entries = earlier.ForeignRows(catalog).Concat(BuildIndex(output, catalog, versions, earlier)).ToList();
         SoundIndex.Write(output, entries, cancellationToken);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"index: {entries.Count} recordings, {entries.Select(e => e.Category).Distinct().Count()} categories, {entries.Sum(e => e.DurationSeconds) / 60:0.0} min -> {Path.Combine(output, SoundIndex.FileName)}"));
@@ -299,44 +301,6 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         return all.Where(options.Packages.Contains).ToList();
     }
 
-    /// <summary>Versions recorded by earlier runs, so entries of packages not fetched this time keep theirs.</summary>
-    private static Dictionary<string, string> PreviousVersions(string output)
-    {
-        var versions = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!File.Exists(Path.Combine(output, SoundIndex.FileName)))
-        {
-            return versions;
-        }
-
-        try
-        {
-            foreach (var entry in SoundIndex.Load(output))
-            {
-                if (entry.PackageVersion is not null)
-                {
-                    versions[entry.Package] = entry.PackageVersion;
-                }
-            }
-        }
-        catch (DatasetFormatException)
-        {
-            // A damaged index is rebuilt below from the files; only the versions of old packages are lost.
-        }
-
-        return versions;
-    }
-
-    private static IEnumerable<SoundIndexEntry> ForeignRows(string output, SoundCatalog catalog)
-    {
-        if (!File.Exists(Path.Combine(output, SoundIndex.FileName)))
-        {
-            return [];
-        }
-
-        var own = catalog.Packages.ToHashSet(StringComparer.Ordinal);
-        return SoundIndex.Load(output).Where(e => !own.Contains(e.Package)).ToList();
-    }
-
     /// <summary>Below this peak (about -60 dBFS) a recording is taken for silence and left out of the index.</summary>
     internal const float SilencePeak = 0.001f;
 
@@ -346,9 +310,9 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
     /// of a held-out recording reaches training. Silent recordings are left out. Hashes of unchanged files are taken
     /// from the previous index instead of read again.
     /// </summary>
-    private List<SoundIndexEntry> BuildIndex(string output, SoundCatalog catalog, Dictionary<string, string> versions)
+    private List<SoundIndexEntry> BuildIndex(string output, SoundCatalog catalog, Dictionary<string, string> versions, EarlierIndex earlier)
     {
-        var previous = PreviousEntries(output);
+        var previous = earlier.ById();
         var present = catalog.Recordings.Where(r => File.Exists(Path.Combine(output, r.RelativeWavPath))).ToList();
         var infos = new WavInfo[present.Count];
         var hashes = new string?[present.Count];
@@ -416,19 +380,53 @@ internal sealed partial class SoundFetcher(SoundFetchOptions options, TextWriter
         return entries;
     }
 
-    /// <summary>The rows of the index an earlier run wrote, by id; none when there is no readable index.</summary>
-    private static Dictionary<string, SoundIndexEntry> PreviousEntries(string output)
+    /// <summary>The index an earlier run wrote: its rows, or why it could not be read.</summary>
+    private sealed record EarlierIndex(IReadOnlyList<SoundIndexEntry> Entries, DatasetFormatException? Damage)
     {
-        try
+        public static EarlierIndex Read(string output)
         {
-            return File.Exists(Path.Combine(output, SoundIndex.FileName))
-                ? SoundIndex.Load(output).GroupBy(e => e.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)
-                : [];
+            if (!File.Exists(Path.Combine(output, SoundIndex.FileName)))
+            {
+                return new([], null);
+            }
+
+            try
+            {
+                return new(SoundIndex.Load(output), null);
+            }
+            catch (DatasetFormatException ex)
+            {
+                // A damaged index is rebuilt from the files; only the versions and hashes of old rows are lost.
+                return new([], ex);
+            }
         }
-        catch (DatasetFormatException)
+
+        /// <summary>Versions recorded by earlier runs, so entries of packages not fetched this time keep theirs.</summary>
+        public Dictionary<string, string> Versions()
         {
-            // A damaged index is rebuilt from the files; only the cached hashes are lost.
-            return [];
+            var versions = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in Entries.Where(e => e.PackageVersion is not null))
+            {
+                versions[entry.Package] = entry.PackageVersion!;
+            }
+
+            return versions;
+        }
+
+        /// <summary>Rows by id, for the hashes of files that did not change.</summary>
+        public Dictionary<string, SoundIndexEntry> ById()
+            => Entries.GroupBy(e => e.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+        /// <summary>Rows of packages outside the catalog (data music's); a damaged index cannot give them and fails the fetch, as before.</summary>
+        public IEnumerable<SoundIndexEntry> ForeignRows(SoundCatalog catalog)
+        {
+            if (Damage is not null)
+            {
+                throw Damage;
+            }
+
+            var own = catalog.Packages.ToHashSet(StringComparer.Ordinal);
+            return Entries.Where(e => !own.Contains(e.Package)).ToList();
         }
     }
 }

@@ -94,38 +94,16 @@ internal sealed class CatalogBuilder(LabelRules rules, IReadOnlyList<SoundPackag
     /// <summary>Reads sound-packages.tsv ('#' lines are comments).</summary>
     public static List<SoundPackage> LoadPackages(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new DatasetFormatException($"Package table '{path}' does not exist.");
-        }
-
         var list = new List<SoundPackage>();
-        var number = 0;
-        var header = false;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        foreach (var (number, f) in LabelRules.ReadTable(path, ["package", "split", "archives", "license", "note"]))
         {
-            number++;
-            if (line.Trim().Length == 0 || line.StartsWith('#'))
-            {
-                continue;
-            }
-
-            var f = line.Split('\t').Select(x => x.Trim()).ToArray();
-            if (!header)
-            {
-                header = f.Take(4).SequenceEqual(["package", "split", "archives", "license"], StringComparer.OrdinalIgnoreCase)
-                    ? true
-                    : throw new DatasetFormatException($"{path} line {number}: the header must be 'package\\tsplit\\tarchives\\tlicense\\tnote'.");
-                continue;
-            }
-
-            if (f.Length < 4 || f[0].Length == 0 || f[3].Length == 0 || f[1] is not ("train" or "val" or "test"))
+            if (f[3].Length == 0 || f[1] is not ("train" or "val" or "test"))
             {
                 throw new DatasetFormatException($"{path} line {number}: expected package, split (train, val or test), archives ('-' for none) and licence.");
             }
 
             var archives = f[2] is "" or "-" ? [] : f[2].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            list.Add(new SoundPackage(f[0], f[1], archives, f[3], f.Length > 4 ? f[4] : string.Empty));
+            list.Add(new SoundPackage(f[0], f[1], archives, f[3], f[4]));
         }
 
         return list;

@@ -95,7 +95,8 @@ internal static class CatalogCommand
             {
                 var directory = parse.GetValue(rulesDirectory)!;
                 var rules = LabelRules.Load(directory);
-                var table = CatalogBuilder.LoadPackages(Path.Combine(directory, CatalogBuilder.PackagesFileName));
+                var allPackages = CatalogBuilder.LoadPackages(Path.Combine(directory, CatalogBuilder.PackagesFileName));
+                var table = allPackages;
                 if (parse.GetValue(packages) is { } only)
                 {
                     var wanted = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
@@ -117,8 +118,7 @@ internal static class CatalogCommand
                 {
                     // Relabelling some packages keeps the other packages' rows of the catalog, in table order.
                     var rebuilt = table.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-                    var order = CatalogBuilder.LoadPackages(Path.Combine(directory, CatalogBuilder.PackagesFileName))
-                        .Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+                    var order = allPackages.Select((p, i) => (p.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
                     rows = File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split('\t'))
                         .Where(f => !rebuilt.Contains(f[0]))
                         .Concat(rows)

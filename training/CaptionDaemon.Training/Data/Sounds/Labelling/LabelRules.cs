@@ -295,8 +295,8 @@ internal sealed partial class LabelRules
 
     private static string? Empty(string field) => field is "" or "-" ? null : field;
 
-    /// <summary>Rows of a tab-separated table with the given header; '#' lines and blank lines are comments.</summary>
-    private static IEnumerable<(int Line, string[] Fields)> ReadTable(string path, string[] columns)
+    /// <summary>Rows of a tab-separated table with the given header, padded to its width; '#' lines and blank lines are comments.</summary>
+    internal static IEnumerable<(int Line, string[] Fields)> ReadTable(string path, string[] columns)
     {
         if (!File.Exists(path))
         {
