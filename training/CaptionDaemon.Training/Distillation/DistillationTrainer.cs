@@ -213,7 +213,7 @@ internal sealed class DistillationTrainer
         CaptionModel model, nn.Module<Tensor, Tensor, Tensor> encoderKd, PoolClip[] pool, int windowSamples, int maxWords, Augmentation? augmentation, CancellationToken cancellationToken)
     {
         var train = _options.Train;
-        var parameters = model.Frontend.parameters().Concat(model.Encoder.parameters()).Concat(encoderKd.parameters()).ToArray();
+        var parameters = model.EncoderParameters().Concat(encoderKd.parameters()).ToArray();
         using var optimizer = new HeldScalarAdamW(parameters, train.LearningRate, train.WeightDecay);
         var weights = new DistillationWeights(0, 0, 1, 0);
         var stepsPerEpoch = (pool.Length + train.BatchSize - 1) / train.BatchSize;

@@ -34,7 +34,8 @@ internal static class CaptionGraphs
         var graph = new OnnxGraphBuilder();
         var audio = graph.Input("audio", DataType.Float, "batch", "samples");
         var image = LogMelFrontendExporter.Export(graph, model.Frontend, audio, "frontend");
-        var (memory, embedding) = CnnAudioEncoderExporter.Export(graph, model.Encoder, image, "encoder");
+        var (memory, embedding) = CnnAudioEncoderExporter.Export(
+            graph, model.Encoder ?? throw new NotSupportedException("The tagging encoder's ONNX export is not written yet."), image, "encoder");
         graph.Output("memory", memory, DataType.Float, "batch", "frames", config.DModel);
         graph.Output("embedding", embedding, DataType.Float, "batch", config.EmbeddingDim);
         return graph.Build("captiond_encoder", "Waveform (16 kHz mono, [-1, 1]) to encoder memory and pooled audio embedding.");

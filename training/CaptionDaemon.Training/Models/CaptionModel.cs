@@ -28,9 +28,13 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     public const string ConfigFileName = "config.json";
     public const string VocabFileName = Vocabulary.FileName;
 
-    private readonly LogMelFrontend _frontend;
-    private readonly CnnAudioEncoder _encoder;
+    // Either the CNN encoder with its own front end, or the tagging encoder (which holds its front end): null fields are
+    // not registered, so a CNN model's state dict keeps its names.
+    private readonly LogMelFrontend? _frontend;
+    private readonly CnnAudioEncoder? _encoder;
+    private readonly TaggingEncoder? _tagger;
     private readonly TransformerCaptionDecoder _decoder;
+    private bool _encoderFrozen;
 
     public CaptionModel(CaptionModelConfig config)
         : base(nameof(CaptionModel))
@@ -38,22 +42,102 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        _frontend = new LogMelFrontend(config);
-        _encoder = new CnnAudioEncoder(config);
+        if (config.Tagger is { } tagger)
+        {
+            _tagger = new TaggingEncoder(tagger);
+        }
+        else
+        {
+            _frontend = new LogMelFrontend(config);
+            _encoder = new CnnAudioEncoder(config);
+        }
+
         _decoder = new TransformerCaptionDecoder(config);
         RegisterComponents();
     }
 
     public CaptionModelConfig Config { get; }
 
-    internal LogMelFrontend Frontend => _frontend;
+    internal LogMelFrontend Frontend => _tagger?.Frontend ?? _frontend!;
 
-    internal CnnAudioEncoder Encoder => _encoder;
+    /// <summary>The CNN encoder; null when the model runs on a <see cref="Tagger"/>.</summary>
+    internal CnnAudioEncoder? Encoder => _encoder;
+
+    /// <summary>The tagging encoder (front end included); null for the CNN.</summary>
+    internal TaggingEncoder? Tagger => _tagger;
+
+    /// <summary>
+    /// Whether the encoder (front end included) is frozen: its parameters take no gradient and its BatchNorms keep their
+    /// statistics even in training mode, so only the decoder learns (the first phase of captioning on a trained tagger).
+    /// </summary>
+    public bool EncoderFrozen
+    {
+        get => _encoderFrozen;
+        set
+        {
+            _encoderFrozen = value;
+            foreach (var parameter in EncoderParameters())
+            {
+                parameter.requires_grad = !value;
+            }
+
+            train(training);
+        }
+    }
+
+    public override void train(bool on = true)
+    {
+        base.train(on);
+        if (_encoderFrozen)
+        {
+            foreach (var module in EncoderModules())
+            {
+                module.eval();
+            }
+        }
+    }
+
+    /// <summary>The parameters of the encoder, front end included.</summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> EncoderParameters() => EncoderModules().SelectMany(m => m.parameters());
+
+    private IEnumerable<Module> EncoderModules() =>
+        _tagger is not null ? [_tagger] : [_frontend!, _encoder!];
 
     internal TransformerCaptionDecoder Decoder => _decoder;
 
     /// <summary>Waveform <c>[B, S]</c> to memory <c>[B, T', DModel]</c> and pooled embedding <c>[B, EmbeddingDim]</c>.</summary>
-    public (Tensor Memory, Tensor Embedding) Encode(Tensor audio) => _encoder.forward(_frontend.forward(audio));
+    public (Tensor Memory, Tensor Embedding) Encode(Tensor audio) => EncodeSpectrogram(audio, logMel: false, null);
+
+    /// <summary>Waveform <c>[B, S]</c> to memory, embedding and label probabilities <c>[B, Labels]</c> (sigmoid of the tagger's logits; empty columns for the CNN).</summary>
+    public (Tensor Memory, Tensor Embedding, Tensor LabelProbabilities) EncodeWithLabels(Tensor audio)
+    {
+        ArgumentNullException.ThrowIfNull(audio);
+        using var scope = NewDisposeScope();
+        if (_tagger is null)
+        {
+            var (memory, embedding) = Encode(audio);
+            return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope(), zeros([audio.shape[0], 0]).MoveToOuterDisposeScope());
+        }
+
+        var output = _tagger.Forward(audio, null);
+        return (output.Memory.MoveToOuterDisposeScope(), output.Embedding.MoveToOuterDisposeScope(), output.Logits.sigmoid().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The encoder from a waveform or from log-mel dB, with <paramref name="transform"/> on the normalised log-mel.</summary>
+    private (Tensor Memory, Tensor Embedding) EncodeSpectrogram(Tensor input, bool logMel, Func<Tensor, Tensor>? transform)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        if (_tagger is not null)
+        {
+            var output = logMel ? _tagger.ForwardLogMel(input, transform) : _tagger.Forward(input, transform);
+            return (output.Memory.MoveToOuterDisposeScope(), output.Embedding.MoveToOuterDisposeScope());
+        }
+
+        var spectrogram = logMel ? _frontend!.Normalise(input) : _frontend!.forward(input);
+        var (memory, embedding) = _encoder!.forward(transform is null ? spectrogram : transform(spectrogram));
+        return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
 
     /// <summary>
     /// <see cref="Encode(Tensor)"/> with <paramref name="transformSpectrogram"/> applied to the normalised log-mel
@@ -62,9 +146,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     public (Tensor Memory, Tensor Embedding) Encode(Tensor audio, Func<Tensor, Tensor> transformSpectrogram)
     {
         ArgumentNullException.ThrowIfNull(transformSpectrogram);
-        using var scope = NewDisposeScope();
-        var (memory, embedding) = _encoder.forward(transformSpectrogram(_frontend.forward(audio)));
-        return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+        return EncodeSpectrogram(audio, logMel: false, transformSpectrogram);
     }
 
     /// <summary>
@@ -72,14 +154,8 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     /// <see cref="LogMelFrontend.LogMel"/>, as the feature cache stores it) instead of a waveform: the front end's
     /// BatchNorm and the CNN, without the STFT. The exported graph keeps the whole front end.
     /// </summary>
-    public (Tensor Memory, Tensor Embedding) EncodeLogMel(Tensor logMel, Func<Tensor, Tensor>? transformSpectrogram = null)
-    {
-        ArgumentNullException.ThrowIfNull(logMel);
-        using var scope = NewDisposeScope();
-        var spectrogram = _frontend.Normalise(logMel);
-        var (memory, embedding) = _encoder.forward(transformSpectrogram is null ? spectrogram : transformSpectrogram(spectrogram));
-        return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
-    }
+    public (Tensor Memory, Tensor Embedding) EncodeLogMel(Tensor logMel, Func<Tensor, Tensor>? transformSpectrogram = null) =>
+        EncodeSpectrogram(logMel, logMel: true, transformSpectrogram);
 
     /// <summary>Teacher forcing: waveform <c>[B, S]</c> and input tokens <c>[B, L]</c> (starting with &lt;start&gt;) to logits <c>[B, L, V]</c>.</summary>
     public override Tensor forward(Tensor audio, Tensor inputTokens)
@@ -174,7 +250,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     public ParameterCounts CountParameters()
     {
         static long Count(Module module) => module.parameters().Sum(p => p.numel());
-        return new ParameterCounts(Count(_frontend) + Count(_encoder), Count(_decoder));
+        return new ParameterCounts(EncoderModules().Sum(Count), Count(_decoder));
     }
 
     /// <summary>

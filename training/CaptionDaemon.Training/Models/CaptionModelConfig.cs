@@ -23,6 +23,16 @@ internal sealed record CaptionModelConfig
 
     public double FMax { get; init; } = 8000;
 
+    /// <summary>
+    /// The tagging encoder that replaces the CNN of <see cref="EncoderChannels"/> (Models/README.md, "Tagging encoder");
+    /// null: the CNN. Its front end and memory width must be this configuration's.
+    /// </summary>
+    public TaggingEncoderConfig? Tagger { get; init; }
+
+    /// <summary>The labels whose probabilities the encoder gives (the tagger's); empty for the CNN.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Labels => Tagger?.Labels ?? [];
+
     /// <summary>Output channels of each CNN block; each block halves time and frequency.</summary>
     public IReadOnlyList<int> EncoderChannels { get; init; } = [16, 32, 64, 128];
 
@@ -50,9 +60,9 @@ internal sealed record CaptionModelConfig
     [JsonIgnore]
     public int HeadDim => DModel / Heads;
 
-    /// <summary>Size of the pooled audio embedding: the channels of the last CNN block.</summary>
+    /// <summary>Size of the pooled audio embedding: the channels of the last CNN block, or the tagger's head.</summary>
     [JsonIgnore]
-    public int EmbeddingDim => EncoderChannels[^1];
+    public int EmbeddingDim => Tagger?.HeadChannels ?? EncoderChannels[^1];
 
     /// <summary>The paper's student (Xu et al. 2024): small CNN, 2-layer decoder, d 256, 4 heads, FFN 1024.</summary>
     public static CaptionModelConfig Student(int vocabSize) => new() { VocabSize = vocabSize };
@@ -74,9 +84,32 @@ internal sealed record CaptionModelConfig
         FeedForward = 4096,
     };
 
+    /// <summary>The student's decoder on <paramref name="tagger"/>'s encoder: front end and memory width follow the tagger.</summary>
+    public static CaptionModelConfig OnTagger(TaggingEncoderConfig tagger, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(tagger);
+        var f = tagger.Frontend;
+        return Student(vocabSize) with
+        {
+            Tagger = tagger,
+            SampleRate = f.SampleRate,
+            NFft = f.NFft,
+            Hop = f.Hop,
+            MelBins = f.MelBins,
+            FMin = f.FMin,
+            FMax = f.FMax,
+            DModel = tagger.DModel,
+        };
+    }
+
     /// <summary>Number of encoder frames for <paramref name="samples"/> input samples.</summary>
     public int EncoderFrames(int samples)
     {
+        if (Tagger is not null)
+        {
+            return Tagger.MemoryFrames(samples);
+        }
+
         var frames = ((samples - NFft) / Hop) + 1;
         for (var i = 0; i < EncoderChannels.Count; i++)
         {
@@ -111,6 +144,15 @@ internal sealed record CaptionModelConfig
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(VocabSize > 4, "vocab_size must exceed the 4 special tokens");
         Require(MaxTokens >= 2, "max_tokens must be at least 2");
+        if (Tagger is { } tagger)
+        {
+            tagger.Validate();
+            var f = tagger.Frontend;
+            Require(tagger.DModel == DModel, $"the tagger's memory width {tagger.DModel} differs from d_model {DModel}");
+            Require(
+                f.SampleRate == SampleRate && f.NFft == NFft && f.Hop == Hop && f.MelBins == MelBins && f.FMin == FMin && f.FMax == FMax,
+                "the tagger's front end (sample rate, FFT, hop, mel bins, band) differs from the model's");
+        }
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, _jsonOptions);

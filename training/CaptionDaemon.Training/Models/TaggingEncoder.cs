@@ -5,7 +5,11 @@ using static TorchSharp.torch.nn;
 namespace CaptionDaemon.Training.Models;
 
 /// <summary>What <see cref="TaggingEncoder"/> gives: decoder memory <c>[B, T', DModel]</c>, pooled embedding <c>[B, HeadChannels]</c>, label logits <c>[B, Labels]</c>.</summary>
-internal readonly record struct TaggingOutput(Tensor Memory, Tensor Embedding, Tensor Logits);
+internal readonly record struct TaggingOutput(Tensor Memory, Tensor Embedding, Tensor Logits)
+{
+    /// <summary>Moves the three tensors out of the innermost dispose scope.</summary>
+    public TaggingOutput MoveToOuterDisposeScope() => new(Memory.MoveToOuterDisposeScope(), Embedding.MoveToOuterDisposeScope(), Logits.MoveToOuterDisposeScope());
+}
 
 /// <summary>
 /// Waveform <c>[B, S]</c> to <see cref="TaggingOutput"/>: the caption model's <see cref="LogMelFrontend"/>, a 3x3 stride-2
@@ -67,6 +71,22 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
 
     internal LogMelFrontend Frontend => _frontend;
 
+    internal Conv2d Stem => _stem;
+
+    internal BatchNorm2d StemNorm => _stemNorm;
+
+    internal ModuleList<InvertedResidual> Blocks => _blocks;
+
+    internal Conv2d Head => _head;
+
+    internal BatchNorm2d HeadNorm => _headNorm;
+
+    internal Linear Projection => _projection;
+
+    internal LayerNorm ProjectionNorm => _projectionNorm;
+
+    internal Linear Classifier => _classifier;
+
     public override TaggingOutput forward(Tensor input) => Forward(input, maskSpectrogram: null);
 
     /// <param name="waveform">Audio <c>[B, S]</c> at the front end's sample rate.</param>
@@ -75,7 +95,19 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
     {
         ArgumentNullException.ThrowIfNull(waveform);
         using var scope = NewDisposeScope();
-        var spectrogram = _frontend.forward(waveform);
+        return FromSpectrogram(_frontend.forward(waveform), maskSpectrogram).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Forward"/> from log-mel dB <c>[B, MelBins, T]</c> (the feature cache's values): the front end's BatchNorm and the rest.</summary>
+    public TaggingOutput ForwardLogMel(Tensor logMel, Func<Tensor, Tensor>? maskSpectrogram)
+    {
+        ArgumentNullException.ThrowIfNull(logMel);
+        using var scope = NewDisposeScope();
+        return FromSpectrogram(_frontend.Normalise(logMel), maskSpectrogram).MoveToOuterDisposeScope();
+    }
+
+    private TaggingOutput FromSpectrogram(Tensor spectrogram, Func<Tensor, Tensor>? maskSpectrogram)
+    {
         if (maskSpectrogram is not null)
         {
             spectrogram = maskSpectrogram(spectrogram);
@@ -93,21 +125,16 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
         var pooled = embedding.Plus(features.amax([1]));
         var logits = _classifier.forward(functional.dropout(pooled, _dropout, training));
         var memory = _projectionNorm.forward(functional.relu(_projection.forward(features)));
-        return new TaggingOutput(memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        return new TaggingOutput(memory, embedding, logits);
     }
 
     /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings.</summary>
-    public int MemoryFrames(int samples)
-    {
-        var frames = ((samples - Config.Frontend.NFft) / Config.Frontend.Hop) + 1;
-        frames = (frames + 1) / 2;                                    // stem: stride 2, padding 1, kernel 3
-        return Config.Stages.Where(s => s.Pool).Aggregate(frames, (t, _) => t / 2);
-    }
+    public int MemoryFrames(int samples) => Config.MemoryFrames(samples);
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
     /// <summary>Pointwise expansion, depthwise 3x3, optional 2x2 average pooling, pointwise projection; BatchNorm throughout, SiLU after the first two.</summary>
-    private sealed class InvertedResidual : Module<Tensor, Tensor>
+    internal sealed class InvertedResidual : Module<Tensor, Tensor>
     {
         private readonly Conv2d? _expand;
         private readonly BatchNorm2d? _expandNorm;
@@ -136,6 +163,22 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
             _residual = !pool && inChannels == outChannels;
             RegisterComponents();
         }
+
+        internal Conv2d? Expand => _expand;
+
+        internal BatchNorm2d? ExpandNorm => _expandNorm;
+
+        internal Conv2d Depthwise => _depthwise;
+
+        internal BatchNorm2d DepthwiseNorm => _depthwiseNorm;
+
+        internal Conv2d Project => _project;
+
+        internal BatchNorm2d ProjectNorm => _projectNorm;
+
+        internal bool Pool => _pool;
+
+        internal bool Residual => _residual;
 
         public override Tensor forward(Tensor input)
         {

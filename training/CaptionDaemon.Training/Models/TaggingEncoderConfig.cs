@@ -34,6 +34,14 @@ internal sealed record TaggingEncoderConfig
     /// <summary>Memory frames per input frame: the stem halves time, every pooled stage halves it again.</summary>
     public int TimeStride => 2 << Stages.Count(s => s.Pool);
 
+    /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings.</summary>
+    public int MemoryFrames(int samples)
+    {
+        var frames = ((samples - Frontend.NFft) / Frontend.Hop) + 1;
+        frames = (frames + 1) / 2;                                    // stem: stride 2, padding 1, kernel 3
+        return Stages.Where(s => s.Pool).Aggregate(frames, (t, _) => t / 2);
+    }
+
     public static IReadOnlyList<string> Sizes { get; } = ["small", "medium", "large"];
 
     /// <summary>A named size: small (about 1 M parameters), medium (about 3 M), large (about 6 M); see Models/README.md.</summary>
