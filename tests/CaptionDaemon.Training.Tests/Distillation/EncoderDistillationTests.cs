@@ -68,7 +68,7 @@ public sealed class EncoderDistillationTests
         kd.forward(studentEmbedding, teacherEmbedding).backward();
 
         Assert.All(teacher.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
-        Assert.True(student.Encoder.Convs[0].weight!.grad!.abs().sum().item<float>() > 0);
+        Assert.True(student.Encoder!.Convs[0].weight!.grad!.abs().sum().item<float>() > 0);
         Assert.True(kd.StudentHead.weight!.grad!.abs().sum().item<float>() > 0);
         Assert.True(kd.TeacherHead.weight!.grad!.abs().sum().item<float>() > 0);
         Assert.NotEqual(0f, kd.LogScale.grad!.item<float>());

@@ -142,7 +142,7 @@ public sealed class TeacherTargetCacheTests(DistillationFixture fixture) : IClas
         using (var model = CaptionModel.LoadCheckpoint(retrained))
         {
             using var noGrad = TorchSharp.torch.no_grad();
-            model.Encoder.Projection.bias!.add_(0.5);
+            model.Encoder!.Projection.bias!.add_(0.5);
             model.SaveCheckpoint(retrained, teacher.Vocabulary.Tokens);
         }
 

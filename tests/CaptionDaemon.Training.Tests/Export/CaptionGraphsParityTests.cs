@@ -44,6 +44,38 @@ public sealed class CaptionGraphsParityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EncoderGraph_TaggingEncoder_MatchesEncodeWithLabels()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(13);
+        var tagger = TaggingEncoderConfig.Named("small", ["dog", "speech", "nothing"]) with
+        {
+            StemChannels = 4,
+            Stages = [new(8, 1, 2, true), new(12, 2, 2, true), new(12, 1, 3, false)],
+            HeadChannels = 24,
+            DModel = 32,
+        };
+        using var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger, 20) with { DecoderLayers = 1, Heads = 2, FeedForward = 64 });
+        TinyModels.RandomiseBatchNorms(model, 13);
+        model.eval();
+        using var noGrad = no_grad();
+        var audio = TenSeconds(2);
+
+        using var runner = new OnnxRunner(CaptionGraphs.Encoder(model));
+        var onnx = runner.Run(("audio", audio));
+        var (memory, embedding, probabilities) = model.EncodeWithLabels(audio);
+
+        Assert.Equal(new long[] { 2, model.Config.EncoderFrames(160000), 32 }, onnx["memory"].shape);
+        Assert.Equal(new long[] { 2, 3 }, onnx["label_probs"].shape);
+        var diffs = new[] { ("memory", memory), ("embedding", embedding), ("label_probs", probabilities) }
+            .Select(p => (p.Item1, Diff: OnnxRunner.MaxAbsDiff(p.Item2, onnx[p.Item1])))
+            .ToArray();
+        output.WriteLine("tagging encoder max |diff|: " + string.Join(", ", diffs.Select(d => $"{d.Item1} {d.Diff:E2}")));
+        Assert.All(diffs, d => Assert.True(d.Diff <= Tolerance, $"{d.Item1} {d.Diff}"));
+        Assert.Equal(CaptionGraphs.LabelledEncoderOutputs, CaptionGraphs.EncoderOutputsOf(model));
+    }
+
+    [Fact]
     public void EncoderGraph_StudentSizeOnTenSeconds_MatchesEncode()
     {
         using var scope = NewDisposeScope();

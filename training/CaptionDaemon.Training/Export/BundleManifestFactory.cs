@@ -47,7 +47,7 @@ internal static class BundleManifestFactory
             },
             Graphs = new BundleGraphs
             {
-                Encoder = Graph(CaptionGraphs.EncoderFile, CaptionGraphs.EncoderInputs, CaptionGraphs.EncoderOutputs),
+                Encoder = Graph(CaptionGraphs.EncoderFile, CaptionGraphs.EncoderInputs, CaptionGraphs.EncoderOutputsOf(model)),
                 CrossKv = Graph(CaptionGraphs.CrossKvFile, CaptionGraphs.CrossKvInputs, CaptionGraphs.CrossKvOutputs),
                 DecoderStep = Graph(CaptionGraphs.DecoderStepFile, CaptionGraphs.DecoderStepInputs, CaptionGraphs.DecoderStepOutputs),
             },

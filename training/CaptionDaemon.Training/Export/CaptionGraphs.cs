@@ -18,6 +18,12 @@ internal static class CaptionGraphs
 
     public static readonly string[] EncoderInputs = ["audio"];
     public static readonly string[] EncoderOutputs = ["memory", "embedding"];
+
+    /// <summary>The encoder's outputs when the model has labels (a tagging encoder): per-label probabilities as well.</summary>
+    public static readonly string[] LabelledEncoderOutputs = ["memory", "embedding", "label_probs"];
+
+    /// <summary>The encoder outputs that <paramref name="model"/>'s graph has.</summary>
+    public static string[] EncoderOutputsOf(CaptionModel model) => model.Tagger is null ? EncoderOutputs : LabelledEncoderOutputs;
     public static readonly string[] CrossKvInputs = ["memory"];
     public static readonly string[] CrossKvOutputs = ["cross_k", "cross_v"];
     public static readonly string[] DecoderStepInputs = ["tokens", "beam_index", "past_k", "past_v", "cross_k", "cross_v"];
@@ -26,7 +32,10 @@ internal static class CaptionGraphs
     /// <summary>Symbolic size of the present cache's time axis (past + 1).</summary>
     public const string PresentDim = "past_plus_1";
 
-    /// <summary><c>audio</c> <c>[batch, samples]</c> to <c>memory</c> <c>[batch, frames, d_model]</c> and <c>embedding</c> <c>[batch, embedding_dim]</c>.</summary>
+    /// <summary>
+    /// <c>audio</c> <c>[batch, samples]</c> to <c>memory</c> <c>[batch, frames, d_model]</c> and <c>embedding</c>
+    /// <c>[batch, embedding_dim]</c>; a tagging encoder also gives <c>label_probs</c> <c>[batch, labels]</c>.
+    /// </summary>
     public static ModelProto Encoder(CaptionModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -34,10 +43,21 @@ internal static class CaptionGraphs
         var graph = new OnnxGraphBuilder();
         var audio = graph.Input("audio", DataType.Float, "batch", "samples");
         var image = LogMelFrontendExporter.Export(graph, model.Frontend, audio, "frontend");
-        var (memory, embedding) = CnnAudioEncoderExporter.Export(
-            graph, model.Encoder ?? throw new NotSupportedException("The tagging encoder's ONNX export is not written yet."), image, "encoder");
-        graph.Output("memory", memory, DataType.Float, "batch", "frames", config.DModel);
-        graph.Output("embedding", embedding, DataType.Float, "batch", config.EmbeddingDim);
+        string memory, embedding;
+        if (model.Tagger is { } tagger)
+        {
+            (memory, embedding, var probabilities) = TaggingEncoderExporter.Export(graph, tagger, image, "encoder");
+            graph.Output("memory", memory, DataType.Float, "batch", "frames", config.DModel);
+            graph.Output("embedding", embedding, DataType.Float, "batch", config.EmbeddingDim);
+            graph.Output("label_probs", probabilities, DataType.Float, "batch", config.Labels.Count);
+        }
+        else
+        {
+            (memory, embedding) = CnnAudioEncoderExporter.Export(graph, model.Encoder!, image, "encoder");
+            graph.Output("memory", memory, DataType.Float, "batch", "frames", config.DModel);
+            graph.Output("embedding", embedding, DataType.Float, "batch", config.EmbeddingDim);
+        }
+
         return graph.Build("captiond_encoder", "Waveform (16 kHz mono, [-1, 1]) to encoder memory and pooled audio embedding.");
     }
 
