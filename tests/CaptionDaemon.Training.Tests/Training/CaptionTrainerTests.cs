@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tagging;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Training;
@@ -48,6 +49,50 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
         Assert.Equal("test-command", json.RootElement.GetProperty("command").GetString());
         Assert.Equal(_data.Root, json.RootElement.GetProperty("data").GetString());
         Assert.True(json.RootElement.GetProperty("metrics").TryGetProperty("cider_d", out _));
+    }
+
+    [Fact]
+    public void Run_OnTaggerEncoder_FrozenEpochsKeepTheTaggerAndFineTuningThenChangesIt()
+    {
+        var tagger = Path.Combine(_data.NewOutputDirectory(), "tagger");
+        Directory.CreateDirectory(tagger);
+        TorchSharp.torch.random.manual_seed(3);
+        using (var encoder = new TaggingEncoder(new TaggingEncoderConfig
+        {
+            Size = "tiny",
+            Labels = ["beep", "hum", "nothing"],
+            StemChannels = 4,
+            Stages = [new(8, 1, 2, true), new(12, 1, 2, true), new(16, 1, 2, false)],
+            HeadChannels = 24,
+            DModel = 32,
+        }))
+        {
+            Models.TinyModels.RandomiseBatchNorms(encoder, 3);
+            File.WriteAllText(Path.Combine(tagger, TaggerTrainer.ConfigFileName), encoder.Config.ToJson());
+            encoder.save(Path.Combine(tagger, TaggerTrainer.EncoderFileName));
+        }
+
+        var output = _data.NewOutputDirectory();
+        var options = Options(output, epochs: 1) with { ModelConfig = null, EncoderDirectory = tagger, FreezeEncoderEpochs = 1 };
+        var last = Path.Combine(output, CaptionTrainer.LastDirectoryName);
+        using var original = TaggerTrainer.Load(tagger);
+        var originalState = original.state_dict();
+
+        var frozenRecord = new CaptionTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        using (var frozen = CaptionModel.LoadCheckpoint(last))
+        {
+            Assert.Equal(["beep", "hum", "nothing"], frozen.Config.Labels);
+            Assert.Equal(Path.GetFullPath(tagger), frozenRecord.Encoder);
+            var state = frozen.Tagger!.state_dict();
+            Assert.Equal(originalState.Keys.Order(), state.Keys.Order());
+            Assert.All(originalState, p => Assert.True(p.Value.equal(state[p.Key]).all().item<bool>(), $"{p.Key} changed while the encoder was frozen"));
+        }
+
+        new CaptionTrainer(options with { Epochs = 2, Resume = true }, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        using var tuned = CaptionModel.LoadCheckpoint(last);
+        var tunedState = tuned.Tagger!.state_dict();
+        var changed = originalState.Count(p => !p.Value.equal(tunedState[p.Key]).all().item<bool>());
+        Assert.True(changed > originalState.Count / 2, $"fine-tuning changed only {changed} of {originalState.Count} encoder tensors");
     }
 
     [Fact]

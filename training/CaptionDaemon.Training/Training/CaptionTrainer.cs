@@ -132,10 +132,11 @@ internal sealed class CaptionTrainer
             optimizer,
             record,
             _progress,
-            startEpoch: (_, epochRandom) =>
+            startEpoch: (epoch, epochRandom) =>
             {
                 order = Enumerable.Range(0, train.Count).ToArray();
                 epochRandom.Shuffle(order);
+                model.EncoderFrozen = epoch <= record.FreezeEncoderEpochs;
                 model.train();
             },
             step: (_, step, rng) =>
@@ -257,9 +258,19 @@ internal sealed class CaptionTrainer
         }
 
         random.manual_seed(options.Seed);
+        var record = TrainingRecord.Begin(options, dataDirectory, vocabulary.Count);
+        if (options.EncoderDirectory is { } encoderDirectory)
+        {
+            using var tagger = Tagging.TaggerTrainer.Load(encoderDirectory);
+            var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger.Config, vocabulary.Count));
+            model.Tagger!.load_state_dict(tagger.state_dict());
+            record.Encoder = Path.GetFullPath(encoderDirectory);
+            _progress.Message($"encoder: the {tagger.Config.Size} tagger of {record.Encoder} ({tagger.Config.Labels.Count} labels), frozen for {options.FreezeEncoderEpochs} epochs");
+            return (model, vocabulary, record);
+        }
+
         var config = options.ModelConfig?.Invoke(vocabulary.Count)
             ?? (options.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
-        var record = TrainingRecord.Begin(options, dataDirectory, vocabulary.Count);
         return (new CaptionModel(config), vocabulary, record);
     }
 

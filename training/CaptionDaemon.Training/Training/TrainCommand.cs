@@ -27,10 +27,12 @@ internal static class TrainCommand
         augment.AcceptOnlyFromAmong("auto", "on", "off");
         var features = new Option<string>("--features") { Description = "Log-mel from the cache of 'data features' (<data>/features/<split>.logmel): auto (when present; a stale one is refused), off (decode the audio), require.", DefaultValueFactory = _ => "auto" };
         features.AcceptOnlyFromAmong("auto", "off", "require");
+        var encoder = new Option<string?>("--encoder") { Description = "A tagger checkpoint folder ('captiond-train tag' --out's best/) to start the encoder from; the model becomes the student's decoder on that tagging encoder." };
+        var freezeEncoderEpochs = new Option<int>("--freeze-encoder-epochs") { Description = "With --encoder: train the decoder alone on the frozen encoder for this many epochs, then fine-tune both.", DefaultValueFactory = _ => 0 };
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
-        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, checkpointMinutes, maxTrainClips, minWordCount, augment, features })
+        foreach (var option in new Option[] { data, output, size, epochs, batchSize, learningRate, weightDecay, warmup, labelSmoothing, gradientClip, seed, threads, resume, checkpointMinutes, maxTrainClips, minWordCount, augment, features, encoder, freezeEncoderEpochs })
         {
             command.Options.Add(option);
         }
@@ -60,6 +62,8 @@ internal static class TrainCommand
                     MinWordCount = parseResult.GetValue(minWordCount),
                     Augment = parseResult.GetValue(augment) switch { "on" => true, "off" => false, _ => null },
                     Features = parseResult.GetValue(features) switch { "off" => FeatureSource.Off, "require" => FeatureSource.Require, _ => FeatureSource.Auto },
+                    EncoderDirectory = parseResult.GetValue(encoder),
+                    FreezeEncoderEpochs = parseResult.GetValue(freezeEncoderEpochs),
                     CommandLine = CommandLine(parseResult),
                 };
                 // The \r progress line only makes sense on a terminal; the test harness and journald get plain lines.

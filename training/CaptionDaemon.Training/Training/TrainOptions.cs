@@ -84,6 +84,15 @@ internal sealed record TrainOptions
     /// </summary>
     internal Func<int, Models.CaptionModelConfig>? ModelConfig { get; init; }
 
+    /// <summary>
+    /// A tagger checkpoint folder (<c>captiond-train tag</c>'s <c>best/</c>) whose encoder the caption model starts from
+    /// (Models/README.md); null: the CNN encoder of <see cref="Size"/>, trained from scratch.
+    /// </summary>
+    public string? EncoderDirectory { get; init; }
+
+    /// <summary>With <see cref="EncoderDirectory"/>: the first this many epochs train the decoder alone on the frozen encoder, the rest fine-tune both.</summary>
+    public int FreezeEncoderEpochs { get; init; }
+
     /// <summary>The command line, recorded in <c>training.json</c>.</summary>
     public string CommandLine { get; init; } = string.Empty;
 
@@ -97,6 +106,9 @@ internal sealed record TrainOptions
                 throw new ArgumentException(message);
             }
         }
+
+        Require(FreezeEncoderEpochs >= 0, "--freeze-encoder-epochs must not be negative.");
+        Require(FreezeEncoderEpochs == 0 || EncoderDirectory is not null, "--freeze-encoder-epochs needs --encoder (a trained tagger to freeze).");
 
         Require(!string.IsNullOrWhiteSpace(DataDirectory), "--data is required");
         Require(!string.IsNullOrWhiteSpace(OutputDirectory), "--out is required");

@@ -45,12 +45,20 @@ internal sealed record TrainingRecord
         WindowSeconds = options.WindowSeconds,
         MaxDecodeTokens = options.MaxDecodeTokens,
         VocabSize = vocabSize,
+        Encoder = options.EncoderDirectory,
+        FreezeEncoderEpochs = options.FreezeEncoderEpochs,
         Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
     };
 
     public string Method { get; set; } = "supervised";
 
     public string Data { get; set; } = string.Empty;
+
+    /// <summary>The tagger checkpoint the encoder started from; null: trained from scratch.</summary>
+    public string? Encoder { get; set; }
+
+    /// <summary>Epochs that trained the decoder alone on the frozen encoder.</summary>
+    public int FreezeEncoderEpochs { get; set; }
 
     public string Command { get; set; } = string.Empty;
 
