@@ -41,6 +41,9 @@ internal sealed record TaggerOptions
     /// <summary>The mixed-in recording is attenuated by 0..this many dB.</summary>
     public double MixupMaxAttenuationDb { get; init; } = 12;
 
+    /// <summary>Probability that a recording's window is played in a synthetic room (<c>RoomReverb</c>, RT60 0.2-0.9 s, 20-70 % wet).</summary>
+    public double ReverbProbability { get; init; } = 0.3;
+
     public bool Augment { get; init; } = true;
 
     public int Seed { get; init; } = 1;
@@ -71,9 +74,9 @@ internal sealed record TaggerOptions
             throw new ArgumentException("--lr and --grad-clip must be positive, --weight-decay not negative, --window-seconds above 0.1.");
         }
 
-        if (NothingFraction is < 0 or >= 1 || MixupProbability is < 0 or > 1 || MixupMaxAttenuationDb < 0)
+        if (NothingFraction is < 0 or >= 1 || MixupProbability is < 0 or > 1 || MixupMaxAttenuationDb < 0 || ReverbProbability is < 0 or > 1)
         {
-            throw new ArgumentException("The quiet-window fraction must be in [0, 1), the mixup probability in [0, 1].");
+            throw new ArgumentException("The quiet-window fraction must be in [0, 1), the mixup and reverb probabilities in [0, 1].");
         }
 
         if (EncoderConfig is null && !TaggingEncoderConfig.Sizes.Contains(Size))

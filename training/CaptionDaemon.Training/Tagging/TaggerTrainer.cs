@@ -1,3 +1,4 @@
+using CaptionDaemon.Training.Data.Scenes;
 using System.Text.Json;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Data.Sounds;
@@ -45,9 +46,10 @@ internal sealed record TaggingHistory
 /// <para>
 /// An epoch is <see cref="TaggerOptions.ClipsPerEpoch"/> class-balanced draws (<see cref="TaggingSet.SampleBalanced"/>:
 /// speech is four fifths of the catalog). A window is a random crop of a longer recording or a shorter one at a random
-/// offset; a sixteenth of the windows are quiet (silence or faint noise) and labelled <see cref="TaggingSet.Nothing"/>.
-/// Augmentation: gain and circular shift (<see cref="Augmentation"/>), mixup of two recordings of the batch with their
-/// labels OR-ed, SpecAugment masks. Loss: binary cross-entropy over all labels.
+/// offset; a sixteenth of the windows are quiet (<see cref="QuietWindows"/>: silence, faint noise, mains hum, distant
+/// backgrounds) and labelled <see cref="TaggingSet.Nothing"/>. Augmentation: a synthetic room's reverberation
+/// (<see cref="TaggerOptions.ReverbProbability"/>), gain and circular shift (<see cref="Augmentation"/>), mixup of two
+/// recordings of the batch with their labels OR-ed, SpecAugment masks. Loss: binary cross-entropy over all labels.
 /// </para>
 /// <para>
 /// The loop, schedule, per-step random streams, mid-epoch checkpoints and their resumption are <see cref="EpochLoop"/>'s,
@@ -122,7 +124,7 @@ internal sealed class TaggerTrainer
         var augmentation = options.Augment ? new Augmentation() : null;
         record.Augmentation = augmentation is null
             ? "none"
-            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; {options.NothingFraction:0.###} quiet windows");
+            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; reverb p {options.ReverbProbability}; {options.NothingFraction:0.###} quiet windows (silence, faint noise, hum, distant backgrounds)");
         _progress.Message(FormattableString.Invariant(
             $"tagger {encoder.Config.Size}: {encoder.ParameterCount():N0} parameters, {labels.Count} labels; {train.Count} train recordings ({stepsPerEpoch} steps of {options.BatchSize} balanced draws per epoch), {validation.Count} val recordings"));
 
@@ -144,6 +146,10 @@ internal sealed class TaggerTrainer
             Name = "Tagger training",
         };
         var nothing = labels.Count - 1;
+        var categories = Evaluation.CategoryNames.LoadBundled();
+        bool IsBackground(TaggedRecording r) => categories.Find(r.Category)?.Background == true;
+        var quiet = new QuietWindows([.. train.Recordings.Where(IsBackground)], sampleRate);
+        var validationQuiet = new QuietWindows([.. validation.Where(IsBackground)], sampleRate);
         var order = Array.Empty<int>();
         loop.Run(
             optimizer,
@@ -157,7 +163,7 @@ internal sealed class TaggerTrainer
             step: (_, step, rng) =>
             {
                 var picks = order.AsSpan(step * options.BatchSize, options.BatchSize);
-                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, augmentation, rng);
+                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, quiet, augmentation, rng);
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var output = encoder.Forward(
@@ -171,7 +177,7 @@ internal sealed class TaggerTrainer
             endEpoch: summary =>
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var scores = Evaluate(encoder, validation, labels, windowSamples, options.BatchSize, record.Seed, cancellationToken);
+                var scores = Evaluate(encoder, validation, validationQuiet, labels, windowSamples, options.BatchSize, record.Seed, cancellationToken);
                 history.Epochs.Add(new TaggingEpoch(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores.MeanAveragePrecision, scores.Top1Accuracy));
                 history.ValidationWindows = scores.Windows;
                 history.AveragePrecision = scores.AveragePrecision.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -196,7 +202,8 @@ internal sealed class TaggerTrainer
     /// Windows and multi-hot targets of one step: quiet windows with probability <see cref="TaggerOptions.NothingFraction"/>,
     /// otherwise the drawn recording cropped or placed at random; then gain and shift, then mixup among the recordings.
     /// </summary>
-    private (float[] Audio, float[] Targets) TrainingBatch(TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, Augmentation? augmentation, Random rng)
+    private (float[] Audio, float[] Targets) TrainingBatch(
+        TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, QuietWindows quiet, Augmentation? augmentation, Random rng)
     {
         var labelCount = train.Labels.Count;
         var audio = new float[picks.Length * windowSamples];
@@ -207,13 +214,20 @@ internal sealed class TaggerTrainer
             var window = audio.AsSpan(i * windowSamples, windowSamples);
             if (rng.NextDouble() < _options.NothingFraction)
             {
-                QuietWindow(window, rng);
+                quiet.Fill(window, rng);
                 targets[(i * labelCount) + nothing] = 1;
                 continue;
             }
 
             var recording = train.Recordings[picks[i]];
             TaggingSet.CopyWindow(TaggingSet.Read(recording, sampleRate), window, rng);
+            if (augmentation is not null && rng.NextDouble() < _options.ReverbProbability)
+            {
+                var reverberant = window.ToArray();
+                RoomReverb.Apply(reverberant, sampleRate, RoomReverb.MinRt60 + (rng.NextDouble() * (RoomReverb.MaxRt60 - RoomReverb.MinRt60)), 0.2 + (rng.NextDouble() * 0.5), rng);
+                reverberant.CopyTo(window);
+            }
+
             targets[(i * labelCount) + recording.Label] = 1;
             sounding.Add(i);
         }
@@ -250,28 +264,12 @@ internal sealed class TaggerTrainer
         return (audio, targets);
     }
 
-    /// <summary>Silence (one in four) or white noise at -90 to -50 dBFS RMS: what a quiet room gives a microphone.</summary>
-    internal static void QuietWindow(Span<float> window, Random rng)
-    {
-        window.Clear();
-        if (rng.Next(4) == 0)
-        {
-            return;
-        }
-
-        var level = (float)Math.Pow(10, (-90 + (rng.NextDouble() * 40)) / 20);
-        for (var s = 0; s < window.Length; s++)
-        {
-            // Sum of uniforms: near-Gaussian with unit variance.
-            window[s] = level * (float)((rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5) * 2);
-        }
-    }
-
     /// <summary>
     /// Validation: each recording once, its window centred; plus one quiet window per 20 recordings (fixed by the seed) so
     /// that <see cref="TaggingSet.Nothing"/> has an AP too.
     /// </summary>
-    internal static TaggingScores Evaluate(TaggingEncoder encoder, IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels, int windowSamples, int batchSize, int seed, CancellationToken cancellationToken)
+    internal static TaggingScores Evaluate(
+        TaggingEncoder encoder, IReadOnlyList<TaggedRecording> recordings, QuietWindows quietWindows, IReadOnlyList<string> labels, int windowSamples, int batchSize, int seed, CancellationToken cancellationToken)
     {
         var quiet = Math.Max(1, recordings.Count / 20);
         var windows = recordings.Count + quiet;
@@ -296,7 +294,7 @@ internal sealed class TaggerTrainer
                 }
                 else
                 {
-                    QuietWindow(window, quietRandom);
+                    quietWindows.Fill(window, quietRandom);
                     truth[first + i] = labels.Count - 1;
                 }
             }
