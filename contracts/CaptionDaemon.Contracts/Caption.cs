@@ -17,4 +17,12 @@ public sealed record Caption(
     string Text,
     double Confidence,
     string Model,
-    TimeSpan Latency);
+    TimeSpan Latency)
+{
+    /// <summary>
+    /// The sounds the model's encoder heard in the window, highest score first: each of the model's labels whose
+    /// probability reached its threshold (never the model's "nothing notable" label). Empty when none did or when
+    /// the model has no labels.
+    /// </summary>
+    public IReadOnlyList<CaptionLabel> Labels { get; init; } = [];
+}

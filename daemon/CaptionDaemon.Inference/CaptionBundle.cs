@@ -1,4 +1,5 @@
 using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Inference.Labels;
 using CaptionDaemon.Inference.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,6 +28,7 @@ public sealed class CaptionBundle : IDisposable
         Directory = directory;
         Manifest = manifest;
         Vocabulary = vocabulary;
+        LabelSelector = new LabelSelector(manifest.Labels);
         _sessions = sessions;
     }
 
@@ -46,6 +48,8 @@ public sealed class CaptionBundle : IDisposable
     public int WindowSamples => Manifest.WindowSamples;
 
     internal int CudaDeviceId { get; }
+
+    internal LabelSelector LabelSelector { get; }
 
     internal BundleSessions Sessions
     {
@@ -99,9 +103,9 @@ public sealed class CaptionBundle : IDisposable
         var sessions = BundleSessions.Open(encoder, crossKv, decoderStep, options, dir, logger);
         try
         {
-            BundleValidator.CheckSession(sessions.Encoder, BundleContract.Encoder, manifest.Architecture, encoder.Path);
-            BundleValidator.CheckSession(sessions.CrossKv, BundleContract.CrossKv, manifest.Architecture, crossKv.Path);
-            BundleValidator.CheckSession(sessions.DecoderStep, BundleContract.DecoderStep, manifest.Architecture, decoderStep.Path);
+            BundleValidator.CheckSession(sessions.Encoder, BundleContract.Encoder(manifest), manifest, encoder.Path);
+            BundleValidator.CheckSession(sessions.CrossKv, BundleContract.CrossKv, manifest, crossKv.Path);
+            BundleValidator.CheckSession(sessions.DecoderStep, BundleContract.DecoderStep, manifest, decoderStep.Path);
         }
         catch
         {

@@ -6,4 +6,17 @@ namespace CaptionDaemon.Inference;
 /// <param name="TokenIds">The word ids of <paramref name="Text"/> (no <c>&lt;start&gt;</c>, no <c>&lt;end&gt;</c>).</param>
 /// <param name="Score">The length-normalised log-probability the search ranked the caption by (see <see cref="DecodeOptions.LengthPenalty"/>).</param>
 /// <param name="Ended">True when the model emitted <c>&lt;end&gt;</c>; false when the caption was cut at the maximum length.</param>
-public sealed record CaptionResult(string Text, float Confidence, IReadOnlyList<int> TokenIds, double Score, bool Ended);
+public sealed record CaptionResult(string Text, float Confidence, IReadOnlyList<int> TokenIds, double Score, bool Ended)
+{
+    /// <summary>
+    /// The labels of the window: each label of the bundle whose probability is at least its threshold, except
+    /// <c>nothing</c>, highest probability first. Empty when none passes or the bundle has no labels.
+    /// </summary>
+    public IReadOnlyList<LabelScore> Labels { get; init; } = [];
+
+    /// <summary>
+    /// The encoder's probability of every label of the bundle, in the order of the manifest's <c>labels</c> (for
+    /// calibrating thresholds); empty when the bundle has no labels.
+    /// </summary>
+    public IReadOnlyList<float> LabelProbabilities { get; init; } = [];
+}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Inference.Decoding;
 using CaptionDaemon.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
@@ -21,11 +22,15 @@ public sealed class Captioner : IDisposable
 {
     private static readonly string[] AudioInput = ["audio"];
     private static readonly string[] MemoryOutput = ["memory"];
+    private static readonly string[] MemoryAndLabelsOutputs = ["memory", BundleContract.LabelProbabilities];
 
     private readonly CaptionBundle _bundle;
     private readonly RunOptions _runOptions = new();
     private DecodeWorkspace? _workspace;
     private BeamSearch? _search;
+
+    // The last batch's label_probs [count, labels], grown to the largest batch seen.
+    private float[] _labelProbabilities = [];
     private bool _disposed;
 
     internal Captioner(CaptionBundle bundle)
@@ -143,9 +148,18 @@ public sealed class Captioner : IDisposable
         var decoded = total.Elapsed;
 
         var results = new CaptionResult[count];
+        var selector = _bundle.LabelSelector;
+        var labels = selector.Count;
         for (var w = 0; w < count; w++)
         {
-            results[w] = search.Result(w, _bundle.Vocabulary);
+            if (labels == 0)
+            {
+                results[w] = search.Result(w, _bundle.Vocabulary);
+                continue;
+            }
+
+            var probabilities = _labelProbabilities.AsSpan(w * labels, labels);
+            results[w] = search.Result(w, _bundle.Vocabulary, selector.Select(probabilities), probabilities.ToArray());
         }
 
         LastStatistics = new DecodeStatistics(count, beam, steps, compactions, allocated, encoded, decoded - decodeStart, total.Elapsed);
@@ -165,7 +179,10 @@ public sealed class Captioner : IDisposable
         _runOptions.Dispose();
     }
 
-    /// <summary>Runs the encoder on the batch and writes each window's memory beam times into the workspace.</summary>
+    /// <summary>
+    /// Runs the encoder on the batch and writes each window's memory beam times into the workspace, and its label
+    /// probabilities (same run) into <see cref="_labelProbabilities"/> when the bundle has labels.
+    /// </summary>
     private unsafe DecodeWorkspace EncodeIntoWorkspace(BundleSessions sessions, ReadOnlySpan<float> windows, int count, int beam, int hyps)
     {
         fixed (float* audio = windows)
@@ -173,8 +190,14 @@ public sealed class Captioner : IDisposable
             // The OrtValue borrows the caller's samples for the duration of the (synchronous) run: no copy.
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, _bundle.WindowSamples], (IntPtr)audio, (long)windows.Length * sizeof(float));
-            using var outputs = sessions.Encoder.Run(_runOptions, AudioInput, [input], MemoryOutput);
-            var memory = outputs.First();
+            var labels = _bundle.LabelSelector.Count;
+            using var outputs = sessions.Encoder.Run(_runOptions, AudioInput, [input], labels == 0 ? MemoryOutput : MemoryAndLabelsOutputs);
+            if (labels > 0)
+            {
+                CopyLabelProbabilities(outputs[1], count, labels);
+            }
+
+            var memory = outputs[0];
             var shape = memory.GetTensorTypeAndShape().Shape;
             var arch = _bundle.Manifest.Architecture;
             if (shape.Length != 3 || shape[0] != count || shape[2] != arch.DModel)
@@ -199,6 +222,24 @@ public sealed class Captioner : IDisposable
 
             return ws;
         }
+    }
+
+    private void CopyLabelProbabilities(OrtValue probabilities, int count, int labels)
+    {
+        var shape = probabilities.GetTensorTypeAndShape().Shape;
+        if (shape.Length != 2 || shape[0] != count || shape[1] != labels)
+        {
+            throw new InvalidOperationException(
+                $"encoder.onnx returned {BundleContract.LabelProbabilities} of shape [{string.Join(",", shape)}], expected [{count},{labels}].");
+        }
+
+        var values = count * labels;
+        if (_labelProbabilities.Length < values)
+        {
+            _labelProbabilities = new float[values];
+        }
+
+        probabilities.GetTensorDataAsSpan<float>().CopyTo(_labelProbabilities);
     }
 
     private DecodeWorkspace EnsureWorkspace(BundleSessions sessions, int hyps, int frames)

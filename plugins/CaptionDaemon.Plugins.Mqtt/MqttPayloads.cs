@@ -13,8 +13,9 @@ internal static class MqttPayloads
         typeof(MqttPayloads).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>
-    /// One caption as <c>{"source","seq","start","end","text","confidence","model","latency_ms"}</c>; times are UTC,
-    /// ISO 8601 with milliseconds and <c>Z</c>.
+    /// One caption as <c>{"source","seq","start","end","text","confidence","model","latency_ms","labels"}</c>; times are
+    /// UTC, ISO 8601 with milliseconds and <c>Z</c>; <c>labels</c> is <c>[{"label","score"}]</c>, highest score first,
+    /// <c>[]</c> when the model heard none of its labels or has none.
     /// </summary>
     public static byte[] Caption(Caption caption, ArrayBufferWriter<byte> buffer)
     {
@@ -32,6 +33,16 @@ internal static class MqttPayloads
             writer.WriteNumber("confidence"u8, double.IsFinite(caption.Confidence) ? caption.Confidence : 0);
             writer.WriteString("model"u8, caption.Model);
             writer.WriteNumber("latency_ms"u8, Math.Round(caption.Latency.TotalMilliseconds, 3));
+            writer.WriteStartArray("labels"u8);
+            foreach (var label in caption.Labels)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("label"u8, label.Label);
+                writer.WriteNumber("score"u8, double.IsFinite(label.Score) ? label.Score : 0);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
             writer.WriteEndObject();
         }
 
@@ -67,7 +78,7 @@ internal static class MqttPayloads
             writer.WriteString("value_template",
                 "{{ {'event_type': 'caption', 'text': value_json.text, 'confidence': value_json.confidence, 'source': value_json.source, " +
                 "'seq': value_json.seq, 'start': value_json.start, 'end': value_json.end, 'model': value_json.model, " +
-                "'latency_ms': value_json.latency_ms} | to_json }}");
+                "'latency_ms': value_json.latency_ms, 'labels': value_json.labels} | to_json }}");
             writer.WriteString("availability_topic", availabilityTopic);
             writer.WriteString("payload_available", "online");
             writer.WriteString("payload_not_available", "offline");

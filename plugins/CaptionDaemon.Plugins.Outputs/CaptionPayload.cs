@@ -7,7 +7,8 @@ namespace CaptionDaemon.Plugins.Outputs;
 
 /// <summary>
 /// The JSON object of one caption, the same payload that the MQTT sink publishes on <c>captiond/&lt;source&gt;/caption</c>:
-/// <c>{"source","seq","start","end","text","confidence","model","latency_ms"}</c>.
+/// <c>{"source","seq","start","end","text","confidence","model","latency_ms","labels"}</c>, <c>labels</c> being
+/// <c>[{"label","score"}]</c> highest score first.
 /// </summary>
 internal static class CaptionPayload
 {
@@ -24,6 +25,9 @@ internal static class CaptionPayload
     private static readonly JsonEncodedText _confidence = JsonEncodedText.Encode("confidence");
     private static readonly JsonEncodedText _model = JsonEncodedText.Encode("model");
     private static readonly JsonEncodedText _latencyMs = JsonEncodedText.Encode("latency_ms");
+    private static readonly JsonEncodedText _labels = JsonEncodedText.Encode("labels");
+    private static readonly JsonEncodedText _label = JsonEncodedText.Encode("label");
+    private static readonly JsonEncodedText _score = JsonEncodedText.Encode("score");
 
     public static void Write(Utf8JsonWriter writer, Caption caption)
     {
@@ -45,6 +49,24 @@ internal static class CaptionPayload
 
         writer.WriteString(_model, caption.Model);
         writer.WriteNumber(_latencyMs, (long)Math.Round(caption.Latency.TotalMilliseconds, MidpointRounding.AwayFromZero));
+        writer.WriteStartArray(_labels);
+        foreach (var label in caption.Labels)
+        {
+            writer.WriteStartObject();
+            writer.WriteString(_label, label.Label);
+            if (double.IsFinite(label.Score))
+            {
+                writer.WriteNumber(_score, label.Score);
+            }
+            else
+            {
+                writer.WriteNull(_score);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 

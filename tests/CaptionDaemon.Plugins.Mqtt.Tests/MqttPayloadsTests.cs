@@ -14,7 +14,7 @@ public sealed class MqttPayloadsTests
         using var json = JsonDocument.Parse(MqttPayloads.Caption(caption, new ArrayBufferWriter<byte>()));
 
         var root = json.RootElement;
-        Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal("kitchen", root.GetProperty("source").GetString());
         Assert.Equal(7, root.GetProperty("seq").GetInt64());
         Assert.Equal("2026-01-02T03:04:12.678Z", root.GetProperty("start").GetString());
@@ -23,6 +23,21 @@ public sealed class MqttPayloadsTests
         Assert.Equal(0.8125, root.GetProperty("confidence").GetDouble());
         Assert.Equal("student-scenes-v1", root.GetProperty("model").GetString());
         Assert.Equal(412.5, root.GetProperty("latency_ms").GetDouble());
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("labels").ValueKind);
+        Assert.Equal(0, root.GetProperty("labels").GetArrayLength());
+    }
+
+    [Fact]
+    public void Caption_WithLabels_WritesLabelAndScoreInTheCaptionsOrder()
+    {
+        var caption = MqttTestSinks.Caption("kitchen", 7) with { Labels = [new("dog", "Dog", 0.91), new("rain", "Rain", 0.5)] };
+
+        using var json = JsonDocument.Parse(MqttPayloads.Caption(caption, new ArrayBufferWriter<byte>()));
+
+        var labels = json.RootElement.GetProperty("labels").EnumerateArray().ToArray();
+        Assert.Equal(["dog", "rain"], labels.Select(l => l.GetProperty("label").GetString()));
+        Assert.Equal([0.91, 0.5], labels.Select(l => l.GetProperty("score").GetDouble()));
+        Assert.All(labels, l => Assert.Equal(["label", "score"], l.EnumerateObject().Select(p => p.Name)));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         Assert.Equal([1L, 2, 3, 4], payloads.Select(p => p.GetProperty("seq").GetInt64()));
         foreach (var payload in payloads)
         {
-            Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms"], payload.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], payload.EnumerateObject().Select(p => p.Name));
             Assert.Matches(Iso8601Utc(), payload.GetProperty("start").GetString());
             Assert.Matches(Iso8601Utc(), payload.GetProperty("end").GetString());
             Assert.Equal(JsonValueKind.Number, payload.GetProperty("confidence").ValueKind);
@@ -81,6 +81,7 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         Assert.Equal("captiond_testnode_hall_door", config.GetProperty("unique_id").GetString());
         Assert.Equal(["captiond_testnode"], config.GetProperty("device").GetProperty("identifiers").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("'event_type': 'caption'", config.GetProperty("value_template").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'labels': value_json.labels", config.GetProperty("value_template").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(config.GetProperty("name").GetString()));
     }
 

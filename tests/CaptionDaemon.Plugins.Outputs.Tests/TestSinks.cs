@@ -20,6 +20,9 @@ internal static class TestSinks
         };
     }
 
+    /// <summary>Two labels, highest first, as the daemon fills <see cref="Caption.Labels"/>.</summary>
+    public static IReadOnlyList<CaptionLabel> Labels { get; } = [new("rain", "Rain", 0.91), new("dog", "Dog", 0.5)];
+
     public static Caption Caption(long sequence, string text = "a dog barks while rain falls", string source = "kitchen") =>
         new(
             source,

@@ -12,6 +12,7 @@ internal enum ContractAxis
     DModel,
     Vocab,
     Embedding,
+    Labels,
 }
 
 internal sealed record TensorContract(string Name, TensorElementType ElementType, ContractAxis[] Axes)
@@ -32,10 +33,20 @@ internal static class BundleContract
 
     private static readonly ContractAxis[] MemoryAxes = [ContractAxis.Symbolic, ContractAxis.Symbolic, ContractAxis.DModel];
 
-    public static GraphContract Encoder { get; } = new(
-        "encoder",
-        [new("audio", F32, [ContractAxis.Symbolic, ContractAxis.Symbolic])],
-        [new("memory", F32, MemoryAxes), new("embedding", F32, [ContractAxis.Symbolic, ContractAxis.Embedding])]);
+    /// <summary>The encoder's output of per-label probabilities, present exactly when the manifest lists labels.</summary>
+    public const string LabelProbabilities = "label_probs";
+
+    private static readonly TensorContract Audio = new("audio", F32, [ContractAxis.Symbolic, ContractAxis.Symbolic]);
+    private static readonly TensorContract Memory = new("memory", F32, MemoryAxes);
+    private static readonly TensorContract Embedding = new("embedding", F32, [ContractAxis.Symbolic, ContractAxis.Embedding]);
+
+    private static readonly GraphContract EncoderWithoutLabels = new("encoder", [Audio], [Memory, Embedding]);
+
+    private static readonly GraphContract EncoderWithLabels = new(
+        "encoder", [Audio], [Memory, Embedding, new(LabelProbabilities, F32, [ContractAxis.Symbolic, ContractAxis.Labels])]);
+
+    /// <summary>The encoder of <paramref name="m"/>: with <c>label_probs</c> <c>[batch, labels]</c> when the manifest lists labels.</summary>
+    public static GraphContract Encoder(BundleManifest m) => m.Labels.Count > 0 ? EncoderWithLabels : EncoderWithoutLabels;
 
     public static GraphContract CrossKv { get; } = new(
         "cross_kv",
@@ -58,14 +69,19 @@ internal static class BundleContract
             new("present_v", F32, KeyValueAxes),
         ]);
 
-    public static int Size(ContractAxis axis, BundleArchitecture a) => axis switch
+    public static int Size(ContractAxis axis, BundleManifest m)
     {
-        ContractAxis.Layers => a.DecoderLayers,
-        ContractAxis.Heads => a.Heads,
-        ContractAxis.HeadDim => a.HeadDim,
-        ContractAxis.DModel => a.DModel,
-        ContractAxis.Vocab => a.VocabSize,
-        ContractAxis.Embedding => a.EmbeddingDim,
-        _ => -1,
-    };
+        var a = m.Architecture;
+        return axis switch
+        {
+            ContractAxis.Layers => a.DecoderLayers,
+            ContractAxis.Heads => a.Heads,
+            ContractAxis.HeadDim => a.HeadDim,
+            ContractAxis.DModel => a.DModel,
+            ContractAxis.Vocab => a.VocabSize,
+            ContractAxis.Embedding => a.EmbeddingDim,
+            ContractAxis.Labels => m.Labels.Count,
+            _ => -1,
+        };
+    }
 }

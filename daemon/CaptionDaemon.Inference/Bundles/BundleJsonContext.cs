@@ -10,6 +10,7 @@ namespace CaptionDaemon.Inference.Bundles;
     RespectRequiredConstructorParameters = true,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(BundleManifest))]
+[JsonSerializable(typeof(BundleLabel))]
 [JsonSerializable(typeof(BundleVocabFile))]
 internal sealed partial class BundleJsonContext : JsonSerializerContext;
 

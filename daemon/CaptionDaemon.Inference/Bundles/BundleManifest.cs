@@ -59,6 +59,23 @@ public sealed record BundleManifest
     /// <summary>Training summary (data, method, metrics, lineage); an open object that the trainer extends.</summary>
     public required JsonObject Training { get; init; }
 
+    /// <summary>
+    /// The labels whose probabilities the encoder gives (its <c>label_probs</c> output, column i = label i); empty for a
+    /// bundle without labels. Written only when there are labels, so a bundle without them keeps its manifest.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<BundleLabel> Labels { get; init; } = [];
+
+    /// <summary><see cref="Labels"/> as JSON: omitted when empty, absent or null read as empty.</summary>
+    [JsonInclude]
+    [JsonPropertyName("labels")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal IReadOnlyList<BundleLabel>? LabelsJson
+    {
+        get => Labels.Count == 0 ? null : Labels;
+        init => Labels = value ?? [];
+    }
+
     /// <summary>Number of samples in one window (<see cref="SampleRate"/> x <see cref="WindowSeconds"/>).</summary>
     [JsonIgnore]
     public int WindowSamples => checked((int)Math.Round(SampleRate * WindowSeconds));
@@ -240,6 +257,25 @@ public sealed record BundleGraph
 
     /// <summary>Output names in graph order.</summary>
     public required IReadOnlyList<string> Outputs { get; init; }
+}
+
+/// <summary>
+/// A label of the encoder: <c>{"name": "dog", "display": "Dog", "threshold": 0.5}</c>. A caption reports the labels whose
+/// probability is at least their threshold, except <see cref="Nothing"/>.
+/// </summary>
+public sealed record BundleLabel
+{
+    /// <summary>The name of the label that means "nothing notable" (quiet or background only); never reported as a caption's label.</summary>
+    public const string Nothing = "nothing";
+
+    /// <summary>Machine name, unique in the bundle, e.g. <c>dog</c>; what captions and MQTT payloads carry.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Name for people, e.g. <c>Dog</c>.</summary>
+    public required string Display { get; init; }
+
+    /// <summary>Default decision threshold on the label's probability, in (0, 1).</summary>
+    public required double Threshold { get; init; }
 }
 
 /// <summary>Parameter counts of the exported model.</summary>

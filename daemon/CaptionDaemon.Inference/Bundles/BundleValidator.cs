@@ -56,7 +56,8 @@ internal static class BundleValidator
             }
         }
 
-        CheckNames(path, "graphs.encoder", m.Graphs.Encoder, BundleContract.Encoder);
+        CheckLabels(m, path);
+        CheckNames(path, "graphs.encoder", m.Graphs.Encoder, BundleContract.Encoder(m));
         CheckNames(path, "graphs.cross_kv", m.Graphs.CrossKv, BundleContract.CrossKv);
         CheckNames(path, "graphs.decoder_step", m.Graphs.DecoderStep, BundleContract.DecoderStep);
     }
@@ -131,21 +132,27 @@ internal static class BundleValidator
     }
 
     /// <summary>Checks the inputs and outputs of a loaded graph against the contract (names, element types, ranks, fixed sizes).</summary>
-    public static void CheckSession(InferenceSession session, GraphContract contract, BundleArchitecture a, string path)
+    public static void CheckSession(InferenceSession session, GraphContract contract, BundleManifest m, string path)
     {
-        CheckSide(path, "input", session.InputMetadata, contract.Inputs, a);
-        CheckSide(path, "output", session.OutputMetadata, contract.Outputs, a);
+        CheckSide(path, "input", session.InputMetadata, contract.Inputs, m);
+        CheckSide(path, "output", session.OutputMetadata, contract.Outputs, m);
     }
 
     private static void CheckSide(
-        string path, string side, IReadOnlyDictionary<string, NodeMetadata> actual, TensorContract[] expected, BundleArchitecture a)
+        string path, string side, IReadOnlyDictionary<string, NodeMetadata> actual, TensorContract[] expected, BundleManifest m)
     {
         var missing = expected.Where(e => !actual.ContainsKey(e.Name)).Select(e => e.Name).ToArray();
         var unexpected = actual.Keys.Where(k => expected.All(e => e.Name != k)).Order(StringComparer.Ordinal).ToArray();
         if (missing.Length > 0 || unexpected.Length > 0)
         {
+            // A graph and a manifest that disagree about labels is the likely mistake of a hand-edited bundle: say so.
+            var labels = missing.Contains(BundleContract.LabelProbabilities, StringComparer.Ordinal)
+                ? $" (the manifest lists {m.Labels.Count} labels, so the encoder must give '{BundleContract.LabelProbabilities}')"
+                : unexpected.Contains(BundleContract.LabelProbabilities, StringComparer.Ordinal)
+                    ? $" (the graph gives '{BundleContract.LabelProbabilities}' but the manifest lists no labels)"
+                    : "";
             Fail(path, $"graph {side}s differ from the manifest and the contract: missing [{string.Join(", ", missing)}], "
-                + $"unexpected [{string.Join(", ", unexpected)}].");
+                + $"unexpected [{string.Join(", ", unexpected)}]{labels}.");
         }
 
         foreach (var e in expected)
@@ -164,10 +171,15 @@ internal static class BundleValidator
 
             for (var i = 0; i < dims.Length; i++)
             {
-                var want = BundleContract.Size(e.Axes[i], a);
+                var want = BundleContract.Size(e.Axes[i], m);
                 if (want < 0 && dims[i] > 0)
                 {
                     Fail(path, $"{side} '{e.Name}' fixes axis {i} to {dims[i]} ({Shape(meta)}); the contract makes it symbolic (batching needs it).");
+                }
+
+                if (want > 0 && dims[i] > 0 && dims[i] != want && e.Axes[i] == ContractAxis.Labels)
+                {
+                    Fail(path, $"{side} '{e.Name}' has {dims[i]} columns ({Shape(meta)}), the manifest lists {want} labels.");
                 }
 
                 if (want > 0 && dims[i] > 0 && dims[i] != want)
@@ -185,6 +197,47 @@ internal static class BundleValidator
         "[" + string.Join(",", meta.Dimensions.Select((d, i) =>
             d > 0 ? d.ToString(CultureInfo.InvariantCulture)
             : i < meta.SymbolicDimensions.Length && !string.IsNullOrEmpty(meta.SymbolicDimensions[i]) ? meta.SymbolicDimensions[i] : "?")) + "]";
+
+    /// <summary>Checks the labels (unique non-empty names, non-empty display names, thresholds in (0, 1)) and that the encoder lists <c>label_probs</c> exactly when there are labels.</summary>
+    private static void CheckLabels(BundleManifest m, string path)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < m.Labels.Count; i++)
+        {
+            var label = m.Labels[i];
+            if (string.IsNullOrWhiteSpace(label.Name))
+            {
+                Fail(path, $"labels[{i}].name is empty.");
+            }
+
+            if (!names.Add(label.Name))
+            {
+                Fail(path, $"labels[{i}].name \"{label.Name}\" appears more than once.");
+            }
+
+            if (string.IsNullOrWhiteSpace(label.Display))
+            {
+                Fail(path, $"labels[{i}].display (label \"{label.Name}\") is empty.");
+            }
+
+            if (!(label.Threshold is > 0 and < 1))
+            {
+                Fail(path, $"labels[{i}].threshold (label \"{label.Name}\") must be in (0, 1) (is {label.Threshold.ToString(CultureInfo.InvariantCulture)}).");
+            }
+        }
+
+        var listed = m.Graphs.Encoder.Outputs.Contains(BundleContract.LabelProbabilities, StringComparer.Ordinal);
+        if (m.Labels.Count > 0 && !listed)
+        {
+            Fail(path, $"the manifest lists {m.Labels.Count} labels but graphs.encoder.outputs [{string.Join(", ", m.Graphs.Encoder.Outputs)}] "
+                + $"has no '{BundleContract.LabelProbabilities}'.");
+        }
+
+        if (m.Labels.Count == 0 && listed)
+        {
+            Fail(path, $"graphs.encoder.outputs lists '{BundleContract.LabelProbabilities}' but the manifest has no labels.");
+        }
+    }
 
     private static void CheckNames(string path, string field, BundleGraph graph, GraphContract contract)
     {

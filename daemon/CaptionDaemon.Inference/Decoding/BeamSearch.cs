@@ -201,8 +201,9 @@ internal sealed class BeamSearch
         return progress;
     }
 
-    /// <summary>The best finished hypothesis of a window.</summary>
-    public CaptionResult Result(int window, IReadOnlyList<string> vocabulary)
+    /// <summary>The best finished hypothesis of a window, carrying the window's labels and label probabilities.</summary>
+    public CaptionResult Result(
+        int window, IReadOnlyList<string> vocabulary, IReadOnlyList<LabelScore>? labels = null, IReadOnlyList<float>? labelProbabilities = null)
     {
         var n = _finishedCount[window];
         var best = window * _beam;
@@ -219,7 +220,11 @@ internal sealed class BeamSearch
         var text = string.Join(' ', ids.Select(id => vocabulary[id]));
         var length = words + (_finishedEnded[best] ? 1 : 0);
         var confidence = (float)Math.Clamp(Math.Exp(_finishedSum[best] / Math.Max(length, 1)), 0.0, 1.0);
-        return new CaptionResult(text, confidence, ids, _finishedScore[best], _finishedEnded[best]);
+        return new CaptionResult(text, confidence, ids, _finishedScore[best], _finishedEnded[best])
+        {
+            Labels = labels ?? [],
+            LabelProbabilities = labelProbabilities ?? [],
+        };
     }
 
     private void SearchWindow(int window, int first, int step, ReadOnlySpan<float> logprobs)

@@ -12,7 +12,8 @@ namespace CaptionDaemon.Hosting;
 
 /// <summary>
 /// <c>captiond caption FILE...</c>: captions files once and prints one JSON line per window
-/// (<c>file, start, end, text, confidence</c>; seconds from the file's start). Files are read through the same source
+/// (<c>file, start, end, text, confidence, labels</c>; seconds from the file's start; <c>labels</c> as in the MQTT
+/// payload, <c>[{"label","score"}]</c> highest first, <c>[]</c> when none or the model has no labels). Files are read through the same source
 /// plugins as the daemon (<c>wav</c> for .wav, <c>ffmpeg</c> for anything else) as fast as they decode, and their
 /// windows are batched together. A bad file gets a message on standard error and exit code 1; the others are captioned.
 /// </summary>
@@ -125,6 +126,16 @@ internal static class CaptionCommand
                     json.WriteNumber("end", Math.Round((caption.Offset + (caption.End - caption.Start)).TotalSeconds, 3));
                     json.WriteString("text", caption.Result.Text);
                     json.WriteNumber("confidence", Math.Round(caption.Result.Confidence, 4));
+                    json.WriteStartArray("labels");
+                    foreach (var label in caption.Result.Labels)
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("label", label.Label);
+                        json.WriteNumber("score", label.Score);
+                        json.WriteEndObject();
+                    }
+
+                    json.WriteEndArray();
                     json.WriteEndObject();
                     json.Flush();
                     output.WriteByte((byte)'\n');

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Inference;
 using CaptionDaemon.Sinks;
@@ -51,15 +52,16 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model) is { } caption)
+        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model, result.Labels) is { } caption)
         {
             _outlet.Publish(caption);
         }
     }
 
-    /// <summary>Applies the policy to one window's caption.</summary>
+    /// <summary>Applies the policy to one window's caption; the published caption carries <paramref name="labels"/> (none when null).</summary>
     /// <returns>The caption to publish (with its sequence number), or null when it is suppressed (counted).</returns>
-    public Caption? Decide(string sourceId, DateTimeOffset start, DateTimeOffset end, string text, double confidence, string model)
+    public Caption? Decide(
+        string sourceId, DateTimeOffset start, DateTimeOffset end, string text, double confidence, string model, IReadOnlyList<LabelScore>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(sourceId);
         ArgumentNullException.ThrowIfNull(text);
@@ -92,8 +94,38 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
             state.Sequence++;
             state.LastText = text;
             state.LastPublished = now;
-            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, now - end);
+            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, now - end) { Labels = ToCaptionLabels(labels) };
         }
+    }
+
+    private static IReadOnlyList<CaptionLabel> ToCaptionLabels(IReadOnlyList<LabelScore>? labels)
+    {
+        if (labels is null || labels.Count == 0)
+        {
+            return [];
+        }
+
+        var converted = new CaptionLabel[labels.Count];
+        for (var i = 0; i < converted.Length; i++)
+        {
+            var label = labels[i];
+            converted[i] = new CaptionLabel(label.Label, label.Display, ShortestDouble(label.Score));
+        }
+
+        return converted;
+    }
+
+    /// <summary>
+    /// The double with the float's shortest decimal form (0.91f becomes 0.91, not 0.9100000262...), so that every sink
+    /// writes the score as the model gave it without its own rounding.
+    /// </summary>
+    private static double ShortestDouble(float value)
+    {
+        Span<char> text = stackalloc char[32];
+        return value.TryFormat(text, out var written, provider: CultureInfo.InvariantCulture)
+            && double.TryParse(text[..written], NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : value;
     }
 
     private Caption? Suppress(string reason, string sourceId)

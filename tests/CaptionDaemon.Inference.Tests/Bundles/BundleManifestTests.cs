@@ -140,5 +140,132 @@ public sealed class BundleManifestTests
         }
     }
 
+    [Fact]
+    public void Parse_Labels_ReadsNameDisplayAndThresholdInOrder()
+    {
+        var m = BundleManifest.Parse(WithLabels(Labelled()), "m.json");
+
+        Assert.Equal(["dog", "nothing", "rain"], m.Labels.Select(l => l.Name));
+        Assert.Equal(["Dog", "Nothing notable", "Rain"], m.Labels.Select(l => l.Display));
+        Assert.Equal([0.5, 0.3, 0.25], m.Labels.Select(l => l.Threshold));
+        BundleValidator.CheckManifest(m, "m.json");
+    }
+
+    [Fact]
+    public void Parse_NoLabelsOrNull_EmptyAndNotWritten()
+    {
+        var absent = BundleManifest.Parse(Encoding.UTF8.GetBytes(ContractExample), "m.json");
+        var json = JsonNode.Parse(ContractExample)!.AsObject();
+        json["labels"] = null;
+        var nullLabels = BundleManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString()), "m.json");
+
+        Assert.Empty(absent.Labels);
+        Assert.Empty(nullLabels.Labels);
+        Assert.False(JsonNode.Parse(absent.ToUtf8Json())!.AsObject().ContainsKey("labels"));
+        Assert.False(JsonNode.Parse((absent with { Labels = [] }).ToUtf8Json())!.AsObject().ContainsKey("labels"));
+    }
+
+    [Fact]
+    public void ToUtf8Json_WithLabels_RoundTripsThem()
+    {
+        var m = BundleManifest.Parse(WithLabels(Labelled()), "m.json");
+
+        var written = JsonNode.Parse(m.ToUtf8Json())!.AsObject();
+        var again = BundleManifest.Parse(m.ToUtf8Json(), "round trip");
+
+        Assert.True(JsonNode.DeepEquals(Labelled()["labels"], written["labels"]), written["labels"]!.ToJsonString());
+        Assert.Equal(m.Labels, again.Labels);
+    }
+
+    [Theory]
+    [InlineData("name", "\"\"", "labels[1].name is empty")]
+    [InlineData("name", "\"dog\"", "labels[1].name \"dog\" appears more than once")]
+    [InlineData("display", "\" \"", "labels[1].display (label \"nothing\") is empty")]
+    [InlineData("threshold", "0", "labels[1].threshold (label \"nothing\") must be in (0, 1) (is 0)")]
+    [InlineData("threshold", "1", "must be in (0, 1) (is 1)")]
+    [InlineData("threshold", "-0.5", "must be in (0, 1) (is -0.5)")]
+    public void CheckManifest_BadLabel_NamesLabelAndField(string field, string value, string expected)
+    {
+        var json = Labelled();
+        json["labels"]![1]![field] = JsonNode.Parse(value);
+        var m = BundleManifest.Parse(WithLabels(json), "dir/manifest.json");
+
+        var e = Assert.Throws<BundleException>(() => BundleValidator.CheckManifest(m, "dir/manifest.json"));
+
+        Assert.StartsWith("dir/manifest.json: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("threshold")]
+    [InlineData("display")]
+    [InlineData("name")]
+    public void Parse_LabelFieldMissing_NamesField(string field)
+    {
+        var json = Labelled();
+        json["labels"]![0]!.AsObject().Remove(field);
+
+        var e = Assert.Throws<BundleException>(() => BundleManifest.Parse(WithLabels(json), "m.json"));
+
+        Assert.StartsWith("m.json: invalid manifest", e.Message, StringComparison.Ordinal);
+        Assert.Contains(field, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_LabelsNotAnArray_Refused()
+    {
+        var json = Labelled();
+        json["labels"] = "dog";
+
+        var e = Assert.Throws<BundleException>(() => BundleManifest.Parse(WithLabels(json), "m.json"));
+
+        Assert.Contains("labels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckManifest_LabelsWithoutLabelProbsOutput_SaysTheEncoderMustGiveThem()
+    {
+        var json = Labelled();
+        json["graphs"]!["encoder"]!["outputs"] = new JsonArray("memory", "embedding");
+        var m = BundleManifest.Parse(WithLabels(json), "m.json");
+
+        var e = Assert.Throws<BundleException>(() => BundleValidator.CheckManifest(m, "m.json"));
+
+        Assert.Equal("m.json: the manifest lists 3 labels but graphs.encoder.outputs [memory, embedding] has no 'label_probs'.", e.Message);
+    }
+
+    [Fact]
+    public void CheckManifest_LabelProbsWithoutLabels_Refused()
+    {
+        var json = Labelled();
+        json.Remove("labels");
+        var m = BundleManifest.Parse(WithLabels(json), "m.json");
+
+        var e = Assert.Throws<BundleException>(() => BundleValidator.CheckManifest(m, "m.json"));
+
+        Assert.Equal("m.json: graphs.encoder.outputs lists 'label_probs' but the manifest has no labels.", e.Message);
+    }
+
+    [Fact]
+    public void CheckManifest_ContractExampleWithoutLabels_Passes()
+    {
+        BundleValidator.CheckManifest(BundleManifest.Parse(Encoding.UTF8.GetBytes(ContractExample), "m.json"), "m.json");
+    }
+
+    /// <summary>The contract example with three labels and the encoder's <c>label_probs</c> output.</summary>
+    private static JsonObject Labelled()
+    {
+        var json = JsonNode.Parse(ContractExample)!.AsObject();
+        json["graphs"]!["encoder"]!["outputs"] = new JsonArray("memory", "embedding", "label_probs");
+        json["labels"] = JsonNode.Parse("""
+            [{"name": "dog", "display": "Dog", "threshold": 0.5},
+             {"name": "nothing", "display": "Nothing notable", "threshold": 0.3},
+             {"name": "rain", "display": "Rain", "threshold": 0.25}]
+            """);
+        return json;
+    }
+
+    private static byte[] WithLabels(JsonObject json) => Encoding.UTF8.GetBytes(json.ToJsonString());
+
     private static string[] Keys(JsonObject o) => [.. o.Select(p => p.Key).Order(StringComparer.Ordinal)];
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Inference.Tests.Fixtures;
@@ -31,7 +30,7 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
     public void Load_ManifestMissingField_NamesManifestAndField()
     {
         using var copy = fixture.Copy();
-        EditManifest(copy.Path, m => m.Remove("max_caption_tokens"));
+        ManifestEdits.Edit(copy.Path, m => m.Remove("max_caption_tokens"));
 
         var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
 
@@ -43,7 +42,7 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
     public void Load_WrongFormatVersion_SaysUnsupportedVersion()
     {
         using var copy = fixture.Copy();
-        EditManifest(copy.Path, m => m["format_version"] = 2);
+        ManifestEdits.Edit(copy.Path, m => m["format_version"] = 2);
 
         var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
 
@@ -90,7 +89,7 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
         var renamed = ReplaceAll(bytes, "logprobs"u8, "logprobX"u8);
         Assert.True(renamed > 0);
         File.WriteAllBytes(graph, bytes);
-        EditManifest(copy.Path, m => m["graphs"]!["decoder_step"]!["sha256"] = BundleManifest.ComputeSha256(graph));
+        ManifestEdits.Edit(copy.Path, m => m["graphs"]!["decoder_step"]!["sha256"] = BundleManifest.ComputeSha256(graph));
 
         var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
 
@@ -108,7 +107,7 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
         var vocab = JsonNode.Parse(File.ReadAllText(vocabPath))!;
         vocab["tokens"]!.AsArray().RemoveAt(vocab["tokens"]!.AsArray().Count - 1);
         File.WriteAllText(vocabPath, vocab.ToJsonString());
-        EditManifest(copy.Path, m => m["vocab"]!["sha256"] = BundleManifest.ComputeSha256(vocabPath));
+        ManifestEdits.Edit(copy.Path, m => m["vocab"]!["sha256"] = BundleManifest.ComputeSha256(vocabPath));
 
         var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
 
@@ -122,7 +121,7 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
     {
         using var copy = fixture.Copy();
         var d = fixture.Model.Config.DModel;
-        EditManifest(copy.Path, m =>
+        ManifestEdits.Edit(copy.Path, m =>
         {
             m["architecture"]!["d_model"] = d * 2;
             m["architecture"]!["head_dim"] = d * 2 / fixture.Model.Config.Heads;
@@ -135,10 +134,27 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
     }
 
     [Fact]
+    public void Load_LabelsAddedToABundleWithoutLabelProbs_RefusedNamingTheMissingOutput()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m =>
+        {
+            m["labels"] = new JsonArray(new JsonObject { ["name"] = "dog", ["display"] = "Dog", ["threshold"] = 0.5 });
+            m["graphs"]!["encoder"]!["outputs"] = new JsonArray("memory", "embedding", "label_probs");
+        });
+
+        var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
+
+        Assert.StartsWith(Path.Combine(copy.Path, "encoder.onnx") + ":", e.Message, StringComparison.Ordinal);
+        Assert.Contains("missing [label_probs]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the manifest lists 1 labels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_SwappedSpecialTokenIds_Refused()
     {
         using var copy = fixture.Copy();
-        EditManifest(copy.Path, m =>
+        ManifestEdits.Edit(copy.Path, m =>
         {
             m["tokens"]!["start"] = 2;
             m["tokens"]!["end"] = 1;
@@ -200,14 +216,6 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
 
         Assert.Contains("CUDA execution provider was requested but cannot be used", error.Message, StringComparison.Ordinal);
         Assert.Contains("no CUDAExecutionProvider", error.Message, StringComparison.Ordinal);
-    }
-
-    private static void EditManifest(string bundle, Action<JsonObject> edit)
-    {
-        var path = Path.Combine(bundle, "manifest.json");
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(json);
-        File.WriteAllText(path, json.ToJsonString(), Encoding.UTF8);
     }
 
     private static int ReplaceAll(byte[] data, ReadOnlySpan<byte> from, ReadOnlySpan<byte> to)

@@ -174,6 +174,18 @@ public sealed class CaptionerTests(ExportedBundleFixture fixture)
     }
 
     [Fact]
+    public void Caption_BundleWithoutLabels_ResultsCarryNoLabels()
+    {
+        var audio = TestAudio.Windows(2, fixture.WindowSamples, fixture.SampleRate);
+
+        var results = fixture.Captioner.Caption(audio, 2, Greedy);
+
+        Assert.Empty(fixture.Bundle.Manifest.Labels);
+        Assert.All(results, r => Assert.Empty(r.Labels));
+        Assert.All(results, r => Assert.Empty(r.LabelProbabilities));
+    }
+
+    [Fact]
     public void Caption_WrongSampleCount_ThrowsWithSizes()
     {
         var e = Assert.Throws<ArgumentException>(() => fixture.Captioner.Caption(new float[fixture.WindowSamples + 1], 1, Greedy));

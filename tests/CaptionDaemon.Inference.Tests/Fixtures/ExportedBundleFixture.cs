@@ -52,16 +52,7 @@ public sealed class ExportedBundleFixture : IDisposable
     public int SampleRate => Bundle.Manifest.SampleRate;
 
     /// <summary>A writable copy of the bundle for a test that corrupts it.</summary>
-    public TemporaryDirectory Copy()
-    {
-        var copy = new TemporaryDirectory();
-        foreach (var file in System.IO.Directory.GetFiles(Directory))
-        {
-            File.Copy(file, Path.Combine(copy.Path, Path.GetFileName(file)));
-        }
-
-        return copy;
-    }
+    public TemporaryDirectory Copy() => _exported.Copy();
 
     /// <summary>Exports a random-initialised model of <paramref name="config"/> with a made-up vocabulary.</summary>
     internal static ExportedBundle Export(CaptionModelConfig config, double windowSeconds, int seed)
@@ -80,6 +71,11 @@ public sealed class ExportedBundleFixture : IDisposable
             {
                 layer.CrossAttention.Output.weight!.mul_(gain);
             }
+
+            // Likewise a random tagger's logits are all within a few thousandths of 0 (every probability 0.50); amplified,
+            // the probabilities spread over (0, 1) and differ between windows, so comparing them compares something.
+            using var taggerGain = 300.ToScalar();
+            model.Tagger?.Classifier.weight!.mul_(taggerGain);
         }
         string[] words = ["a", "dog", "barks", "while", "rain", "falls", "car", "passes", "by", "people", "talk", "bird", "sings", "door", "closes"];
         var vocabulary = new List<string> { "<pad>", "<start>", "<end>", "<unk>" };
@@ -126,6 +122,18 @@ internal sealed class ExportedBundle(TemporaryDirectory directory, CaptionModel 
     public CaptionModel Model => model;
 
     public IReadOnlyList<string> Vocabulary => vocabulary;
+
+    /// <summary>A writable copy of the bundle's files (not its checkpoint/) for a test that corrupts it.</summary>
+    public TemporaryDirectory Copy()
+    {
+        var copy = new TemporaryDirectory();
+        foreach (var file in System.IO.Directory.GetFiles(Directory))
+        {
+            File.Copy(file, System.IO.Path.Combine(copy.Path, System.IO.Path.GetFileName(file)));
+        }
+
+        return copy;
+    }
 
     public void Dispose()
     {

@@ -6,7 +6,7 @@ namespace CaptionDaemon.Plugins.Outputs.Tests.Jsonl;
 
 public sealed class JsonlSinkTests : IDisposable
 {
-    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms"];
+    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
 
     private readonly TempFolder _state = new();
     private readonly JsonlSinkFactory _factory = new();
@@ -19,7 +19,7 @@ public sealed class JsonlSinkTests : IDisposable
         var path = Path.Combine(_state.Path, "captions.jsonl");
         await using (var sink = Create(new() { ["Path"] = path }))
         {
-            await sink.PublishAsync([TestSinks.Caption(0), TestSinks.Caption(1, "rain falls \"softly\" on a café roof")], CancellationToken.None);
+            await sink.PublishAsync([TestSinks.Caption(0), TestSinks.Caption(1, "rain falls \"softly\" on a café roof") with { Labels = TestSinks.Labels }], CancellationToken.None);
         }
 
         var lines = await File.ReadAllLinesAsync(path);
@@ -36,8 +36,14 @@ public sealed class JsonlSinkTests : IDisposable
         Assert.Equal(0.73, root.GetProperty("confidence").GetDouble());
         Assert.Equal("student-scenes-v1", root.GetProperty("model").GetString());
         Assert.Equal(1234, root.GetProperty("latency_ms").GetInt64());
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("labels").ValueKind);
+        Assert.Equal(0, root.GetProperty("labels").GetArrayLength());
 
         using var second = JsonDocument.Parse(lines[1]);
+        Assert.Equal(
+            [("rain", 0.91), ("dog", 0.5)],
+            second.RootElement.GetProperty("labels").EnumerateArray().Select(l => (l.GetProperty("label").GetString(), l.GetProperty("score").GetDouble())));
+        Assert.All(second.RootElement.GetProperty("labels").EnumerateArray(), l => Assert.Equal(["label", "score"], l.EnumerateObject().Select(p => p.Name)));
         Assert.Equal(1, second.RootElement.GetProperty("seq").GetInt64());
         Assert.Equal("2026-11-24T10:00:04.000Z", second.RootElement.GetProperty("start").GetString());
         Assert.Equal("rain falls \"softly\" on a café roof", second.RootElement.GetProperty("text").GetString());

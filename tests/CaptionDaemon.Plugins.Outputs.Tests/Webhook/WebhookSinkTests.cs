@@ -8,7 +8,7 @@ namespace CaptionDaemon.Plugins.Outputs.Tests.Webhook;
 
 public sealed class WebhookSinkTests : IAsyncLifetime, IDisposable
 {
-    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms"];
+    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
 
     private readonly TempFolder _state = new();
     private readonly WebhookSinkFactory _factory = new();
@@ -34,7 +34,7 @@ public sealed class WebhookSinkTests : IAsyncLifetime, IDisposable
             ["Headers:X-Home"] = "attic",
         });
 
-        await sink.PublishAsync([TestSinks.Caption(0), TestSinks.Caption(1, "a door slams")], CancellationToken.None);
+        await sink.PublishAsync([TestSinks.Caption(0), TestSinks.Caption(1, "a door slams") with { Labels = TestSinks.Labels }], CancellationToken.None);
 
         var request = await _server.NextRequestAsync();
         Assert.Equal("POST", request.Method);
@@ -50,6 +50,8 @@ public sealed class WebhookSinkTests : IAsyncLifetime, IDisposable
         Assert.Equal("2026-11-24T10:00:02.000Z", captions[0].GetProperty("start").GetString());
         Assert.Equal(1234, captions[0].GetProperty("latency_ms").GetInt64());
         Assert.Equal("a door slams", captions[1].GetProperty("text").GetString());
+        Assert.Equal(0, captions[0].GetProperty("labels").GetArrayLength());
+        Assert.Equal(["rain", "dog"], captions[1].GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("label").GetString()));
         Assert.False(_server.HasUnreadRequests);
     }
 

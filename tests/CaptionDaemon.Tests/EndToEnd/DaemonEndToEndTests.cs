@@ -30,7 +30,7 @@ public sealed class DaemonEndToEndTests
         var line = await subscriber.WaitForLineAsync(l => l.StartsWith("captiond/scene/caption ", StringComparison.Ordinal), _captionTimeout, daemon);
         using var payload = JsonDocument.Parse(line["captiond/scene/caption ".Length..]);
         var root = payload.RootElement;
-        Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal("scene", root.GetProperty("source").GetString());
         Assert.Equal(1, root.GetProperty("seq").GetInt64());
         var start = DateTimeOffset.Parse(root.GetProperty("start").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
@@ -41,6 +41,7 @@ public sealed class DaemonEndToEndTests
         Assert.InRange(root.GetProperty("confidence").GetDouble(), 0, 1);
         Assert.Equal(RepositoryFiles.DefaultModelName, root.GetProperty("model").GetString());
         Assert.True(root.GetProperty("latency_ms").GetDouble() >= 0);
+        Assert.Equal(0, root.GetProperty("labels").GetArrayLength()); // the shipped model has no labels
         await subscriber.WaitForLineAsync(l => l == "captiond/status online", TimeSpan.FromSeconds(10), daemon);
         await subscriber.WaitForLineAsync(l => l == "captiond/scene/status online", TimeSpan.FromSeconds(10), daemon);
 
@@ -192,12 +193,38 @@ public sealed class DaemonEndToEndTests
         var json = daemon.Lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var full = json.Where(j => j.GetProperty("file").GetString() == Sample(0)).ToList();
         Assert.True(full.Count == 1, daemon.Output()); // a 10 s scene at a 10 s window: one window
-        Assert.Equal(["file", "start", "end", "text", "confidence"], full[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["file", "start", "end", "text", "confidence", "labels"], full[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Array, full[0].GetProperty("labels").ValueKind);
+        Assert.Equal(0, full[0].GetProperty("labels").GetArrayLength()); // the shipped model has no labels
         var shortLines = json.Where(j => j.GetProperty("file").GetString() == shortFile).ToList();
         Assert.Single(shortLines);
         Assert.Equal(3, shortLines[0].GetProperty("end").GetDouble(), 1);
         Assert.Contains(daemon.Lines, l => l.Contains(bad, StringComparison.Ordinal) && !l.StartsWith('{'));
         Assert.DoesNotContain(json, j => j.GetProperty("file").GetString() == bad);
+    }
+
+    [Fact]
+    public async Task Caption_LabelledBundle_EachLinePrintsItsLabelsAboveThresholdHighestFirst()
+    {
+        var bundle = Path.Combine(DaemonProcess.RepositoryRoot, "tests", "data", "labelled-bundle");
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "manifest.json")));
+        var thresholds = manifest.RootElement.GetProperty("labels").EnumerateArray()
+            .ToDictionary(l => l.GetProperty("name").GetString()!, l => l.GetProperty("threshold").GetDouble());
+        await using var daemon = DaemonProcess.Start(["caption", Sample(0), "--model", bundle, "--hop", "1", "--beam", "1"]);
+
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, daemon.Output());
+        var lines = daemon.Lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.True(lines.Count == 10, daemon.Output()); // a 10 s scene in the bundle's 1 s windows
+        foreach (var line in lines)
+        {
+            Assert.Equal(["file", "start", "end", "text", "confidence", "labels"], line.EnumerateObject().Select(p => p.Name));
+            var labels = line.GetProperty("labels").EnumerateArray().Select(l => (Label: l.GetProperty("label").GetString()!, Score: l.GetProperty("score").GetDouble())).ToList();
+            Assert.All(labels, l => Assert.True(l.Score >= thresholds[l.Label] - 1e-6, $"{l.Label} {l.Score} < {thresholds[l.Label]}"));
+            Assert.Equal(labels.OrderByDescending(l => l.Score).Select(l => l.Label), labels.Select(l => l.Label));
+            Assert.DoesNotContain(labels, l => l.Label == "nothing");
+        }
+
+        Assert.Contains(lines, l => l.GetProperty("labels").GetArrayLength() > 0);
     }
 
     [Fact]

@@ -91,16 +91,16 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task MqttSink_EmbeddedBrokerWithCredentials_DeliversCaptionsToASubscriber()
+    public async Task MqttSink_EmbeddedBrokerWithCredentials_DeliversCaptionsWithTheirLabelsToASubscriber()
     {
         await using var broker = Broker(new EmbeddedBrokerOptions { Port = 0, Username = "captiond", Password = "s3cret" });
         await broker.StartAsync(CancellationToken.None);
         var port = broker.Endpoint!.Port;
         using var watcher = new MqttClientFactory().CreateMqttClient();
-        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<(string Topic, string Payload)>();
         watcher.ApplicationMessageReceivedAsync += e =>
         {
-            received.Enqueue(e.ApplicationMessage.Topic);
+            received.Enqueue((e.ApplicationMessage.Topic, System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, e.ApplicationMessage.Payload)));
             return Task.CompletedTask;
         };
         await watcher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithCredentials("captiond", "s3cret").Build());
@@ -118,9 +118,13 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
         });
         await Poll.UntilAsync(() => sink.IsConnected, TimeSpan.FromSeconds(20), "the sink's connection");
 
-        await sink.PublishAsync([Captions.Make(1)], CancellationToken.None);
+        await sink.PublishAsync([Captions.Make(1) with { Labels = [new("dog", "Dog", 0.91), new("speech", "Speech", 0.62)] }], CancellationToken.None);
 
-        await Poll.UntilAsync(() => received.Contains("captiond/kitchen/caption"), TimeSpan.FromSeconds(20), "the caption");
+        await Poll.UntilAsync(() => received.Any(m => m.Topic == "captiond/kitchen/caption"), TimeSpan.FromSeconds(20), "the caption");
+        using var payload = System.Text.Json.JsonDocument.Parse(received.First(m => m.Topic == "captiond/kitchen/caption").Payload);
+        Assert.Equal(
+            [("dog", 0.91), ("speech", 0.62)],
+            payload.RootElement.GetProperty("labels").EnumerateArray().Select(l => (l.GetProperty("label").GetString(), l.GetProperty("score").GetDouble())));
     }
 
     /// <summary>The README's <c>mosquitto_sub</c> line: mosquitto's tools (and paho's defaults) send no client id.</summary>

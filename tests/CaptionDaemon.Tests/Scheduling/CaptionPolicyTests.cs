@@ -100,6 +100,33 @@ public sealed class CaptionPolicyTests : IDisposable
         Assert.Equal(TimeSpan.FromMilliseconds(350), caption.Latency);
     }
 
+    [Fact]
+    public void OnCaptioned_ResultWithLabels_CaptionCarriesThemInOrderWithTheFloatsShortestScores()
+    {
+        var policy = Policy(new CaptionPolicyOptions());
+        var window = new ReadyWindow("porch", [], _t0 - TimeSpan.FromSeconds(10), _t0, 0, 0);
+        var result = new CaptionResult("a dog barks", 0.8f, [5, 6], -0.2, true)
+        {
+            Labels = [new LabelScore("dog", "Dog", 0.91f), new LabelScore("rain", "Rain", 0.3333333f)],
+        };
+
+        policy.OnCaptioned(window, result, "student-scenes-v1");
+
+        var caption = Assert.Single(_outlet.Captions);
+        Assert.Equal([new Contracts.CaptionLabel("dog", "Dog", 0.91), new Contracts.CaptionLabel("rain", "Rain", 0.3333333)], caption.Labels);
+    }
+
+    [Fact]
+    public void OnCaptioned_ResultWithoutLabels_CaptionHasNone()
+    {
+        var policy = Policy(new CaptionPolicyOptions());
+        var window = new ReadyWindow("porch", [], _t0 - TimeSpan.FromSeconds(10), _t0, 0, 0);
+
+        policy.OnCaptioned(window, new CaptionResult("a car passes", 0.8f, [5, 6, 7], -0.2, true), "student-scenes-v1");
+
+        Assert.Empty(Assert.Single(_outlet.Captions).Labels);
+    }
+
     private static Contracts.Caption? Decide(CaptionPolicy policy, string source, string text, double confidence = 0.9) =>
         policy.Decide(source, _t0, _t0 + TimeSpan.FromSeconds(10), text, confidence, "model");
 

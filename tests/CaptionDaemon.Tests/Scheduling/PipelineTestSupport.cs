@@ -16,6 +16,9 @@ internal static class RepositoryFiles
 
     public static string DefaultModel => Path.Combine(Root, "models", "default");
 
+    /// <summary>A small random bundle with labels (tests/data/labelled-bundle/README.md); 1 s windows.</summary>
+    public static string LabelledBundle => Path.Combine(Root, "tests", "data", "labelled-bundle");
+
     /// <summary>The shipped model's <c>name</c>, which every caption it makes carries.</summary>
     public static string DefaultModelName
     {
