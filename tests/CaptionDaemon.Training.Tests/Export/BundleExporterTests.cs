@@ -105,6 +105,38 @@ public sealed class BundleExporterTests(TrainedCheckpointFixture fixture) : ICla
     }
 
     [Fact]
+    public void Export_TaggerCheckpoint_ManifestListsTheLabelsInColumnOrderWithDisplayNamesAndTheBundleLoads()
+    {
+        var checkpoint = Path.Combine(fixture.Directory, "tagger-checkpoint");
+        var bundleDir = Path.Combine(fixture.Directory, "bundle-tagger");
+        random.manual_seed(4);
+        var tagger = TaggingEncoderConfig.Named("small", ["dog", "church_organ", "speech", "tea_kettle", "nothing"]) with
+        {
+            StemChannels = 4,
+            Stages = [new(8, 1, 2, true), new(12, 1, 2, true), new(12, 1, 2, false)],
+            HeadChannels = 16,
+            DModel = 32,
+        };
+        using (var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger, TrainedCheckpointFixture.Vocabulary.Length) with { DecoderLayers = 1, FeedForward = 64 }))
+        {
+            model.eval();
+            model.SaveCheckpoint(checkpoint, TrainedCheckpointFixture.Vocabulary);
+        }
+
+        var manifest = BundleExporter.ExportCheckpoint(checkpoint, bundleDir, "tagger-test", 1.0, null, overwrite: false, "test");
+
+        Assert.Equal(["dog", "church_organ", "speech", "tea_kettle", "nothing"], manifest.Labels.Select(l => l.Name));
+        Assert.Equal(["Dog", "Church organ", "Speech", "Tea kettle", "Nothing notable"], manifest.Labels.Select(l => l.Display));
+        Assert.All(manifest.Labels, l => Assert.Equal(BundleManifestFactory.DefaultLabelThreshold, l.Threshold));
+        Assert.Equal(["memory", "embedding", "label_probs"], manifest.Graphs.Encoder.Outputs);
+        using var bundle = CaptionBundle.Load(bundleDir, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        using var captioner = bundle.CreateCaptioner();
+        var result = captioner.Caption(fixture.Audio[0], 1, DecodeOptions.Greedy)[0];
+        Assert.Equal(5, result.LabelProbabilities.Count);
+        Assert.DoesNotContain(result.Labels, l => l.Label == "nothing");
+    }
+
+    [Fact]
     public void Export_ExistingNonEmptyFolder_RefusesUnlessOverwriting()
     {
         var bundleDir = Path.Combine(fixture.Directory, "bundle-existing");

@@ -21,6 +21,12 @@ internal sealed record BundleExportOptions
 
     /// <summary>Replace an existing output folder instead of refusing.</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Per-label thresholds for the manifest (chosen on the validation split, e.g. by calibration); a label not listed
+    /// gets <see cref="BundleManifestFactory.DefaultLabelThreshold"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> LabelThresholds { get; init; } = new Dictionary<string, double>();
 }
 
 /// <summary>
@@ -106,7 +112,7 @@ internal static class BundleExporter
             // The TorchSharp weights travel with the bundle for whatever trains on it next (incremental updates,
             // distillation) and for the paper-style TorchSharp baseline; the daemon never reads them.
             model.SaveCheckpoint(Path.Combine(staging, CheckpointDirectoryName), vocabulary);
-            var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, options.Training);
+            var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, options.Training, options.LabelThresholds);
             manifest.Write(Path.Combine(staging, BundleManifest.FileName));
             if (Directory.Exists(target))
             {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Models;
 
 namespace CaptionDaemon.Training.Export;
@@ -7,7 +8,12 @@ namespace CaptionDaemon.Training.Export;
 /// <summary>Fills the shared <see cref="BundleManifest"/> from a model and the files already written to a bundle folder.</summary>
 internal static class BundleManifestFactory
 {
-    public static BundleManifest Create(CaptionModel model, string bundleDirectory, string name, double windowSeconds, int maxCaptionTokens, JsonObject training)
+    /// <summary>The threshold of a label that no calibration chose one for.</summary>
+    public const double DefaultLabelThreshold = 0.5;
+
+    public static BundleManifest Create(
+        CaptionModel model, string bundleDirectory, string name, double windowSeconds, int maxCaptionTokens, JsonObject training,
+        IReadOnlyDictionary<string, double>? labelThresholds = null)
     {
         var config = model.Config;
         var parameters = model.CountParameters();
@@ -56,8 +62,29 @@ internal static class BundleManifestFactory
                 File = CaptionModel.VocabFileName,
                 Sha256 = BundleManifest.ComputeSha256(Path.Combine(bundleDirectory, CaptionModel.VocabFileName)),
             },
+            Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>()),
             Parameters = new BundleParameters { Encoder = parameters.Encoder, Decoder = parameters.Decoder, Total = parameters.Total },
             Training = training,
         };
     }
+
+    /// <summary>The manifest's labels in the encoder's column order, named for people by <c>categories.tsv</c>.</summary>
+    private static BundleLabel[] Labels(IReadOnlyList<string> labels, IReadOnlyDictionary<string, double> thresholds)
+    {
+        if (labels.Count == 0)
+        {
+            return [];
+        }
+
+        var names = CategoryNames.LoadBundled();
+        return [.. labels.Select(label => new BundleLabel
+        {
+            Name = label,
+            Display = label == BundleLabel.Nothing ? "Nothing notable" : names.Find(label)?.Display ?? Capitalised(label),
+            Threshold = thresholds.GetValueOrDefault(label, DefaultLabelThreshold),
+        })];
+    }
+
+    private static string Capitalised(string label) =>
+        string.Concat(char.ToUpperInvariant(label[0]).ToString(), label[1..].Replace('_', ' '));
 }
