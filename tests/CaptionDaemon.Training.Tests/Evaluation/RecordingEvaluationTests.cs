@@ -103,6 +103,32 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     }
 
     [Fact]
+    public void HearingReport_WithLabels_CountsCategoriesAmongTheLabelsAndSpeechNamedInSpeechCaptions()
+    {
+        static LabelledRecording R(string name, string category) => new(name, "/x/" + name, category);
+        RecordingCaption[] captions =
+        [
+            new(R("d.wav", "dog"), "a dog barks", 0.9f, true, ["dog", "speech"]),
+            new(R("c.wav", "cat"), "a dog barks", 0.8f, false, ["dog"]),
+            new(R("s1.wav", "speech"), "a man speaks", 0.7f, true, ["speech"]),
+            new(R("s2.wav", "speech"), "a bell rings", 0.6f, false, []),
+            new(R("s3.wav", "speech"), "a woman talks", 0.6f, true, ["speech"]),
+        ];
+        var withLabels = new HearingReport(captions, [], 0, 3) { HasLabels = true };
+        var without = new HearingReport([.. captions.Select(c => c with { Labels = [] })], [], 0, 3);
+
+        Assert.Equal(0.6, withLabels.LabelRecall!.Value, 6);          // dog, s1, s3
+        Assert.Equal(2.0 / 3, withLabels.SpeechRecall!.Value, 6);
+        Assert.Null(without.LabelRecall);
+        var json = withLabels.ToJson();
+        Assert.Equal(0.6, json["label_recall"]!.GetValue<double>());
+        Assert.Equal(0.6667, json["speech_recall"]!.GetValue<double>());
+        Assert.Equal("[\"dog\",\"speech\"]", json["captions"]!["d.wav"]!["labels"]!.ToJsonString());
+        Assert.Equal("a dog barks", without.ToJson()["captions"]!["d.wav"]!.GetValue<string>());
+        Assert.Null(without.ToJson()["label_recall"]);
+    }
+
+    [Fact]
     public void IsFalseAlarm_QuietClipCaptions_OnlyPublishedSoundEventsCount()
     {
         static CaptionResult Result(string text, float confidence) => new(text, confidence, [], 0, Ended: true);

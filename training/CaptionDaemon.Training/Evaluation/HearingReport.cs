@@ -4,8 +4,17 @@ using CaptionDaemon.Training.Reporting;
 
 namespace CaptionDaemon.Training.Evaluation;
 
-/// <summary>A labelled recording's caption and whether it names the recording's category.</summary>
-internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named);
+/// <summary>
+/// A labelled recording's caption, whether it names the recording's category, and the labels the bundle reported with
+/// it (above their thresholds; empty for a bundle without labels).
+/// </summary>
+internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels)
+{
+    public RecordingCaption(LabelledRecording recording, string caption, float confidence, bool named)
+        : this(recording, caption, confidence, named, [])
+    {
+    }
+}
 
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);
@@ -16,6 +25,20 @@ internal sealed record QuietCaption(string Name, string Caption, float Confidenc
 /// </summary>
 internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings, IReadOnlyList<QuietCaption> Quiet, double MinConfidence, int Beam)
 {
+    /// <summary>The category of speech recordings.</summary>
+    public const string Speech = "speech";
+
+    /// <summary>Whether the bundle reports labels (a tagging encoder); <see cref="LabelRecall"/> is only meaningful then.</summary>
+    public bool HasLabels { get; init; }
+
+    /// <summary>Share of recordings whose category is among the labels reported with the caption (null without labels).</summary>
+    public double? LabelRecall => HasLabels ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
+
+    /// <summary>Share of the speech recordings whose caption names speech (null when the list has none): the "speech named".</summary>
+    public double? SpeechRecall => Recordings.Any(r => r.Recording.Category == Speech)
+        ? Share(Recordings.Count(r => r.Recording.Category == Speech && r.Named), Recordings.Count(r => r.Recording.Category == Speech))
+        : null;
+
     /// <summary>Share of recordings whose caption names their category.</summary>
     public double IsolatedRecall => Share(Recordings.Count(r => r.Named), Recordings.Count);
 
@@ -45,7 +68,8 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// The report's JSON: <c>recordings</c>, <c>categories</c>, <c>beam</c>, <c>isolated_recall</c>,
     /// <c>distinct_caption_ratio</c>, <c>top_caption_share</c>, <c>top_caption</c>, <c>min_confidence</c>,
     /// <c>quiet_false_alarms</c>, <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
-    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption). Shares are rounded to 4 places.
+    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption and labels for a
+    /// bundle with labels); <c>label_recall</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -69,7 +93,9 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
         var captions = new JsonObject();
         foreach (var recording in Recordings)
         {
-            captions[recording.Recording.Path] = recording.Caption;
+            captions[recording.Recording.Path] = HasLabels
+                ? new JsonObject { ["caption"] = recording.Caption, ["labels"] = new JsonArray([.. recording.Labels.Select(l => (JsonNode)l)]) }
+                : recording.Caption;
         }
 
         return new JsonObject
@@ -78,6 +104,8 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             ["categories"] = Categories,
             ["beam"] = Beam,
             ["isolated_recall"] = Round(IsolatedRecall),
+            ["label_recall"] = LabelRecall is { } labelRecall ? Round(labelRecall) : null,
+            ["speech_recall"] = SpeechRecall is { } speechRecall ? Round(speechRecall) : null,
             ["distinct_caption_ratio"] = Round(DistinctCaptionRatio),
             ["top_caption_share"] = Round(TopCaptionShare),
             ["top_caption"] = TopCaption,
@@ -102,6 +130,16 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
         writer.Write(table.ToString());
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Recordings.Count} recordings of {Categories} categories: isolated_recall {IsolatedRecall:0.000}, distinct_caption_ratio {DistinctCaptionRatio:0.000}, top_caption_share {TopCaptionShare:0.000} (\"{TopCaption}\")"));
+        if (LabelRecall is { } labels)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"label_recall {labels:0.000} (the recording's category among the labels reported with its caption)"));
+        }
+
+        if (SpeechRecall is { } speech)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speech_recall {speech:0.000} (speech recordings whose caption names speech)"));
+        }
+
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence})"));
     }

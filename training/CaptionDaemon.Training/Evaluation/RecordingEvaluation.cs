@@ -32,7 +32,7 @@ internal static class RecordingEvaluation
 
         var results = CaptionWindows(captioner, recordings.Count, i => AudioDecoder.Decode(recordings[i].FullPath, sampleRate, cancellationToken), options, settings.BatchSize, "recordings", cancellationToken);
         var captions = recordings
-            .Select((r, i) => new RecordingCaption(r, results[i].Text, results[i].Confidence, names.Names(results[i].Text, r.Category)))
+            .Select((r, i) => new RecordingCaption(r, results[i].Text, results[i].Confidence, names.Names(results[i].Text, r.Category), [.. results[i].Labels.Select(l => l.Label)]))
             .ToList();
 
         var quietClips = QuietClips.Generate(sampleRate);
@@ -40,7 +40,7 @@ internal static class RecordingEvaluation
         var quiet = quietClips
             .Select((c, i) => new QuietCaption(c.Name, quietResults[i].Text, quietResults[i].Confidence, IsFalseAlarm(quietResults[i], names, DaemonMinConfidence)))
             .ToList();
-        return new HearingReport(captions, quiet, DaemonMinConfidence, settings.Beam);
+        return new HearingReport(captions, quiet, DaemonMinConfidence, settings.Beam) { HasLabels = bundle.Manifest.Labels.Count > 0 };
     }
 
     /// <summary>
