@@ -6,7 +6,10 @@ namespace CaptionDaemon.Contracts;
 /// <param name="Start">UTC time of the window's first sample.</param>
 /// <param name="End">UTC time just after the window's last sample.</param>
 /// <param name="Text">The caption, e.g. "a dog barks while rain falls".</param>
-/// <param name="Confidence">In [0, 1]: the geometric mean of the chosen tokens' probabilities.</param>
+/// <param name="Confidence">
+/// In [0, 1]: how likely the caption names what was heard, as the model's calibration estimates it; for a model without
+/// one, the geometric mean of the chosen tokens' probabilities.
+/// </param>
 /// <param name="Model">The model name of the bundle that wrote it.</param>
 /// <param name="Latency">From the window's end to the moment the caption was handed to the sinks.</param>
 public sealed record Caption(

@@ -1,4 +1,5 @@
 using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Inference.Confidence;
 using CaptionDaemon.Inference.Labels;
 using CaptionDaemon.Inference.Runtime;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ public sealed class CaptionBundle : IDisposable
         Manifest = manifest;
         Vocabulary = vocabulary;
         LabelSelector = new LabelSelector(manifest.Labels);
+        Calibration = ConfidenceCalibration.For(manifest);
         _sessions = sessions;
     }
 
@@ -50,6 +52,9 @@ public sealed class CaptionBundle : IDisposable
     internal int CudaDeviceId { get; }
 
     internal LabelSelector LabelSelector { get; }
+
+    /// <summary>The manifest's confidence block, resolved; null for an uncalibrated bundle.</summary>
+    internal ConfidenceCalibration? Calibration { get; }
 
     internal BundleSessions Sessions
     {

@@ -149,17 +149,18 @@ public sealed class Captioner : IDisposable
 
         var results = new CaptionResult[count];
         var selector = _bundle.LabelSelector;
+        var calibration = _bundle.Calibration;
         var labels = selector.Count;
         for (var w = 0; w < count; w++)
         {
             if (labels == 0)
             {
-                results[w] = search.Result(w, _bundle.Vocabulary);
+                results[w] = search.Result(w, _bundle.Vocabulary, calibration: calibration);
                 continue;
             }
 
             var probabilities = _labelProbabilities.AsSpan(w * labels, labels);
-            results[w] = search.Result(w, _bundle.Vocabulary, selector.Select(probabilities), probabilities.ToArray());
+            results[w] = search.Result(w, _bundle.Vocabulary, selector.Select(probabilities), probabilities.ToArray(), calibration);
         }
 
         LastStatistics = new DecodeStatistics(count, beam, steps, compactions, allocated, encoded, decoded - decodeStart, total.Elapsed);

@@ -10,6 +10,7 @@ internal static class TrainCommands
         yield return Data.DataCommand.Create();
         yield return Evaluation.ScoreCommand.Create();
         yield return Evaluation.EvalCommand.Create();
+        yield return Calibration.CalibrateCommand.Create();
         yield return Training.TrainCommand.Create();
         yield return Tagging.TagCommand.Create();
         yield return Distillation.DistillCommand.Create();

@@ -11,6 +11,7 @@ namespace CaptionDaemon.Inference.Bundles;
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(BundleManifest))]
 [JsonSerializable(typeof(BundleLabel))]
+[JsonSerializable(typeof(BundleConfidence))]
 [JsonSerializable(typeof(BundleVocabFile))]
 internal sealed partial class BundleJsonContext : JsonSerializerContext;
 

@@ -76,6 +76,14 @@ public sealed record BundleManifest
         init => Labels = value ?? [];
     }
 
+    /// <summary>
+    /// How a caption's confidence is computed (a calibration fitted by <c>captiond-train calibrate</c>) and the
+    /// <c>Captions:MinConfidence</c> it recommends; null (the block absent) for an uncalibrated bundle, whose confidence
+    /// is the sequence confidence. Written only when present.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BundleConfidence? Confidence { get; init; }
+
     /// <summary>Number of samples in one window (<see cref="SampleRate"/> x <see cref="WindowSeconds"/>).</summary>
     [JsonIgnore]
     public int WindowSamples => checked((int)Math.Round(SampleRate * WindowSeconds));
@@ -163,11 +171,16 @@ public sealed record BundleManifest
     /// <summary>Serialises the manifest as indented snake_case JSON (UTF-8).</summary>
     public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, BundleJsonContext.Default.BundleManifest);
 
-    /// <summary>Writes the manifest to <paramref name="path"/> (usually <c>&lt;bundle&gt;/manifest.json</c>).</summary>
+    /// <summary>
+    /// Writes the manifest to <paramref name="path"/> (usually <c>&lt;bundle&gt;/manifest.json</c>) through a sibling
+    /// temporary file moved into place, so that a daemon watching the bundle never reads half a manifest.
+    /// </summary>
     public void Write(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        File.WriteAllBytes(path, ToUtf8Json());
+        var staging = path + ".writing";
+        File.WriteAllBytes(staging, ToUtf8Json());
+        File.Move(staging, path, overwrite: true);
     }
 
     /// <summary>The SHA-256 of a file as lower-case hex, as the manifest records it.</summary>

@@ -57,6 +57,7 @@ internal static class BundleValidator
         }
 
         CheckLabels(m, path);
+        CheckConfidence(m, path);
         CheckNames(path, "graphs.encoder", m.Graphs.Encoder, BundleContract.Encoder(m));
         CheckNames(path, "graphs.cross_kv", m.Graphs.CrossKv, BundleContract.CrossKv);
         CheckNames(path, "graphs.decoder_step", m.Graphs.DecoderStep, BundleContract.DecoderStep);
@@ -236,6 +237,74 @@ internal static class BundleValidator
         if (m.Labels.Count == 0 && listed)
         {
             Fail(path, $"graphs.encoder.outputs lists '{BundleContract.LabelProbabilities}' but the manifest has no labels.");
+        }
+    }
+
+    /// <summary>
+    /// Checks the <c>confidence</c> block: the method is <c>logistic</c>; features are known, unique, computable from the
+    /// bundle's labels and at least one; one finite weight per feature; a finite bias; <c>min_confidence</c> in [0, 1].
+    /// </summary>
+    private static void CheckConfidence(BundleManifest m, string path)
+    {
+        if (m.Confidence is not { } c)
+        {
+            return;
+        }
+
+        if (c.Method != BundleConfidence.Logistic)
+        {
+            Fail(path, $"confidence.method \"{c.Method}\" is not known (this library reads \"{BundleConfidence.Logistic}\").");
+        }
+
+        if (c.Features.Count == 0)
+        {
+            Fail(path, $"confidence.features is empty (give at least one of [{string.Join(", ", ConfidenceFeatures.All)}]).");
+        }
+
+        var available = ConfidenceFeatures.Available(m.Labels);
+        for (var i = 0; i < c.Features.Count; i++)
+        {
+            var feature = c.Features[i];
+            if (!ConfidenceFeatures.All.Contains(feature, StringComparer.Ordinal))
+            {
+                Fail(path, $"confidence.features[{i}] \"{feature}\" is not a feature (known: [{string.Join(", ", ConfidenceFeatures.All)}]).");
+            }
+
+            if (!available.Contains(feature, StringComparer.Ordinal))
+            {
+                var why = feature == ConfidenceFeatures.LabelNothing
+                    ? $"the manifest has no label \"{BundleLabel.Nothing}\""
+                    : $"the manifest has no label other than \"{BundleLabel.Nothing}\"";
+                Fail(path, $"confidence.features[{i}] \"{feature}\" needs the encoder's label probabilities, but {why}.");
+            }
+
+            if (c.Features.Take(i).Contains(feature, StringComparer.Ordinal))
+            {
+                Fail(path, $"confidence.features[{i}] \"{feature}\" appears more than once.");
+            }
+        }
+
+        if (c.Weights.Count != c.Features.Count)
+        {
+            Fail(path, $"confidence.weights has {c.Weights.Count} values for {c.Features.Count} features (one weight per feature).");
+        }
+
+        for (var i = 0; i < c.Weights.Count; i++)
+        {
+            if (!double.IsFinite(c.Weights[i]))
+            {
+                Fail(path, $"confidence.weights[{i}] (feature \"{c.Features[i]}\") must be finite.");
+            }
+        }
+
+        if (!double.IsFinite(c.Bias))
+        {
+            Fail(path, "confidence.bias must be finite.");
+        }
+
+        if (c.MinConfidence is { } min && !(min is >= 0 and <= 1))
+        {
+            Fail(path, $"confidence.min_confidence must be in [0, 1] (is {min.ToString(CultureInfo.InvariantCulture)}).");
         }
     }
 

@@ -1,3 +1,5 @@
+using CaptionDaemon.Inference.Confidence;
+
 namespace CaptionDaemon.Inference.Decoding;
 
 /// <summary>What a search step left to do.</summary>
@@ -201,9 +203,16 @@ internal sealed class BeamSearch
         return progress;
     }
 
-    /// <summary>The best finished hypothesis of a window, carrying the window's labels and label probabilities.</summary>
+    /// <summary>
+    /// The best finished hypothesis of a window, carrying the window's labels and label probabilities, its confidence
+    /// calibrated by <paramref name="calibration"/> when the bundle has one.
+    /// </summary>
     public CaptionResult Result(
-        int window, IReadOnlyList<string> vocabulary, IReadOnlyList<LabelScore>? labels = null, IReadOnlyList<float>? labelProbabilities = null)
+        int window,
+        IReadOnlyList<string> vocabulary,
+        IReadOnlyList<LabelScore>? labels = null,
+        float[]? labelProbabilities = null,
+        ConfidenceCalibration? calibration = null)
     {
         var n = _finishedCount[window];
         var best = window * _beam;
@@ -219,9 +228,11 @@ internal sealed class BeamSearch
         var ids = _finishedTokens.AsSpan(best * _maxLength, words).ToArray();
         var text = string.Join(' ', ids.Select(id => vocabulary[id]));
         var length = words + (_finishedEnded[best] ? 1 : 0);
-        var confidence = (float)Math.Clamp(Math.Exp(_finishedSum[best] / Math.Max(length, 1)), 0.0, 1.0);
+        var sequence = (float)Math.Clamp(Math.Exp(_finishedSum[best] / Math.Max(length, 1)), 0.0, 1.0);
+        var confidence = calibration?.Apply(sequence, labelProbabilities) ?? sequence;
         return new CaptionResult(text, confidence, ids, _finishedScore[best], _finishedEnded[best])
         {
+            SequenceConfidence = sequence,
             Labels = labels ?? [],
             LabelProbabilities = labelProbabilities ?? [],
         };

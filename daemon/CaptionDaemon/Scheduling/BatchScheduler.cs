@@ -197,7 +197,7 @@ internal sealed partial class BatchScheduler : IHostedService, IDisposable
                 Interlocked.Increment(ref _windows);
                 try
                 {
-                    _handler.OnCaptioned(windows[i], captioned.Results[i], captioned.Model);
+                    _handler.OnCaptioned(windows[i], captioned.Results[i], captioned.Model, captioned.RecommendedMinConfidence);
                 }
                 catch (Exception e)
                 {

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace CaptionDaemon.Scheduling;
 
 /// <summary>
-/// Decides which window captions are published, per source: not below <c>Captions:MinConfidence</c> (reason
-/// <c>low_confidence</c>), not empty (reason <c>empty</c>: the model ended without a word), and not the same text as
+/// Decides which window captions are published, per source: not below <c>Captions:MinConfidence</c>, or when it is
+/// unset the captioning bundle's recommended value, or 0 (reason <c>low_confidence</c>), not empty (reason <c>empty</c>: the model ended without a word), and not the same text as
 /// the source's last published caption (reason <c>repeat</c>, when <c>Captions:SuppressRepeats</c>) unless
 /// <c>Captions:HeartbeatSeconds</c> have passed since it. Published captions get the source's next sequence number
 /// (from 1, continuous across model reloads and source restarts) and go to the <see cref="ICaptionOutlet"/>.
@@ -49,19 +49,34 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     }
 
     /// <inheritdoc/>
-    public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model)
+    public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model, result.Labels) is { } caption)
+        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model, result.Labels, recommendedMinConfidence) is { } caption)
         {
             _outlet.Publish(caption);
         }
     }
 
     /// <summary>Applies the policy to one window's caption; the published caption carries <paramref name="labels"/> (none when null).</summary>
+    /// <param name="sourceId">The window's source.</param>
+    /// <param name="start">The window's start.</param>
+    /// <param name="end">The window's end.</param>
+    /// <param name="text">The caption.</param>
+    /// <param name="confidence">Its confidence.</param>
+    /// <param name="model">The model that captioned it.</param>
+    /// <param name="labels">Its labels.</param>
+    /// <param name="recommendedMinConfidence">The model's recommended minimum confidence, used when <c>Captions:MinConfidence</c> is unset.</param>
     /// <returns>The caption to publish (with its sequence number), or null when it is suppressed (counted).</returns>
     public Caption? Decide(
-        string sourceId, DateTimeOffset start, DateTimeOffset end, string text, double confidence, string model, IReadOnlyList<LabelScore>? labels = null)
+        string sourceId,
+        DateTimeOffset start,
+        DateTimeOffset end,
+        string text,
+        double confidence,
+        string model,
+        IReadOnlyList<LabelScore>? labels = null,
+        double? recommendedMinConfidence = null)
     {
         ArgumentNullException.ThrowIfNull(sourceId);
         ArgumentNullException.ThrowIfNull(text);
@@ -75,7 +90,7 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
                 _sources.Add(sourceId, state);
             }
 
-            if (confidence < _options.MinConfidence)
+            if (confidence < (_options.MinConfidence ?? recommendedMinConfidence ?? 0))
             {
                 return Suppress("low_confidence", sourceId);
             }

@@ -9,12 +9,14 @@ internal sealed class CaptionPolicyOptions
     public const string SectionName = "Captions";
 
     /// <summary>
-    /// <c>Captions:MinConfidence</c>: captions with a lower confidence (geometric mean of the words' probabilities, 0
-    /// to 1) are not published and are counted in <c>captiond.captions.suppressed</c> (reason <c>low_confidence</c>).
-    /// Default 0: publish all. Between 0 and 1.
+    /// <c>Captions:MinConfidence</c>: captions with a lower confidence (0 to 1; the bundle's calibrated confidence, or the
+    /// geometric mean of the words' probabilities for an uncalibrated bundle) are not published and are counted in
+    /// <c>captiond.captions.suppressed</c> (reason <c>low_confidence</c>). Unset (the default): the bundle's recommended
+    /// value (its manifest's <c>confidence.min_confidence</c>, chosen by <c>captiond-train calibrate</c>), or 0 (publish
+    /// all) when it recommends none. Between 0 and 1.
     /// </summary>
     [SettingRange(0.0, 1.0, ErrorMessage = "Captions:MinConfidence must be between 0 and 1.")]
-    public double MinConfidence { get; set; }
+    public double? MinConfidence { get; set; }
 
     /// <summary>
     /// <c>Captions:SuppressRepeats</c>: when true (default), a caption with the same text as the source's last

@@ -120,7 +120,7 @@ internal sealed class FileCaptioning
 
     private sealed class Forwarder(Action<WindowCaption> onCaption, int sampleRate) : ICaptionedWindowHandler
     {
-        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model) =>
+        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence) =>
             onCaption(new WindowCaption(window.SourceId, SampleClock.Duration(window.StartSample, sampleRate), window.Start, window.End, result, model));
     }
 }

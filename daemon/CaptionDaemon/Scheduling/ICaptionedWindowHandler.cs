@@ -10,5 +10,9 @@ namespace CaptionDaemon.Scheduling;
 internal interface ICaptionedWindowHandler
 {
     /// <summary>One window's result. The window's buffer goes back to the pool after the call: do not keep it.</summary>
-    void OnCaptioned(in ReadyWindow window, CaptionResult result, string model);
+    /// <param name="window">The window.</param>
+    /// <param name="result">Its caption.</param>
+    /// <param name="model">The manifest's model name of the bundle that captioned it.</param>
+    /// <param name="recommendedMinConfidence">That bundle's recommended <c>Captions:MinConfidence</c> (its calibration's), or null.</param>
+    void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence);
 }

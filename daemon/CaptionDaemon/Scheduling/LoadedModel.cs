@@ -22,6 +22,9 @@ internal sealed class LoadedModel : IDisposable
     /// <summary>The manifest's model name; captions carry it.</summary>
     public string Name => Bundle.Manifest.Name;
 
+    /// <summary>The <c>Captions:MinConfidence</c> the bundle's calibration recommends, or null (uncalibrated, or none chosen).</summary>
+    public double? RecommendedMinConfidence => Bundle.Manifest.Confidence?.MinConfidence;
+
     /// <summary>The execution provider in use, in lower case as metrics and logs show it (<c>cpu</c>, <c>cuda</c>).</summary>
     public string Provider => Bundle.ExecutionProvider == ExecutionProvider.Cuda ? "cuda" : "cpu";
 

@@ -75,6 +75,7 @@ internal sealed partial class ModelRuntime : IHostedService, IDisposable
         WindowSamples = _active.Bundle.WindowSamples;
         _metrics.SetExecutionProvider(_active.Provider);
         LogLoaded(_logger, _active.Name, Directory, _active.Provider, _active.LoadDuration.TotalMilliseconds);
+        LogRecommendation(_active);
     }
 
     /// <summary>The bundle folder that is watched.</summary>
@@ -154,6 +155,7 @@ internal sealed partial class ModelRuntime : IHostedService, IDisposable
             Interlocked.Exchange(ref _staged, candidate)?.Dispose();
             _metrics.ModelReloads.Add(1, new KeyValuePair<string, object?>("result", "ok"));
             LogStaged(_logger, candidate.Name, candidate.Provider, candidate.LoadDuration.TotalMilliseconds, Volatile.Read(ref _active).Name);
+            LogRecommendation(candidate);
             return ReloadOutcome.Staged;
         }
     }
@@ -296,6 +298,18 @@ internal sealed partial class ModelRuntime : IHostedService, IDisposable
             Reload(requested);
         }
     }
+
+    private void LogRecommendation(LoadedModel model)
+    {
+        if (model.RecommendedMinConfidence is { } min)
+        {
+            LogRecommendsMinConfidence(_logger, model.Name, min);
+        }
+    }
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Information,
+        Message = "Model {Model} is calibrated and recommends a minimum confidence of {MinConfidence}; captions below it are not published unless Captions:MinConfidence is set")]
+    private static partial void LogRecommendsMinConfidence(ILogger logger, string model, double minConfidence);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Model {Model} loaded from {Directory} on {Provider} in {Milliseconds:F0} ms")]
     private static partial void LogLoaded(ILogger logger, string model, string directory, string provider, double milliseconds);

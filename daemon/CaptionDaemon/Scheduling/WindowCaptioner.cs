@@ -9,7 +9,8 @@ namespace CaptionDaemon.Scheduling;
 /// <param name="Results">One result per window.</param>
 /// <param name="Model">The bundle manifest's model name.</param>
 /// <param name="Duration">Wall time of the batched run(s).</param>
-internal readonly record struct CaptionedBatch(CaptionResult[] Results, string Model, TimeSpan Duration);
+/// <param name="RecommendedMinConfidence">The bundle's recommended <c>Captions:MinConfidence</c> (manifest <c>confidence.min_confidence</c>), or null.</param>
+internal readonly record struct CaptionedBatch(CaptionResult[] Results, string Model, TimeSpan Duration, double? RecommendedMinConfidence);
 
 /// <summary>
 /// Runs the current model on windows: copies them into one preallocated batch buffer (MaxBatch x W) and makes one
@@ -62,7 +63,7 @@ internal sealed class WindowCaptioner
         var started = Stopwatch.GetTimestamp();
         if (windows.Length <= MaxBatch)
         {
-            return new CaptionedBatch(Run(model, windows, cancellationToken), model.Name, Stopwatch.GetElapsedTime(started));
+            return new CaptionedBatch(Run(model, windows, cancellationToken), model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence);
         }
 
         // Offline callers may hand over more than a batch; the daemon's scheduler never does.
@@ -73,7 +74,7 @@ internal sealed class WindowCaptioner
             Run(model, part, cancellationToken).CopyTo(results, offset);
         }
 
-        return new CaptionedBatch(results, model.Name, Stopwatch.GetElapsedTime(started));
+        return new CaptionedBatch(results, model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence);
     }
 
     private CaptionResult[] Run(LoadedModel model, ReadOnlySpan<ReadyWindow> windows, CancellationToken cancellationToken)

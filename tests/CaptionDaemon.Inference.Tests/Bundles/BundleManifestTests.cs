@@ -8,7 +8,7 @@ namespace CaptionDaemon.Inference.Tests.Bundles;
 public sealed class BundleManifestTests
 {
     // The example of the contract, verbatim in its field names.
-    private const string ContractExample = """
+    internal const string ContractExample = """
         {
           "format": "captiond-bundle", "format_version": 1,
           "name": "student-scenes-v1", "created": "2026-11-24T10:00:00Z",
@@ -253,7 +253,7 @@ public sealed class BundleManifestTests
     }
 
     /// <summary>The contract example with three labels and the encoder's <c>label_probs</c> output.</summary>
-    private static JsonObject Labelled()
+    internal static JsonObject Labelled()
     {
         var json = JsonNode.Parse(ContractExample)!.AsObject();
         json["graphs"]!["encoder"]!["outputs"] = new JsonArray("memory", "embedding", "label_probs");

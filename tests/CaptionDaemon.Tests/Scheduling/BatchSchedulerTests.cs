@@ -131,6 +131,6 @@ public sealed class BatchSchedulerTests
 
     private sealed class CountingHandler(Action onCaptioned) : ICaptionedWindowHandler
     {
-        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model) => onCaptioned();
+        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence) => onCaptioned();
     }
 }

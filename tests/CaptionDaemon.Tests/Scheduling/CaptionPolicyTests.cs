@@ -63,6 +63,30 @@ public sealed class CaptionPolicyTests : IDisposable
     }
 
     [Fact]
+    public void Decide_MinConfidenceUnset_UsesTheModelsRecommendationOrZero()
+    {
+        var policy = Policy(new CaptionPolicyOptions());
+
+        Assert.Null(Decide(policy, "yard", "a bird sings", confidence: 0.29, recommended: 0.3));
+        Assert.Equal(1, Decide(policy, "yard", "a dog barks", confidence: 0.3, recommended: 0.3)?.Sequence);
+        Assert.Equal(2, Decide(policy, "yard", "a cat meows", confidence: 0.01, recommended: null)?.Sequence);
+
+        Assert.Equal(1, _recorder.Sum("captiond.captions.suppressed", ("reason", "low_confidence"), ("source", "yard")));
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.05, true)]   // configured lower than the model recommends: the configuration wins
+    [InlineData(0.6, 0.55, false)]  // configured higher than the model recommends: the configuration wins
+    public void Decide_MinConfidenceSet_OverridesTheModelsRecommendation(double configured, double confidence, bool published)
+    {
+        var policy = Policy(new CaptionPolicyOptions { MinConfidence = configured });
+
+        var caption = Decide(policy, "yard", "a bird sings", confidence, recommended: 0.5);
+
+        Assert.Equal(published, caption is not null);
+    }
+
+    [Fact]
     public void Decide_EmptyCaption_IsSuppressed()
     {
         var policy = Policy(new CaptionPolicyOptions());
@@ -90,7 +114,7 @@ public sealed class CaptionPolicyTests : IDisposable
         var window = new ReadyWindow("porch", [], _t0 - TimeSpan.FromSeconds(10), _t0, 0, 0);
         _time.Advance(TimeSpan.FromMilliseconds(350));
 
-        policy.OnCaptioned(window, new CaptionResult("a car passes", 0.8f, [5, 6, 7], -0.2, true), "student-scenes-v1");
+        policy.OnCaptioned(window, new CaptionResult("a car passes", 0.8f, [5, 6, 7], -0.2, true), "student-scenes-v1", null);
 
         var caption = Assert.Single(_outlet.Captions);
         Assert.Equal(("porch", 1L, "a car passes", "student-scenes-v1"), (caption.SourceId, caption.Sequence, caption.Text, caption.Model));
@@ -110,7 +134,7 @@ public sealed class CaptionPolicyTests : IDisposable
             Labels = [new LabelScore("dog", "Dog", 0.91f), new LabelScore("rain", "Rain", 0.3333333f)],
         };
 
-        policy.OnCaptioned(window, result, "student-scenes-v1");
+        policy.OnCaptioned(window, result, "student-scenes-v1", null);
 
         var caption = Assert.Single(_outlet.Captions);
         Assert.Equal([new Contracts.CaptionLabel("dog", "Dog", 0.91), new Contracts.CaptionLabel("rain", "Rain", 0.3333333)], caption.Labels);
@@ -122,13 +146,13 @@ public sealed class CaptionPolicyTests : IDisposable
         var policy = Policy(new CaptionPolicyOptions());
         var window = new ReadyWindow("porch", [], _t0 - TimeSpan.FromSeconds(10), _t0, 0, 0);
 
-        policy.OnCaptioned(window, new CaptionResult("a car passes", 0.8f, [5, 6, 7], -0.2, true), "student-scenes-v1");
+        policy.OnCaptioned(window, new CaptionResult("a car passes", 0.8f, [5, 6, 7], -0.2, true), "student-scenes-v1", null);
 
         Assert.Empty(Assert.Single(_outlet.Captions).Labels);
     }
 
-    private static Contracts.Caption? Decide(CaptionPolicy policy, string source, string text, double confidence = 0.9) =>
-        policy.Decide(source, _t0, _t0 + TimeSpan.FromSeconds(10), text, confidence, "model");
+    private static Contracts.Caption? Decide(CaptionPolicy policy, string source, string text, double confidence = 0.9, double? recommended = null) =>
+        policy.Decide(source, _t0, _t0 + TimeSpan.FromSeconds(10), text, confidence, "model", recommendedMinConfidence: recommended);
 
     private CaptionPolicy Policy(CaptionPolicyOptions options) => new(Options.Create(options), _outlet, _recorder.Metrics, _time);
 }

@@ -41,7 +41,7 @@ public sealed class PipelineOptionsTests
 
         Assert.Equal((2.0, -70.0), (windowing.HopSeconds, windowing.SilenceThresholdDbfs));
         Assert.Equal((32, 100, 64, 3), (scheduler.MaxBatch, scheduler.MaxWaitMilliseconds, scheduler.EffectiveQueueCapacity, scheduler.Beam));
-        Assert.Equal((0.0, true, 30.0), (captions.MinConfidence, captions.SuppressRepeats, captions.HeartbeatSeconds));
+        Assert.Equal(((double?)null, true, 30.0), (captions.MinConfidence, captions.SuppressRepeats, captions.HeartbeatSeconds));
         Assert.Equal((Inference.ExecutionProviderPreference.Auto, 0, 2.0), (model.ExecutionProvider, model.IntraOpThreads, model.ReloadPollSeconds));
         Assert.Equal(Path.Combine(AppContext.BaseDirectory, "models", "default"), model.ResolveDirectory());
     }

@@ -33,11 +33,14 @@ internal static class RepositoryFiles
         Directory.GetFiles(Path.Combine(DefaultModel, "samples"), "*.wav").Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Copies the bundle's own files (not samples/ or checkpoint/) into a new temporary folder.</summary>
-    public static string CopyDefaultModel()
+    public static string CopyDefaultModel() => CopyBundle(DefaultModel);
+
+    /// <summary>Copies a bundle's own files (not its subfolders) into a new temporary folder.</summary>
+    public static string CopyBundle(string bundle)
     {
         var target = Path.Combine(Path.GetTempPath(), "captiond-model-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(DefaultModel))
+        foreach (var file in Directory.GetFiles(bundle))
         {
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
         }

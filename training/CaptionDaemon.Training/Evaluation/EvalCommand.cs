@@ -24,7 +24,7 @@ internal static class EvalCommand
         var dataOption = new Option<DirectoryInfo?>("--data") { Description = "Clotho-layout data folder." };
         var recordingsOption = new Option<FileInfo?>("--recordings")
         {
-            Description = "A list of labelled recordings (path<TAB>category per line, paths relative to the list): caption each alone as one window and report isolated_recall, distinct_caption_ratio, top_caption_share and quiet_false_alarms.",
+            Description = "A list of labelled recordings (path<TAB>category per line, paths relative to the list): caption each alone as one window and report isolated_recall, distinct_caption_ratio, top_caption_share, expected_calibration_error and quiet_false_alarms (at the bundle's recommended min_confidence).",
         };
         var splitOption = new Option<string>("--split") { Description = "Split to caption.", DefaultValueFactory = _ => ClothoDataset.Evaluation };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the printed JSON (the metrics) to this file." };
@@ -37,13 +37,17 @@ internal static class EvalCommand
         {
             Description = "A teacher bundle: caption the split with it too, time both models side by side (one test window decoded to the references' mean caption length; beam 3, batch 1, 1 thread) and report speedup_vs_teacher.",
         };
+        var minConfidenceOption = new Option<double?>("--min-confidence")
+        {
+            Description = "With --recordings: count quiet false alarms (and isolated_recall_at_min_confidence) at this minimum confidence instead of the bundle's recommended one (or 0 without one), as the daemon's Captions:MinConfidence would.",
+        };
         var recordOption = new Option<bool>("--record")
         {
             Description = "Write the results into the bundle's manifest.json: training.metrics (and with --teacher training.teacher.metrics, training.speedup_vs_teacher).",
         };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
-        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
         {
             command.Options.Add(option);
         }
@@ -68,6 +72,16 @@ internal static class EvalCommand
                 }
             }
 
+            if (!hasRecordings && result.GetResult(minConfidenceOption) is not null)
+            {
+                result.AddError("--min-confidence applies to --recordings only.");
+            }
+
+            if (result.GetValue(minConfidenceOption) is { } min && !(min is >= 0 and <= 1))
+            {
+                result.AddError("--min-confidence must be between 0 and 1.");
+            }
+
             if (result.GetValue(recordOption) && result.GetValue(maxClipsOption) is not null)
             {
                 result.AddError("--record writes the bundle's test metrics, which need the whole split: leave out --max-clips.");
@@ -79,7 +93,8 @@ internal static class EvalCommand
             var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption));
             if (parse.GetValue(recordingsOption) is { } list)
             {
-                var report = RecordingEvaluation.Run(bundle, RecordingList.Load(list.FullName), CategoryNames.LoadBundled(), settings, cancellationToken);
+                var report = RecordingEvaluation.Run(
+                    bundle, RecordingList.Load(list.FullName), CategoryNames.LoadBundled(), settings, parse.GetValue(minConfidenceOption), cancellationToken);
                 report.WriteSummary(Console.Error);
                 WriteJson(report.ToJson(), parse.GetValue(jsonOption));
                 return Task.FromResult(0);

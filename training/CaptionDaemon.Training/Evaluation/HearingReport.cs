@@ -19,6 +19,19 @@ internal sealed record RecordingCaption(LabelledRecording Recording, string Capt
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);
 
+/// <summary>Where the report's minimum confidence comes from.</summary>
+internal enum MinConfidenceSource
+{
+    /// <summary>Neither the flag nor the bundle: the daemon's fallback, 0.</summary>
+    DaemonDefault,
+
+    /// <summary>The bundle's <c>confidence.min_confidence</c>, as the daemon uses it when its configuration leaves it unset.</summary>
+    Bundle,
+
+    /// <summary><c>--min-confidence</c>.</summary>
+    Flag,
+}
+
 /// <summary>
 /// What <c>eval --recordings</c> measures: whether a model tells sounds apart (each recording captioned alone names its
 /// category; different categories get different captions) and whether it keeps quiet when nothing happens.
@@ -30,6 +43,23 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
 
     /// <summary>Whether the bundle reports labels (a tagging encoder); <see cref="LabelRecall"/> is only meaningful then.</summary>
     public bool HasLabels { get; init; }
+
+    /// <summary>Where <see cref="MinConfidence"/> comes from.</summary>
+    public MinConfidenceSource MinConfidenceSource { get; init; }
+
+    /// <summary>Whether the bundle has a <c>confidence</c> block (its confidences are calibrated, not sequence confidences).</summary>
+    public bool Calibrated { get; init; }
+
+    /// <summary>
+    /// Expected calibration error of the confidences (<see cref="CalibrationError"/>, 10 bins) over the recordings (right
+    /// when the caption names the category) and the quiet clips (never right: nothing there to name).
+    /// </summary>
+    public double ExpectedCalibrationError => CalibrationError.Expected(
+        [.. Recordings.Select(r => (double)r.Confidence).Concat(Quiet.Select(q => (double)q.Confidence))],
+        [.. Recordings.Select(r => r.Named).Concat(Quiet.Select(_ => false))]);
+
+    /// <summary>Share of recordings whose caption names their category and would be published (confidence at least <see cref="MinConfidence"/>).</summary>
+    public double IsolatedRecallAtMinConfidence => Share(Recordings.Count(r => r.Named && r.Confidence >= MinConfidence), Recordings.Count);
 
     /// <summary>Share of recordings whose category is among the labels reported with the caption (null without labels).</summary>
     public double? LabelRecall => HasLabels ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
@@ -66,8 +96,10 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
 
     /// <summary>
     /// The report's JSON: <c>recordings</c>, <c>categories</c>, <c>beam</c>, <c>isolated_recall</c>,
-    /// <c>distinct_caption_ratio</c>, <c>top_caption_share</c>, <c>top_caption</c>, <c>min_confidence</c>,
-    /// <c>quiet_false_alarms</c>, <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
+    /// <c>distinct_caption_ratio</c>, <c>top_caption_share</c>, <c>top_caption</c>, <c>calibrated</c>,
+    /// <c>expected_calibration_error</c>, <c>min_confidence</c> and <c>min_confidence_source</c> (<c>flag</c>,
+    /// <c>bundle</c> or <c>daemon_default</c>), <c>isolated_recall_at_min_confidence</c>,
+    /// <c>quiet_false_alarms</c> (at <c>min_confidence</c>), <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
     /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption and labels for a
     /// bundle with labels); <c>label_recall</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
     /// </summary>
@@ -109,7 +141,16 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             ["distinct_caption_ratio"] = Round(DistinctCaptionRatio),
             ["top_caption_share"] = Round(TopCaptionShare),
             ["top_caption"] = TopCaption,
+            ["calibrated"] = Calibrated,
+            ["expected_calibration_error"] = Round(ExpectedCalibrationError),
             ["min_confidence"] = MinConfidence,
+            ["min_confidence_source"] = MinConfidenceSource switch
+            {
+                MinConfidenceSource.Flag => "flag",
+                MinConfidenceSource.Bundle => "bundle",
+                _ => "daemon_default",
+            },
+            ["isolated_recall_at_min_confidence"] = Round(IsolatedRecallAtMinConfidence),
             ["quiet_false_alarms"] = Round(QuietFalseAlarms),
             ["quiet_captions"] = quiet,
             ["per_category"] = perCategory,
@@ -141,7 +182,9 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
         }
 
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence})"));
+            $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence}), isolated_recall_at_min_confidence {IsolatedRecallAtMinConfidence:0.000}"));
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"expected_calibration_error {ExpectedCalibrationError:0.000} ({(Calibrated ? "calibrated" : "uncalibrated: sequence")} confidence; recordings right when named, quiet clips never)"));
     }
 
     private IEnumerable<(string Caption, int Count)> CaptionCounts() => Recordings

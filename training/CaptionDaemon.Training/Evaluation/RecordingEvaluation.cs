@@ -11,15 +11,24 @@ namespace CaptionDaemon.Training.Evaluation;
 internal static class RecordingEvaluation
 {
     /// <summary>
-    /// The daemon's default <c>Captions:MinConfidence</c> (daemon/CaptionDaemon/Scheduling/CaptionPolicyOptions.cs):
-    /// 0, so the daemon publishes every caption.
+    /// The daemon's <c>Captions:MinConfidence</c> when neither its configuration nor the bundle sets one
+    /// (daemon/CaptionDaemon/Scheduling/CaptionPolicy.cs): 0, so the daemon publishes every caption.
     /// </summary>
     public const double DaemonMinConfidence = 0;
 
-    /// <summary>Captions the recordings and the quiet clips with the bundle and scores them against the synonym table.</summary>
+    /// <summary>
+    /// Captions the recordings and the quiet clips with the bundle and scores them against the synonym table, at the
+    /// minimum confidence the daemon would use: <paramref name="minConfidence"/> when given, else the bundle's
+    /// recommended one (<c>confidence.min_confidence</c>), else <see cref="DaemonMinConfidence"/>.
+    /// </summary>
     /// <exception cref="AudioDecodeException">A recording cannot be decoded; the message names the file.</exception>
     public static HearingReport Run(
-        string bundleDir, IReadOnlyList<LabelledRecording> recordings, CategoryNames names, EvalCommand.EvalSettings settings, CancellationToken cancellationToken)
+        string bundleDir,
+        IReadOnlyList<LabelledRecording> recordings,
+        CategoryNames names,
+        EvalCommand.EvalSettings settings,
+        double? minConfidence,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(names);
@@ -29,18 +38,26 @@ internal static class RecordingEvaluation
         using var captioner = bundle.CreateCaptioner();
         var options = new DecodeOptions { Beam = settings.Beam };
         var sampleRate = bundle.Manifest.SampleRate;
+        var (min, source) = minConfidence is { } given ? (given, MinConfidenceSource.Flag)
+            : bundle.Manifest.Confidence?.MinConfidence is { } recommended ? (recommended, MinConfidenceSource.Bundle)
+            : (DaemonMinConfidence, MinConfidenceSource.DaemonDefault);
 
-        var results = CaptionWindows(captioner, recordings.Count, i => AudioDecoder.Decode(recordings[i].FullPath, sampleRate, cancellationToken), options, settings.BatchSize, "recordings", cancellationToken);
+        var results = CaptionWindows(captioner, recordings.Count, i => AudioDecoder.Decode(recordings[i].FullPath, sampleRate, cancellationToken), options, settings.BatchSize, "eval recordings", cancellationToken);
         var captions = recordings
             .Select((r, i) => new RecordingCaption(r, results[i].Text, results[i].Confidence, names.Names(results[i].Text, r.Category), [.. results[i].Labels.Select(l => l.Label)]))
             .ToList();
 
         var quietClips = QuietClips.Generate(sampleRate);
-        var quietResults = CaptionWindows(captioner, quietClips.Count, i => quietClips[i].Samples, options, settings.BatchSize, "quiet clips", cancellationToken);
+        var quietResults = CaptionWindows(captioner, quietClips.Count, i => quietClips[i].Samples, options, settings.BatchSize, "eval quiet clips", cancellationToken);
         var quiet = quietClips
-            .Select((c, i) => new QuietCaption(c.Name, quietResults[i].Text, quietResults[i].Confidence, IsFalseAlarm(quietResults[i], names, DaemonMinConfidence)))
+            .Select((c, i) => new QuietCaption(c.Name, quietResults[i].Text, quietResults[i].Confidence, IsFalseAlarm(quietResults[i], names, min)))
             .ToList();
-        return new HearingReport(captions, quiet, DaemonMinConfidence, settings.Beam) { HasLabels = bundle.Manifest.Labels.Count > 0 };
+        return new HearingReport(captions, quiet, min, settings.Beam)
+        {
+            HasLabels = bundle.Manifest.Labels.Count > 0,
+            MinConfidenceSource = source,
+            Calibrated = bundle.Manifest.Confidence is not null,
+        };
     }
 
     /// <summary>
@@ -52,8 +69,8 @@ internal static class RecordingEvaluation
     internal static bool IsFalseAlarm(CaptionResult result, CategoryNames names, double minConfidence)
         => result.Confidence >= minConfidence && names.NamedIn(result.Text).Any(c => !c.Background);
 
-    /// <summary>Captions <paramref name="count"/> sources, each alone in one window, in batches; sources load in parallel.</summary>
-    private static CaptionResult[] CaptionWindows(
+    /// <summary>Captions <paramref name="count"/> sources, each alone in one window, in batches; sources load in parallel; progress goes to stderr after <paramref name="label"/>.</summary>
+    internal static CaptionResult[] CaptionWindows(
         Captioner captioner, int count, Func<int, float[]> load, DecodeOptions options, int batchSize, string label, CancellationToken cancellationToken)
     {
         var window = captioner.Bundle.WindowSamples;
@@ -70,7 +87,7 @@ internal static class RecordingEvaluation
             });
 
             captioner.Caption(batch.AsSpan(0, size * window), size, options, cancellationToken).CopyTo(results, start);
-            Console.Error.Write($"\reval {label}: {start + size}/{count}");
+            Console.Error.Write($"\r{label}: {start + size}/{count}");
         }
 
         Console.Error.WriteLine();

@@ -1,0 +1,54 @@
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Calibration;
+
+namespace CaptionDaemon.Training.Tests.Calibration;
+
+public sealed class LabelThresholdsTests
+{
+    private static readonly BundleLabel[] Labels =
+    [
+        new() { Name = "dog", Display = "Dog", Threshold = 0.9 },
+        new() { Name = "nothing", Display = "Nothing notable", Threshold = 0.3 },
+        new() { Name = "rain", Display = "Rain", Threshold = 0.9 },
+    ];
+
+    [Fact]
+    public void Choose_HandMadeWindows_MaximisesF1PerLabelAndFallsBackWithFewPositives()
+    {
+        // dog: positives at 0.9, 0.8, 0.4; negatives 0.7 (a cat), 0.3 (rain), 0.1 and 0.1 (quiet). Reporting the top 4
+        // (down to 0.4) gives F1 = 2 x 3 / (4 + 3) = 0.857, better than the top 2 (0.8) or all; the threshold lies
+        // midway between 0.4 and 0.3. rain has 1 positive: 0.5. nothing keeps its threshold.
+        float[][] probabilities =
+        [
+            [0.9f, 0.1f, 0.2f],
+            [0.8f, 0.1f, 0.2f],
+            [0.4f, 0.1f, 0.2f],
+            [0.7f, 0.1f, 0.2f],
+            [0.3f, 0.1f, 0.9f],
+            [0.1f, 0.9f, 0.1f],
+            [0.1f, 0.8f, 0.1f],
+        ];
+        string?[] categories = ["dog", "dog", "dog", "cat", "rain", null, null];
+
+        var chosen = LabelThresholds.Choose(Labels, probabilities, categories);
+
+        Assert.Equal(["dog", "nothing", "rain"], chosen.Select(c => c.Name));
+        Assert.Equal(0.35, chosen[0].Threshold, 6);
+        Assert.Equal(6.0 / 7, chosen[0].F1!.Value, 6);
+        Assert.Equal(3, chosen[0].Positives);
+        Assert.Equal((0.3, (double?)null), (chosen[1].Threshold, chosen[1].F1));
+        Assert.Equal((LabelThresholds.Fallback, 1, (double?)null), (chosen[2].Threshold, chosen[2].Positives, chosen[2].F1));
+    }
+
+    [Fact]
+    public void Choose_PerfectlySeparated_ThresholdBetweenTheClassesAndF1One()
+    {
+        float[][] probabilities = [[0.95f, 0, 0], [0.9f, 0, 0], [0.85f, 0, 0], [0.2f, 0, 0], [0.05f, 0, 0]];
+        string?[] categories = ["dog", "dog", "dog", "rain", null];
+
+        var dog = LabelThresholds.Choose(Labels, probabilities, categories)[0];
+
+        Assert.Equal(0.525, dog.Threshold, 6);
+        Assert.Equal(1.0, dog.F1!.Value, 9);
+    }
+}

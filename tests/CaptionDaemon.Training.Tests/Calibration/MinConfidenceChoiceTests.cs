@@ -1,0 +1,43 @@
+using CaptionDaemon.Training.Calibration;
+
+namespace CaptionDaemon.Training.Tests.Calibration;
+
+public sealed class MinConfidenceChoiceTests
+{
+    [Fact]
+    public void Choose_ThreeFalseAlarmsInTwentyQuietWindows_DropsAllButOneJustAboveTheHighestThatMustGo()
+    {
+        // 5% of 20 quiet windows: 1 false alarm may stay (the one at 0.9); the one at 0.6 and below must go, so the
+        // minimum lies midway between 0.6 and the next confidence above it of any window (a recording at 0.65).
+        var quiet = Enumerable.Repeat((0.05, false), 17).Concat([(0.9, true), (0.6, true), (0.4, true)]).ToList();
+        (double, bool)[] recordings = [(0.95, true), (0.7, true), (0.5, true), (0.65, false), (0.2, false)];
+
+        var choice = MinConfidenceChoice.Choose(recordings, quiet);
+
+        Assert.Equal(0.625, choice.MinConfidence, 12);
+        Assert.Equal(0.05, choice.QuietFalseAlarms, 12);
+        Assert.Equal((2, 3), (choice.NamedKept, choice.Named));
+    }
+
+    [Fact]
+    public void Choose_FewFalseAlarmsAlready_IsZeroAndKeepsEveryNamedRecording()
+    {
+        var quiet = Enumerable.Repeat((0.8, false), 19).Append((0.99, true)).ToList();
+        (double, bool)[] recordings = [(0.01, true), (0.5, false)];
+
+        var choice = MinConfidenceChoice.Choose(recordings, quiet);
+
+        Assert.Equal(0, choice.MinConfidence);
+        Assert.Equal((1, 1), (choice.NamedKept, choice.Named));
+        Assert.Equal(0.05, choice.QuietFalseAlarms, 12);
+    }
+
+    [Fact]
+    public void Choose_HighestFalseAlarmAboveEveryWindow_LiesMidwayToOne()
+    {
+        var choice = MinConfidenceChoice.Choose([(0.3, true)], [(0.8, true), (0.1, false)]);
+
+        Assert.Equal(0.9, choice.MinConfidence, 12);
+        Assert.Equal(0, choice.QuietFalseAlarms);
+    }
+}

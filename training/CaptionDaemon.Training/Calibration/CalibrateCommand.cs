@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Text.Json;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Evaluation;
+
+namespace CaptionDaemon.Training.Calibration;
+
+/// <summary>
+/// <c>captiond-train calibrate --bundle DIR --recordings VAL.tsv [--sounds DIR] [--json FILE]</c>: fits the bundle's
+/// confidence, label thresholds and recommended minimum confidence on validation recordings and quiet windows
+/// (<see cref="ConfidenceCalibrator"/>) and writes them into its manifest.
+/// </summary>
+internal static class CalibrateCommand
+{
+    public static Command Create()
+    {
+        var bundleOption = new Option<DirectoryInfo>("--bundle") { Description = "Bundle folder; its manifest.json receives the calibration.", Required = true };
+        var recordingsOption = new Option<FileInfo>("--recordings")
+        {
+            Description = "Validation recordings (path<TAB>category per line, as 'data catalog --list FILE --split val' writes); never the test split.",
+            Required = true,
+        };
+        var soundsOption = new Option<DirectoryInfo?>("--sounds")
+        {
+            Description = "The sounds folder (index.jsonl): its val-split background recordings, played at -70..-50 dBFS, are some of the quiet windows, and a listed recording of its test split is refused.",
+        };
+        var quietOption = new Option<int>("--quiet-windows") { Description = "Quiet windows besides one of digital silence.", DefaultValueFactory = _ => 200 };
+        var seedOption = new Option<int>("--seed") { Description = "Seed of the quiet windows.", DefaultValueFactory = _ => 1 };
+        var featuresOption = new Option<string?>("--features")
+        {
+            Description = $"Comma-separated features to fit (default: all the bundle's labels allow, of {string.Join(", ", ConfidenceFeatures.All)}).",
+        };
+        var jsonOption = new Option<FileInfo?>("--json") { Description = "Also write the printed report (JSON) to this file." };
+        var dryRunOption = new Option<bool>("--dry-run") { Description = "Fit and report, but leave the manifest as it is." };
+        var beamOption = new Option<int>("--beam") { Description = "Beam size (1 = greedy); use the daemon's.", DefaultValueFactory = _ => 3 };
+        var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
+        var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+
+        var command = new Command(
+            "calibrate",
+            "Fit a bundle's confidence (logistic on its label probabilities and sequence score) to whether captions name what was heard, choose label thresholds and the recommended min_confidence on validation recordings and quiet windows, and write them into manifest.json.");
+        foreach (var option in new Option[] { bundleOption, recordingsOption, soundsOption, quietOption, seedOption, featuresOption, jsonOption, dryRunOption, beamOption, batchOption, threadsOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var bundle = parse.GetValue(bundleOption)!.FullName;
+            var list = parse.GetValue(recordingsOption)!.FullName;
+            var features = parse.GetValue(featuresOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var request = new CalibrationRequest(
+                bundle,
+                list,
+                parse.GetValue(soundsOption)?.FullName,
+                parse.GetValue(quietOption),
+                parse.GetValue(seedOption),
+                new EvalCommand.EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), null),
+                features);
+            try
+            {
+                var result = ConfidenceCalibrator.Fit(request, cancellationToken);
+                var report = result.ToJson(list, request.Seed);
+                report["command"] = "captiond-train " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+                result.WriteSummary(Console.Error);
+                var json = report.ToJsonString(s_indented);
+                Console.WriteLine(json);
+                if (parse.GetValue(jsonOption) is { } file)
+                {
+                    File.WriteAllText(file.FullName, json);
+                }
+
+                if (!parse.GetValue(dryRunOption))
+                {
+                    ConfidenceCalibrator.Record(bundle, result, report);
+                    Console.Error.WriteLine($"recorded the calibration in {Path.Combine(bundle, BundleManifest.FileName)}");
+                }
+
+                return Task.FromResult(0);
+            }
+            catch (Exception e) when (e is BundleException or DatasetFormatException or AudioDecodeException or InvalidDataException)
+            {
+                // Bad input, named by the message: say it and fail without a stack trace.
+                Console.Error.WriteLine("calibrate: " + e.Message);
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+}

@@ -1,0 +1,46 @@
+namespace CaptionDaemon.Training.Calibration;
+
+/// <summary>
+/// The <c>min_confidence</c> a calibration recommends, and what it keeps and drops on the validation windows.
+/// </summary>
+/// <param name="MinConfidence">The recommended minimum confidence, in [0, 1].</param>
+/// <param name="QuietFalseAlarms">Share of the quiet windows whose caption is a false alarm at or above it.</param>
+/// <param name="NamedKept">Recordings whose caption names their category and is at or above it.</param>
+/// <param name="Named">Recordings whose caption names their category.</param>
+internal sealed record MinConfidenceChoice(double MinConfidence, double QuietFalseAlarms, int NamedKept, int Named)
+{
+    /// <summary>The most quiet windows with a false alarm that the recommendation lets through: 5%, the target.</summary>
+    public const double MaxQuietFalseAlarms = 0.05;
+
+    /// <summary>
+    /// The smallest minimum confidence at which at most <see cref="MaxQuietFalseAlarms"/> of the quiet windows publish a
+    /// false alarm. Raising the minimum only ever drops captions, so the smallest such value also loses the fewest named
+    /// recordings. It is 0 when the false alarms are few enough already; otherwise it lies just above the confidence of
+    /// the highest false alarm that must go (midway to the next higher confidence of any validation window, so every
+    /// window above that false alarm is kept), or 1 when that false alarm has confidence 1.
+    /// </summary>
+    /// <param name="recordings">Per labelled recording: its confidence and whether its caption names its category.</param>
+    /// <param name="quiet">Per quiet window: its confidence and whether its caption names a sound event (a false alarm at any minimum).</param>
+    public static MinConfidenceChoice Choose(IReadOnlyList<(double Confidence, bool Named)> recordings, IReadOnlyList<(double Confidence, bool FalseAlarm)> quiet)
+    {
+        ArgumentNullException.ThrowIfNull(recordings);
+        ArgumentNullException.ThrowIfNull(quiet);
+        if (quiet.Count == 0)
+        {
+            throw new ArgumentException("Choosing a minimum confidence needs quiet windows.", nameof(quiet));
+        }
+
+        var allowed = (int)Math.Floor((MaxQuietFalseAlarms * quiet.Count) + 1e-9);
+        var alarms = quiet.Where(q => q.FalseAlarm).Select(q => q.Confidence).OrderDescending().ToArray();
+        var min = 0.0;
+        if (alarms.Length > allowed)
+        {
+            var highestToDrop = alarms[allowed];
+            var above = recordings.Select(r => r.Confidence).Concat(quiet.Select(q => q.Confidence)).Where(c => c > highestToDrop).DefaultIfEmpty(1.0).Min();
+            min = highestToDrop >= 1 ? 1 : (highestToDrop + above) / 2;
+        }
+
+        var falseAlarms = (double)alarms.Count(c => c >= min) / quiet.Count;
+        return new MinConfidenceChoice(min, falseAlarms, recordings.Count(r => r.Named && r.Confidence >= min), recordings.Count(r => r.Named));
+    }
+}
