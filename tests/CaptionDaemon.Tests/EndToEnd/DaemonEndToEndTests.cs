@@ -41,7 +41,7 @@ public sealed class DaemonEndToEndTests
         Assert.InRange(root.GetProperty("confidence").GetDouble(), 0, 1);
         Assert.Equal(RepositoryFiles.DefaultModelName, root.GetProperty("model").GetString());
         Assert.True(root.GetProperty("latency_ms").GetDouble() >= 0);
-        Assert.Equal(0, root.GetProperty("labels").GetArrayLength()); // the shipped model has no labels
+        AssertLabels(root.GetProperty("labels"));
         await subscriber.WaitForLineAsync(l => l == "captiond/status online", TimeSpan.FromSeconds(10), daemon);
         await subscriber.WaitForLineAsync(l => l == "captiond/scene/status online", TimeSpan.FromSeconds(10), daemon);
 
@@ -195,7 +195,7 @@ public sealed class DaemonEndToEndTests
         Assert.True(full.Count == 1, daemon.Output()); // a 10 s scene at a 10 s window: one window
         Assert.Equal(["file", "start", "end", "text", "confidence", "labels"], full[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal(JsonValueKind.Array, full[0].GetProperty("labels").ValueKind);
-        Assert.Equal(0, full[0].GetProperty("labels").GetArrayLength()); // the shipped model has no labels
+        AssertLabels(full[0].GetProperty("labels"));
         var shortLines = json.Where(j => j.GetProperty("file").GetString() == shortFile).ToList();
         Assert.Single(shortLines);
         Assert.Equal(3, shortLines[0].GetProperty("end").GetDouble(), 1);
@@ -289,5 +289,17 @@ public sealed class DaemonEndToEndTests
         foreach (var file in Directory.EnumerateFiles(built))
             File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
         return Path.Combine(temp, "plugins");
+    }
+
+    /// <summary>The shipped model reports the labels it heard above their thresholds: label and score, highest first, never 'nothing'.</summary>
+    private static void AssertLabels(JsonElement labels)
+    {
+        Assert.Equal(JsonValueKind.Array, labels.ValueKind);
+        var entries = labels.EnumerateArray().ToList();
+        Assert.All(entries, e => Assert.Equal(["label", "score"], e.EnumerateObject().Select(p => p.Name)));
+        Assert.DoesNotContain(entries, e => e.GetProperty("label").GetString() == "nothing");
+        var scores = entries.Select(e => e.GetProperty("score").GetDouble()).ToList();
+        Assert.Equal(scores.OrderDescending(), scores);
+        Assert.All(scores, v => Assert.InRange(v, 0, 1));
     }
 }

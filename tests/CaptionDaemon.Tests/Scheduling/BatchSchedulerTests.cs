@@ -23,6 +23,7 @@ public sealed class BatchSchedulerTests
             ["Scheduler:MaxWaitMilliseconds"] = "2000",
             ["Scheduler:QueueCapacity"] = "64", // the test delivers 90 s of audio at once, far faster than real time
             ["Captions:SuppressRepeats"] = "false",
+            ["Captions:MinConfidence"] = "0", // every window: this test counts batching, not the bundle's recommended minimum
         });
         var factory = host.Services.GetRequiredService<SourceWindowerFactory>();
         var samples = RepositoryFiles.Samples;
@@ -55,7 +56,7 @@ public sealed class BatchSchedulerTests
                 Assert.Equal(c.Start + TimeSpan.FromSeconds(10), c.End);
                 Assert.False(string.IsNullOrWhiteSpace(c.Text));
                 Assert.Equal(RepositoryFiles.DefaultModelName, c.Model);
-                Assert.InRange(c.Confidence, 0.01, 1.0);
+                Assert.InRange(c.Confidence, 0.0, 1.0); // calibrated: a window the model is unsure of may score near 0
             });
         }
 

@@ -51,4 +51,18 @@ public sealed class LabelThresholdsTests
         Assert.Equal(0.525, dog.Threshold, 6);
         Assert.Equal(1.0, dog.F1!.Value, 9);
     }
+
+    [Fact]
+    public void Choose_PositivesOnlyAtLowProbabilities_ThresholdStopsAtTheFloor()
+    {
+        // An under-confident tagger: the dogs at 0.04-0.06, everything else at 0.01 or less. F1 would cut at 0.025,
+        // which on real test data reported a label for one recording in thirteen; the floor keeps it at 0.25.
+        float[][] probabilities = [[0.06f, 0, 0], [0.05f, 0, 0], [0.04f, 0, 0], [0.01f, 0, 0], [0.005f, 0, 0]];
+        string?[] categories = ["dog", "dog", "dog", "rain", null];
+
+        var dog = LabelThresholds.Choose(Labels, probabilities, categories)[0];
+
+        Assert.Equal(LabelThresholds.Floor, dog.Threshold);
+        Assert.Equal(1.0, dog.F1!.Value, 9);
+    }
 }
