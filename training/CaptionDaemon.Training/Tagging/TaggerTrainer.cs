@@ -1,6 +1,6 @@
-using CaptionDaemon.Training.Data.Scenes;
 using System.Text.Json;
 using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Scenes;
 using CaptionDaemon.Training.Data.Sounds;
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Training;
