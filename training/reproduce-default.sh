@@ -33,7 +33,7 @@ cp "$work/scenes/NOTICE" "$work/student/best/NOTICE"
 "$train" data catalog --sounds "$work/sounds" --list "$work/val.tsv" --split val --per-category 20
 "$train" data catalog --sounds "$work/sounds" --list "$work/test.tsv" --split test --per-category 20
 "$train" calibrate --bundle "$repo/models/default" --recordings "$work/val.tsv" --sounds "$work/sounds"
-"$train" eval --bundle "$repo/models/default" --recordings "$work/test.tsv" --json "$repo/models/default/hearing.json"
+"$train" eval --bundle "$repo/models/default" --recordings "$work/test.tsv" --json "$work/hearing.json"
 # Event recall and CIDEr-D on the 300 test scenes of a 3,000-clip set (test-package recordings only), as the README reports.
 [ -f "$work/scenes-3000/scenes.jsonl" ] || "$train" data scenes --sounds "$work/sounds" --out "$work/scenes-3000" --clips 3000
 "$train" eval --bundle "$repo/models/default" --data "$work/scenes-3000" --split evaluation --record --json "$repo/models/default/eval.json"
