@@ -8,13 +8,7 @@ namespace CaptionDaemon.Training.Evaluation;
 /// A labelled recording's caption, whether it names the recording's category, and the labels the bundle reported with
 /// it (above their thresholds; empty for a bundle without labels).
 /// </summary>
-internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels)
-{
-    public RecordingCaption(LabelledRecording recording, string caption, float confidence, bool named)
-        : this(recording, caption, confidence, named, [])
-    {
-    }
-}
+internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels);
 
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);

@@ -99,18 +99,13 @@ internal sealed class QuietWindows
     /// <summary>Scales <paramref name="window"/> to <paramref name="decibels"/> dBFS RMS (silence stays silent).</summary>
     private static void Scale(Span<float> window, double decibels)
     {
-        var sum = 0.0;
-        foreach (var sample in window)
-        {
-            sum += (double)sample * sample;
-        }
-
-        if (sum <= 0)
+        var level = Evaluation.QuietClips.RmsDb(window);
+        if (double.IsNegativeInfinity(level))
         {
             return;
         }
 
-        var gain = (float)(Math.Pow(10, decibels / 20) / Math.Sqrt(sum / window.Length));
+        var gain = (float)Math.Pow(10, (decibels - level) / 20);
         for (var s = 0; s < window.Length; s++)
         {
             window[s] *= gain;

@@ -24,13 +24,28 @@ internal static class CnnAudioEncoderExporter
             }
         }
 
-        var overFrequency = graph.Node("ReduceMean", $"{name}.freq_mean", [x],
+        var (features, embedding) = PoolFeatures(graph, x, name);
+        return (Memory(graph, encoder.Projection, encoder.ProjectionNorm, features, name), embedding);
+    }
+
+    /// <summary>
+    /// A CNN's last map <c>[B, C, F, T']</c> to per-frame features <c>[B, T', C]</c> (mean over frequency) and the
+    /// embedding <c>[B, C]</c> (their mean over time), as both encoders compute them.
+    /// </summary>
+    internal static (string Features, string Embedding) PoolFeatures(OnnxGraphBuilder graph, string map, string name)
+    {
+        var overFrequency = graph.Node("ReduceMean", $"{name}.freq_mean", [map],
             OnnxGraphBuilder.Attribute("axes", [2L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
         var features = graph.Node("Transpose", $"{name}.features", [overFrequency], OnnxGraphBuilder.Attribute("perm", [0L, 2, 1]));
         var embedding = graph.Node("ReduceMean", $"{name}.embedding", [features],
             OnnxGraphBuilder.Attribute("axes", [1L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
-        var projected = ActivationExporter.Relu(graph, LinearExporter.Export(graph, encoder.Projection, features, $"{name}.projection"), $"{name}.projection_relu");
-        var memory = LayerNormExporter.Export(graph, encoder.ProjectionNorm, projected, $"{name}.memory");
-        return (memory, embedding);
+        return (features, embedding);
+    }
+
+    /// <summary>The decoder memory of per-frame features: LayerNorm(ReLU(Linear(features))).</summary>
+    internal static string Memory(OnnxGraphBuilder graph, TorchSharp.Modules.Linear projection, TorchSharp.Modules.LayerNorm norm, string features, string name)
+    {
+        var projected = ActivationExporter.Relu(graph, LinearExporter.Export(graph, projection, features, $"{name}.projection"), $"{name}.projection_relu");
+        return LayerNormExporter.Export(graph, norm, projected, $"{name}.memory");
     }
 }

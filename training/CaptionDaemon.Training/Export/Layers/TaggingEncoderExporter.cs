@@ -35,18 +35,12 @@ internal static class TaggingEncoderExporter
         }
 
         x = Silu(graph, BatchNormExporter.Export(graph, encoder.HeadNorm, ConvExporter.Export(graph, encoder.Head, x, $"{name}.head"), $"{name}.head_bn"), $"{name}.head_silu");
-        var overFrequency = graph.Node("ReduceMean", $"{name}.freq_mean", [x],
-            OnnxGraphBuilder.Attribute("axes", [2L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
-        var features = graph.Node("Transpose", $"{name}.features", [overFrequency], OnnxGraphBuilder.Attribute("perm", [0L, 2, 1]));
-        var embedding = graph.Node("ReduceMean", $"{name}.embedding", [features],
-            OnnxGraphBuilder.Attribute("axes", [1L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
+        var (features, embedding) = CnnAudioEncoderExporter.PoolFeatures(graph, x, name);
         var peak = graph.Node("ReduceMax", $"{name}.time_max", [features],
             OnnxGraphBuilder.Attribute("axes", [1L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
         var pooled = graph.Node("Add", $"{name}.pooled", [embedding, peak]);
         var probabilities = graph.Node("Sigmoid", $"{name}.label_probs", [LinearExporter.Export(graph, encoder.Classifier, pooled, $"{name}.classifier")]);
-        var projected = ActivationExporter.Relu(graph, LinearExporter.Export(graph, encoder.Projection, features, $"{name}.projection"), $"{name}.projection_relu");
-        var memory = LayerNormExporter.Export(graph, encoder.ProjectionNorm, projected, $"{name}.memory");
-        return (memory, embedding, probabilities);
+        return (CnnAudioEncoderExporter.Memory(graph, encoder.Projection, encoder.ProjectionNorm, features, name), embedding, probabilities);
     }
 
     private static string Silu(OnnxGraphBuilder graph, string input, string name) =>
