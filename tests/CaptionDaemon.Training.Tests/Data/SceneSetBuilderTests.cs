@@ -40,6 +40,21 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
     }
 
     [Fact]
+    public void Build_BackgroundChanceZero_PutsEveryEventInABareRoom()
+    {
+        static int EventsOverBackgrounds(string root) => File.ReadAllLines(Path.Combine(root, SceneSetBuilder.ScenesFileName)).Count(line =>
+        {
+            using var json = JsonDocument.Parse(line);
+            var scene = json.RootElement;
+            return scene.GetProperty("kind").GetString() is "single" or "mixture" or "speech" or "music"
+                && scene.GetProperty("background").ValueKind == JsonValueKind.Object;
+        });
+
+        Assert.True(EventsOverBackgrounds(Build("designed", seed: 5)) > 0, "the designed mix puts no event over a background");
+        Assert.Equal(0, EventsOverBackgrounds(Build("bare", seed: 5, backgroundChance: 0)));
+    }
+
+    [Fact]
     public void Build_RealRecordings_EveryRecordingBelongsToOneSplit()
     {
         var root = Build("splits", seed: 3);
@@ -146,7 +161,7 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
         Assert.True(File.Exists(Path.Combine(root, "precious.txt")));
     }
 
-    private string Build(string name, int seed, bool splitByRecording = true)
+    private string Build(string name, int seed, bool splitByRecording = true, double backgroundChance = 1.0)
     {
         var root = _files.PathOf(name);
         var options = new SceneSetOptions
@@ -158,6 +173,7 @@ public sealed class SceneSetBuilderTests(TestSoundsFixture sounds) : IDisposable
             ValidationFraction = 0.2,
             TestFraction = 0.2,
             SplitByRecording = splitByRecording,
+            BackgroundChance = backgroundChance,
             // The fixture is one package, all of it training data: split its recordings here.
             UsePackageSplits = false,
         };

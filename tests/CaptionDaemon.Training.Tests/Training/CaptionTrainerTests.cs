@@ -84,8 +84,14 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
             Assert.Equal(["beep", "hum", "nothing"], frozen.Config.Labels);
             Assert.Equal(Path.GetFullPath(tagger), frozenRecord.Encoder);
             var state = frozen.Tagger!.state_dict();
-            Assert.Equal(originalState.Keys.Order(), state.Keys.Order());
-            Assert.All(originalState, p => Assert.True(p.Value.equal(state[p.Key]).all().item<bool>(), $"{p.Key} changed while the encoder was frozen"));
+            // The caption model's tagger adds the label frame; the tagger's own layers load as they were.
+            Assert.Equal(["_labelNorm.bias", "_labelNorm.weight", "_labelProjection.bias", "_labelProjection.weight"], state.Keys.Except(originalState.Keys).Order());
+            static bool IsMemoryLayer(string key) => key.StartsWith("_projection", StringComparison.Ordinal);
+            Assert.All(originalState.Where(p => !IsMemoryLayer(p.Key)), p => Assert.True(p.Value.equal(state[p.Key]).all().item<bool>(), $"{p.Key} changed while the encoder was frozen"));
+            // Tagging never trained the memory projection, so it learns even while the rest is frozen.
+            Assert.False(originalState["_projection.weight"].equal(state["_projection.weight"]).all().item<bool>(), "the memory projection did not learn while the encoder was frozen");
+            frozen.eval();
+            Assert.Equal(frozen.Config.EncoderFrames(16000), frozen.Encode(TorchSharp.torch.zeros(1, 16000)).Memory.shape[1]);
         }
 
         new CaptionTrainer(options with { Epochs = 2, Resume = true }, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();

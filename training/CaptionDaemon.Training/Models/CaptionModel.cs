@@ -69,6 +69,7 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
     /// <summary>
     /// Whether the encoder (front end included) is frozen: its parameters take no gradient and its BatchNorms keep their
     /// statistics even in training mode, so only the decoder learns (the first phase of captioning on a trained tagger).
+    /// A tagger's memory layers (<see cref="TaggingEncoder.MemoryParameters"/>) still learn: tagging never trained them.
     /// </summary>
     public bool EncoderFrozen
     {
@@ -76,9 +77,10 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         set
         {
             _encoderFrozen = value;
+            var memory = new HashSet<object>(_tagger?.MemoryParameters() ?? [], ReferenceEqualityComparer.Instance);
             foreach (var parameter in EncoderParameters())
             {
-                parameter.requires_grad = !value;
+                parameter.requires_grad = !value || memory.Contains(parameter);
             }
 
             train(training);

@@ -91,7 +91,7 @@ internal sealed record CaptionModelConfig
         var f = tagger.Frontend;
         return Student(vocabSize) with
         {
-            Tagger = tagger,
+            Tagger = tagger with { LabelMemory = true },
             SampleRate = f.SampleRate,
             NFft = f.NFft,
             Hop = f.Hop,

@@ -36,6 +36,8 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
     private readonly Linear _projection;
     private readonly LayerNorm _projectionNorm;
     private readonly Linear _classifier;
+    private readonly Linear? _labelProjection;
+    private readonly LayerNorm? _labelNorm;
     private readonly double _dropout;
 
     public TaggingEncoder(TaggingEncoderConfig config)
@@ -63,6 +65,12 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
         _projection = Linear(config.HeadChannels, config.DModel);
         _projectionNorm = LayerNorm(config.DModel);
         _classifier = Linear(config.HeadChannels, config.Labels.Count);
+        if (config.LabelMemory)
+        {
+            _labelProjection = Linear(config.Labels.Count, config.DModel);
+            _labelNorm = LayerNorm(config.DModel);
+        }
+
         _dropout = config.Dropout;
         RegisterComponents();
     }
@@ -86,6 +94,17 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
     internal LayerNorm ProjectionNorm => _projectionNorm;
 
     internal Linear Classifier => _classifier;
+
+    internal Linear? LabelProjection => _labelProjection;
+
+    internal LayerNorm? LabelNorm => _labelNorm;
+
+    /// <summary>
+    /// The layers that turn what the tagger recognises into decoder memory (the frame projection and the label frame):
+    /// tagging never trains them, so a caption model trains them even while the rest of the encoder is frozen.
+    /// </summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> MemoryParameters() =>
+        new Module?[] { _projection, _projectionNorm, _labelProjection, _labelNorm }.OfType<Module>().SelectMany(m => m.parameters());
 
     public override TaggingOutput forward(Tensor input) => Forward(input, maskSpectrogram: null);
 
@@ -125,6 +144,14 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
         var pooled = embedding.Plus(features.amax([1]));
         var logits = _classifier.forward(functional.dropout(pooled, _dropout, training));
         var memory = _projectionNorm.forward(functional.relu(_projection.forward(features)));
+        if (_labelProjection is not null)
+        {
+            // The logits, not the probabilities: mostly tiny probabilities would squash the ranking the decoder needs.
+            // Detached, so captioning never bends the tagger's labels.
+            var labelFrame = _labelNorm!.forward(functional.relu(_labelProjection.forward(logits.detach())));
+            memory = cat([memory, labelFrame.unsqueeze(1)], 1);
+        }
+
         return new TaggingOutput(memory, embedding, logits);
     }
 

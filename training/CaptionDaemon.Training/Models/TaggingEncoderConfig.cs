@@ -31,15 +31,22 @@ internal sealed record TaggingEncoderConfig
 
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary>
+    /// Whether the memory ends with one more frame made from the label logits, so a caption decoder reads what the
+    /// tagger recognised directly rather than only through the per-frame features. Off for a tagger alone; the caption
+    /// model turns it on (<see cref="CaptionModelConfig.OnTagger"/>).
+    /// </summary>
+    public bool LabelMemory { get; init; }
+
     /// <summary>Memory frames per input frame: the stem halves time, every pooled stage halves it again.</summary>
     public int TimeStride => 2 << Stages.Count(s => s.Pool);
 
-    /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings.</summary>
+    /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings, and the label frame (<see cref="LabelMemory"/>).</summary>
     public int MemoryFrames(int samples)
     {
         var frames = ((samples - Frontend.NFft) / Frontend.Hop) + 1;
         frames = (frames + 1) / 2;                                    // stem: stride 2, padding 1, kernel 3
-        return Stages.Where(s => s.Pool).Aggregate(frames, (t, _) => t / 2);
+        return Stages.Where(s => s.Pool).Aggregate(frames, (t, _) => t / 2) + (LabelMemory ? 1 : 0);
     }
 
     public static IReadOnlyList<string> Sizes { get; } = ["small", "medium", "large"];

@@ -263,7 +263,13 @@ internal sealed class CaptionTrainer
         {
             using var tagger = Tagging.TaggerTrainer.Load(encoderDirectory);
             var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger.Config, vocabulary.Count));
-            model.Tagger!.load_state_dict(tagger.state_dict());
+            // The caption model's tagger adds the label frame (TaggingEncoderConfig.LabelMemory); everything else must match.
+            var (missing, unexpected) = model.Tagger!.load_state_dict(tagger.state_dict(), strict: false);
+            if (unexpected.Count > 0 || missing.Any(name => !name.StartsWith("_label", StringComparison.Ordinal)))
+            {
+                throw new TrainingException($"--encoder {encoderDirectory}: its tagger does not fit the caption model's (missing {string.Join(", ", missing)}; unexpected {string.Join(", ", unexpected)}).");
+            }
+
             record.Encoder = Path.GetFullPath(encoderDirectory);
             _progress.Message($"encoder: the {tagger.Config.Size} tagger of {record.Encoder} ({tagger.Config.Labels.Count} labels), frozen for {options.FreezeEncoderEpochs} epochs");
             return (model, vocabulary, record);

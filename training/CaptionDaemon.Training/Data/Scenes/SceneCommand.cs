@@ -52,8 +52,14 @@ internal static class SceneCommand
             DefaultValueFactory = _ => SceneKindShares.Default.ToString(),
         };
 
+        var backgroundChance = new Option<double>("--background-chance")
+        {
+            Description = "Scales the chance of a steady named background (rain, wind, a harbour...) under single events (0.6), mixtures (0.75), speech (0.5) and music (0.4): 1 keeps those, 0.5 halves them, 0 gives every event a bare room. Captioners trained on fewer backgrounds invent fewer.",
+            DefaultValueFactory = _ => 1.0,
+        };
+
         var command = new Command("scenes", "Mix the fetched recordings into captioned 10 s scenes like a microphone's day (single events, mixtures, speech, music, a radio or TV in the room, steady backgrounds, quiet rooms; reverberation and distance; five captions each), split (by the index's package split, else by recording unless --split-by clip) into development/validation/evaluation in the Clotho layout.");
-        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories, kinds })
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories, kinds, backgroundChance })
         {
             command.Options.Add(option);
         }
@@ -71,9 +77,16 @@ internal static class SceneCommand
                 return Task.FromResult(2);
             }
 
+            if (parseResult.GetValue(backgroundChance) is var chance && !(chance >= 0 && double.IsFinite(chance)))
+            {
+                Console.Error.WriteLine($"data scenes: --background-chance must be a number of 0 or more, not {chance.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+                return Task.FromResult(2);
+            }
+
             var options = new SceneSetOptions
             {
                 Kinds = shares,
+                BackgroundChance = parseResult.GetValue(backgroundChance),
                 SoundsDirectory = parseResult.GetValue(sounds)!,
                 OutputDirectory = parseResult.GetValue(output)!,
                 Clips = parseResult.GetValue(clips),

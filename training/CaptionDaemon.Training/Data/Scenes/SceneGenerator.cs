@@ -16,12 +16,23 @@ internal sealed class SceneGenerator
     private readonly int _length;
     private readonly double _seconds;
     private readonly SceneKindShares _shares;
+    private readonly double _backgroundChance;
     private readonly Dictionary<string, SplitSounds> _splits;
 
-    /// <summary>A generator over <paramref name="sounds"/>; <paramref name="splitOf"/> gives every recording's split, or is null for every split to draw from all of them.</summary>
-    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds, SceneKindShares? shares = null)
+    /// <summary>
+    /// A generator over <paramref name="sounds"/>; <paramref name="splitOf"/> gives every recording's split, or is null for
+    /// every split to draw from all of them. <paramref name="backgroundChance"/> scales the chance of a steady background
+    /// under single events, mixtures, speech and music (1: the defaults of <see cref="MaybeAmbience"/>; 0: never).
+    /// </summary>
+    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds, SceneKindShares? shares = null, double backgroundChance = 1.0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seconds, 4.0);
+        if (!(backgroundChance >= 0 && double.IsFinite(backgroundChance)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(backgroundChance), backgroundChance, "The background chance must be a finite number of 0 or more.");
+        }
+
+        _backgroundChance = backgroundChance;
         _sampleRate = sampleRate;
         _seconds = seconds;
         _shares = shares ?? SceneKindShares.Default;
@@ -118,7 +129,7 @@ internal sealed class SceneGenerator
             SceneKind.Mixture => 0.75,
             SceneKind.Speech => 0.5,
             _ => 0.4,
-        };
+        } * _backgroundChance;
         if (sounds.Backgrounds.Count == 0 || random.NextDouble() >= probability)
         {
             return null;

@@ -5,7 +5,8 @@ namespace CaptionDaemon.Training.Export.Layers;
 /// <summary>
 /// The tagging encoder after its front end: normalised log-mel <c>[B, 1, M, T]</c> to memory <c>[B, T', d]</c>, embedding
 /// <c>[B, C]</c> and label probabilities <c>[B, L]</c>, layer by layer as in <see cref="TaggingEncoder"/>. SiLU is
-/// <c>x * Sigmoid(x)</c> (opset 17 has no SiLU); the probabilities are the Sigmoid of the classifier's logits.
+/// <c>x * Sigmoid(x)</c> (opset 17 has no SiLU); the probabilities are the Sigmoid of the classifier's logits. With
+/// <see cref="TaggingEncoderConfig.LabelMemory"/> the memory ends with the label frame made from those logits.
 /// </summary>
 internal static class TaggingEncoderExporter
 {
@@ -39,8 +40,18 @@ internal static class TaggingEncoderExporter
         var peak = graph.Node("ReduceMax", $"{name}.time_max", [features],
             OnnxGraphBuilder.Attribute("axes", [1L]), OnnxGraphBuilder.Attribute("keepdims", 0L));
         var pooled = graph.Node("Add", $"{name}.pooled", [embedding, peak]);
-        var probabilities = graph.Node("Sigmoid", $"{name}.label_probs", [LinearExporter.Export(graph, encoder.Classifier, pooled, $"{name}.classifier")]);
-        return (CnnAudioEncoderExporter.Memory(graph, encoder.Projection, encoder.ProjectionNorm, features, name), embedding, probabilities);
+        var logits = LinearExporter.Export(graph, encoder.Classifier, pooled, $"{name}.classifier");
+        var probabilities = graph.Node("Sigmoid", $"{name}.label_probs", [logits]);
+        var memory = CnnAudioEncoderExporter.Memory(graph, encoder.Projection, encoder.ProjectionNorm, features, name);
+        if (encoder.LabelProjection is { } labelProjection)
+        {
+            var labelFrame = LayerNormExporter.Export(graph, encoder.LabelNorm!,
+                ActivationExporter.Relu(graph, LinearExporter.Export(graph, labelProjection, logits, $"{name}.label_projection"), $"{name}.label_relu"), $"{name}.label_frame");
+            var frame = graph.Node("Unsqueeze", $"{name}.label_frame_unsqueeze", [labelFrame, graph.Int64s($"{name}.label_frame_axis", 1)]);
+            memory = graph.Node("Concat", $"{name}.memory_with_labels", [memory, frame], OnnxGraphBuilder.Attribute("axis", 1L));
+        }
+
+        return (memory, embedding, probabilities);
     }
 
     private static string Silu(OnnxGraphBuilder graph, string input, string name) =>
