@@ -110,6 +110,7 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.InRange((double)fromBundle["expected_calibration_error"]!, 0, 1);
         Assert.True((double)fromFlag["isolated_recall"]! > 0);
         Assert.Equal(0, (double)fromFlag["isolated_recall_at_min_confidence"]!);
+        Assert.Equal(1, (double)fromFlag["uncaptioned_share"]!);
     }
 
     [Fact]

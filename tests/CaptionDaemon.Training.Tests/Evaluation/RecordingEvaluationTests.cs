@@ -129,6 +129,17 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     }
 
     [Fact]
+    public void HearingReport_UncaptionedShare_CountsRecordingsUnderTheMinimumConfidence()
+    {
+        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, []);
+        RecordingCaption[] captions = [C("a.wav", 0.9f), C("b.wav", 0.3f), C("c.wav", 0.29f), C("d.wav", 0.1f)];
+
+        Assert.Equal(0.5, new HearingReport(captions, [], 0.3, 3).UncaptionedShare, 6);     // c and d: under 0.3
+        Assert.Equal(0, new HearingReport(captions, [], 0, 3).UncaptionedShare, 6);
+        Assert.Equal(0.5, new HearingReport(captions, [], 0.3, 3).ToJson()["uncaptioned_share"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void IsFalseAlarm_QuietClipCaptions_OnlyPublishedSoundEventsCount()
     {
         static CaptionResult Result(string text, float confidence) => new(text, confidence, [], 0, Ended: true);

@@ -55,6 +55,12 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// <summary>Share of recordings whose caption names their category and would be published (confidence at least <see cref="MinConfidence"/>).</summary>
     public double IsolatedRecallAtMinConfidence => Share(Recordings.Count(r => r.Named && r.Confidence >= MinConfidence), Recordings.Count);
 
+    /// <summary>
+    /// Share of recordings the daemon would publish nothing for (confidence under <see cref="MinConfidence"/>): the issue's
+    /// "no caption on more than 10% of the isolated test recordings".
+    /// </summary>
+    public double UncaptionedShare => Share(Recordings.Count(r => r.Confidence < MinConfidence), Recordings.Count);
+
     /// <summary>Share of recordings whose category is among the labels reported with the caption (null without labels).</summary>
     public double? LabelRecall => HasLabels ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
 
@@ -145,6 +151,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
                 _ => "daemon_default",
             },
             ["isolated_recall_at_min_confidence"] = Round(IsolatedRecallAtMinConfidence),
+            ["uncaptioned_share"] = Round(UncaptionedShare),
             ["quiet_false_alarms"] = Round(QuietFalseAlarms),
             ["quiet_captions"] = quiet,
             ["per_category"] = perCategory,
@@ -176,7 +183,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
         }
 
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence}), isolated_recall_at_min_confidence {IsolatedRecallAtMinConfidence:0.000}"));
+            $"quiet_false_alarms {QuietFalseAlarms:0.000} ({Quiet.Count(q => q.FalseAlarm)} of {Quiet.Count} quiet clips name a sound event at confidence >= {MinConfidence}), isolated_recall_at_min_confidence {IsolatedRecallAtMinConfidence:0.000}, uncaptioned_share {UncaptionedShare:0.000} (recordings under it)"));
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"expected_calibration_error {ExpectedCalibrationError:0.000} ({(Calibrated ? "calibrated" : "uncalibrated: sequence")} confidence; recordings right when named, quiet clips never)"));
     }
