@@ -50,7 +50,20 @@ public sealed class IncrementalTrainerTests(IncrementalFixture fixture) : IClass
         Assert.Equal(["base", "task-b"], memory.Tasks);
         Assert.Equal(first.Memory.Clips.Select(c => c.Id), memory.Clips.Select(c => c.Id));
 
-        var second = Run(Options(firstBundle, fixture.NewDirectory(), "task-b-again"));
+        // A calibrated base: the update carries its confidence over (else the daemon would publish every quiet window).
+        var firstManifestPath = Path.Combine(firstBundle, CaptionDaemon.Inference.Bundles.BundleManifest.FileName);
+        var confidence = new CaptionDaemon.Inference.Bundles.BundleConfidence { Method = "logistic", Features = ["sequence"], Weights = [1.5], Bias = -0.25, MinConfidence = 0.3 };
+        (CaptionDaemon.Inference.Bundles.BundleManifest.Read(firstManifestPath) with { Confidence = confidence }).Write(firstManifestPath);
+        var secondBundle = fixture.NewDirectory();
+        var second = Run(Options(firstBundle, fixture.NewDirectory(), "task-b-again") with { ExportDirectory = secondBundle });
+
+        using (var bundle = CaptionBundle.Load(secondBundle))
+        {
+            Assert.Equal(confidence.Weights, bundle.Manifest.Confidence!.Weights);
+            Assert.Equal(confidence.Features, bundle.Manifest.Confidence.Features);
+            Assert.Equal((confidence.Bias, confidence.MinConfidence), (bundle.Manifest.Confidence.Bias, bundle.Manifest.Confidence.MinConfidence));
+            Assert.Equal(CaptionDaemon.Inference.Bundles.BundleManifest.Read(firstManifestPath).Name, bundle.Manifest.Training["calibration"]!["carried_from"]!.GetValue<string>());
+        }
 
         var secondRecord = second.Training[IncrementalTrainer.RecordSection]!;
         Assert.Equal("stored with the memory", secondRecord["memory"]!["rehearsal_targets"]!.GetValue<string>());

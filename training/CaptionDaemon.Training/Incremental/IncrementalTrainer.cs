@@ -207,7 +207,7 @@ internal sealed class IncrementalTrainer
         string? bundle = null;
         if (options.ExportDirectory is { } export)
         {
-            bundle = Export(model, modelDirectory, export, options.Name ?? $"{baseModel.Name}+{task}", windowSeconds, training);
+            bundle = Export(model, modelDirectory, export, options.Name ?? $"{baseModel.Name}+{task}", windowSeconds, training, baseModel.Manifest);
         }
 
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
@@ -447,8 +447,11 @@ internal sealed class IncrementalTrainer
         }
     }
 
-    /// <summary>Exports next to the target, adds the memory, then moves the whole bundle into place (a watching daemon never sees half of it).</summary>
-    private string Export(CaptionModel model, string modelDirectory, string exportDirectory, string name, double windowSeconds, JsonObject training)
+    /// <summary>
+    /// Exports next to the target, adds the memory, carries the base bundle's calibration over, then moves the whole
+    /// bundle into place (a watching daemon never sees half of it).
+    /// </summary>
+    private string Export(CaptionModel model, string modelDirectory, string exportDirectory, string name, double windowSeconds, JsonObject training, BundleManifest? baseManifest)
     {
         var target = Path.GetFullPath(exportDirectory);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !_options.Force)
@@ -467,6 +470,7 @@ internal sealed class IncrementalTrainer
                 staging,
                 new BundleExportOptions { Name = name, WindowSeconds = windowSeconds, MaxCaptionTokens = Math.Min(_options.MaxDecodeTokens, model.Config.MaxTokens - 1), Training = (JsonObject)training.DeepClone() });
             CopyDirectory(RehearsalMemory.PathIn(modelDirectory), RehearsalMemory.PathIn(staging));
+            CarryCalibration(baseManifest, staging);
             if (Directory.Exists(target))
             {
                 Directory.Delete(target, recursive: true);
@@ -482,6 +486,36 @@ internal sealed class IncrementalTrainer
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Gives the updated bundle its base's confidence block and label thresholds. Without them the daemon would fall back
+    /// to a minimum confidence of 0 and publish every quiet window; the update keeps the tagger's labels and changes its
+    /// weights little, so the base's fit is the best estimate until <c>captiond-train calibrate</c> is run on the update
+    /// (the manifest's <c>training.calibration</c> says so).
+    /// </summary>
+    private static void CarryCalibration(BundleManifest? baseManifest, string bundleDirectory)
+    {
+        if (baseManifest?.Confidence is not { } confidence)
+        {
+            return;
+        }
+
+        var path = Path.Combine(bundleDirectory, BundleManifest.FileName);
+        var manifest = BundleManifest.Read(path);
+        var thresholds = baseManifest.Labels.ToDictionary(l => l.Name, l => l.Threshold, StringComparer.Ordinal);
+        var training = manifest.Training.DeepClone().AsObject();
+        training["calibration"] = new JsonObject
+        {
+            ["carried_from"] = baseManifest.Name,
+            ["note"] = "fitted on the base model's validation recordings; run 'captiond-train calibrate' on this bundle to fit it anew",
+        };
+        (manifest with
+        {
+            Confidence = confidence,
+            Labels = [.. manifest.Labels.Select(l => l with { Threshold = thresholds.GetValueOrDefault(l.Name, l.Threshold) })],
+            Training = training,
+        }).Write(path);
     }
 
     private static void CopyDirectory(string source, string destination)
@@ -501,7 +535,7 @@ internal sealed class IncrementalTrainer
     private static readonly JsonSerializerOptions _json = new() { WriteIndented = true };
 
     /// <summary>The model an update starts from, wherever it lives.</summary>
-    private sealed record BaseModel(string Directory, string CheckpointDirectory, string Kind, string Name, double WindowSeconds, JsonObject Training, string? ManifestSha256)
+    private sealed record BaseModel(string Directory, string CheckpointDirectory, string Kind, string Name, double WindowSeconds, JsonObject Training, string? ManifestSha256, BundleManifest? Manifest)
     {
         /// <summary>The task the base learnt last: the one its update record names, or "base".</summary>
         public string Task => Training[RecordSection]?["task"]?.GetValue<string>() ?? "base";
@@ -525,7 +559,7 @@ internal sealed class IncrementalTrainer
                 }
 
                 using var stream = File.OpenRead(manifestPath);
-                return new BaseModel(source, checkpoint, "bundle", manifest.Name, manifest.WindowSeconds, manifest.Training, Convert.ToHexStringLower(SHA256.HashData(stream)));
+                return new BaseModel(source, checkpoint, "bundle", manifest.Name, manifest.WindowSeconds, manifest.Training, Convert.ToHexStringLower(SHA256.HashData(stream)), manifest);
             }
 
             var checkpointDirectory = File.Exists(Path.Combine(source, CaptionModel.ConfigFileName)) ? source : Path.Combine(source, CaptionTrainer.BestDirectoryName);
@@ -538,7 +572,7 @@ internal sealed class IncrementalTrainer
             var training = File.Exists(recordPath) ? JsonNode.Parse(File.ReadAllText(recordPath))?.AsObject() ?? [] : [];
             var window = training["window_seconds"]?.GetValue<double>() ?? 10.0;
             var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(source));
-            return new BaseModel(checkpointDirectory, checkpointDirectory, "checkpoint", name, window, training, null);
+            return new BaseModel(checkpointDirectory, checkpointDirectory, "checkpoint", name, window, training, null, null);
         }
 
         public JsonObject Describe(string fingerprint) => new()
