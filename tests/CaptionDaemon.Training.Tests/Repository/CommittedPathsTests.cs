@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace CaptionDaemon.Training.Tests.Reporting;
+namespace CaptionDaemon.Training.Tests.Repository;
 
 /// <summary>
 /// Committed manifests, results and docs name no path of the machine they were made on: paths are relative to the
