@@ -51,7 +51,10 @@ public sealed partial class CommittedPathsTests
         AbsolutePath().Matches(text).Select(m => m.Groups["path"].Value)
             .Where(path => !_systemLocations.Any(location => path.StartsWith(location, StringComparison.Ordinal)));
 
-    /// <summary>Manifests, results and every Markdown document of the checkout, build output left out.</summary>
+    /// <summary>
+    /// Every manifest, the JSON of the shipped models, the test data and the results, and every Markdown document of the
+    /// checkout; build output left out.
+    /// </summary>
     private static IEnumerable<string> CheckedFiles()
     {
         var root = RepositoryPaths.Root;
@@ -65,9 +68,12 @@ public sealed partial class CommittedPathsTests
                     return false;
                 }
 
+                var json = relative.EndsWith(".json", StringComparison.Ordinal) || relative.EndsWith(".jsonl", StringComparison.Ordinal);
                 return relative.EndsWith(".md", StringComparison.Ordinal)
                     || Path.GetFileName(relative) == "manifest.json"
-                    || (relative.StartsWith("training/results/", StringComparison.Ordinal) && (relative.EndsWith(".json", StringComparison.Ordinal) || relative.EndsWith(".jsonl", StringComparison.Ordinal)));
+                    || (json && (relative.StartsWith("training/results/", StringComparison.Ordinal)
+                        || relative.StartsWith("models/", StringComparison.Ordinal)
+                        || relative.StartsWith("tests/data/", StringComparison.Ordinal)));
             });
     }
 
