@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 out="${1:-gpu-check}"
 mkdir -p "$out"
 
+command -v nvidia-smi >/dev/null || { echo "gpu-check: no nvidia-smi here: it needs an NVIDIA GPU with its driver" >&2; exit 1; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 dotnet build -c Release -p:OnnxRuntimeFlavor=Gpu tests/CaptionDaemon.Benchmarks -v quiet -nologo
 bench=tests/CaptionDaemon.Benchmarks/bin/gpu/Release/net10.0/CaptionDaemon.Benchmarks

@@ -44,8 +44,21 @@ internal static class InferenceScenario
             var audioDir = parse.GetValue(audioOption)?.FullName ?? Path.Combine(bundleDir, "samples");
             var threads = parse.GetValue(threadsOption) is > 0 and var t ? t : Environment.ProcessorCount;
             var preference = parse.GetValue(providerOption);
-            var parity = parse.GetValue(parityOption) ? ProviderParity.Measure(bundleDir, audioDir, preference, threads) : null;
-            var (provider, results) = Run(bundleDir, audioDir, parse.GetValue(batchesOption)!, parse.GetValue(secondsOption), threads, !parse.GetValue(skipTorchOption), preference);
+            ProviderParity? parity;
+            string provider;
+            List<Row> results;
+            try
+            {
+                parity = parse.GetValue(parityOption) ? ProviderParity.Measure(bundleDir, audioDir, preference, threads) : null;
+                (provider, results) = Run(bundleDir, audioDir, parse.GetValue(batchesOption)!, parse.GetValue(secondsOption), threads, !parse.GetValue(skipTorchOption), preference);
+            }
+            catch (ExecutionProviderException e)
+            {
+                // --provider cuda on a machine or build without CUDA: the reason names what is missing.
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+
             var json = parse.GetValue(jsonOption);
             if (json is not null)
             {
