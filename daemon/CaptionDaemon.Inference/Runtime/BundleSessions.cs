@@ -46,11 +46,11 @@ internal sealed class BundleSessions : IDisposable
                 catch (OnnxRuntimeException e)
                 {
                     // Missing CUDA/cuDNN libraries or no device surface here; a broken graph would fail the CPU attempt too.
-                    reason = $"creating CUDA sessions failed: {e.Message}";
+                    reason = CudaLibraries.Explain(e.Message) ?? $"creating CUDA sessions failed: {e.Message}";
                 }
                 catch (CudaAppendException e)
                 {
-                    reason = e.Message;
+                    reason = CudaLibraries.Explain(e.Message) ?? e.Message;
                 }
             }
 
@@ -65,12 +65,15 @@ internal sealed class BundleSessions : IDisposable
         return OpenOn(ExecutionProvider.Cpu, encoder, crossKv, decoderStep, options);
     }
 
-    /// <summary>Null when this process's ONNX Runtime build offers the CUDA provider, otherwise why not.</summary>
+    /// <summary>
+    /// Null when this process's ONNX Runtime build offers the CUDA provider and its libraries load, otherwise why not
+    /// (the missing library and what installs it, rather than ONNX Runtime's own error line on stderr).
+    /// </summary>
     private static string? CudaUnavailableReason()
     {
         var available = OrtEnv.Instance().GetAvailableProviders();
         return available.Contains(CudaProviderName, StringComparer.Ordinal)
-            ? null
+            ? CudaLibraries.MissingReason()
             : $"this ONNX Runtime build has no {CudaProviderName} (available: {string.Join(", ", available)}); "
                 + "build with -p:OnnxRuntimeFlavor=Gpu for the GPU native package";
     }

@@ -11,7 +11,8 @@ namespace CaptionDaemon.Benchmarks.Inference;
 /// ONNX Runtime batched (greedy and beam 3 at several batch sizes) and, on the same weights, TorchSharp eager in the
 /// style of the paper's release (one clip at a time, the whole prefix re-run at every step, no key/value cache).
 /// ORT rows also split the time into encoder and decoder steps and give the managed bytes allocated per decoder step
-/// (the captioner's own figures for each call).
+/// (the captioner's own figures for each call). <c>--provider cuda</c> runs ORT on the GPU (the Gpu flavour) and
+/// <c>--parity</c> first checks that its captions and label probabilities match the CPU's on the same clips.
 /// </summary>
 internal static class InferenceScenario
 {
@@ -24,6 +25,8 @@ internal static class InferenceScenario
         var secondsOption = new Option<double>("--seconds") { Description = "Minimum measuring time per configuration.", DefaultValueFactory = _ => 5.0 };
         var threadsOption = new Option<int>("--threads") { Description = "Threads for both engines (0 = all cores).", DefaultValueFactory = _ => 0 };
         var skipTorchOption = new Option<bool>("--skip-torchsharp") { Description = "Measure ONNX Runtime only." };
+        var providerOption = ProviderOption.Create();
+        var parityOption = new Option<bool>("--parity") { Description = "Before timing, caption the clips on the CPU and on --provider and compare captions and label probabilities; exit 1 when they differ beyond the tolerance." };
 
         var command = new Command("inference", "ms per 10 s window: ORT batched vs paper-style TorchSharp, greedy and beam 3.");
         command.Options.Add(bundleOption);
@@ -33,21 +36,38 @@ internal static class InferenceScenario
         command.Options.Add(secondsOption);
         command.Options.Add(threadsOption);
         command.Options.Add(skipTorchOption);
+        command.Options.Add(providerOption);
+        command.Options.Add(parityOption);
         command.SetAction(parse =>
         {
             var bundleDir = parse.GetValue(bundleOption)!.FullName;
             var audioDir = parse.GetValue(audioOption)?.FullName ?? Path.Combine(bundleDir, "samples");
             var threads = parse.GetValue(threadsOption) is > 0 and var t ? t : Environment.ProcessorCount;
-            var results = Run(bundleDir, audioDir, parse.GetValue(batchesOption)!, parse.GetValue(secondsOption), threads, !parse.GetValue(skipTorchOption));
+            var preference = parse.GetValue(providerOption);
+            ProviderParity? parity;
+            string provider;
+            List<Row> results;
+            try
+            {
+                parity = parse.GetValue(parityOption) ? ProviderParity.Measure(bundleDir, audioDir, preference, threads) : null;
+                (provider, results) = Run(bundleDir, audioDir, parse.GetValue(batchesOption)!, parse.GetValue(secondsOption), threads, !parse.GetValue(skipTorchOption), preference);
+            }
+            catch (ExecutionProviderException e)
+            {
+                // --provider cuda on a machine or build without CUDA: the reason names what is missing.
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+
             var json = parse.GetValue(jsonOption);
             if (json is not null)
             {
-                var document = new { scenario = "inference", machine = MachineDescription(), threads, results };
+                var document = new { scenario = "inference", machine = MachineDescription(), threads, provider, parity, results };
                 File.WriteAllText(json.FullName, JsonSerializer.Serialize(document, _jsonOptions));
                 Console.WriteLine($"wrote {json.FullName}");
             }
 
-            return 0;
+            return parity is { Holds: false } ? 1 : 0;
         });
         return command;
     }
@@ -56,15 +76,20 @@ internal static class InferenceScenario
 
     internal sealed record Row(
         string Engine, string Decode, int Batch, double MsPerWindow, double MeanTokens,
-        double? EncoderMsPerWindow = null, double? DecoderMsPerWindow = null, double? BytesPerStep = null);
-
-    private static List<Row> Run(string bundleDir, string audioDir, int[] batches, double seconds, int threads, bool torch)
+        double? EncoderMsPerWindow = null, double? DecoderMsPerWindow = null, double? BytesPerStep = null)
     {
-        using var bundle = CaptionBundle.Load(bundleDir, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = threads });
+        public double WindowsPerSecond => 1000 / MsPerWindow;
+    }
+
+    private static (string Provider, List<Row> Rows) Run(
+        string bundleDir, string audioDir, int[] batches, double seconds, int threads, bool torch, ExecutionProviderPreference preference)
+    {
+        using var bundle = CaptionBundle.Load(bundleDir, new CaptionerOptions { ExecutionProvider = preference, IntraOpThreads = threads });
+        var provider = bundle.ExecutionProvider.ToString().ToLowerInvariant();
         var windowSamples = bundle.WindowSamples;
         var clips = LoadClips(audioDir, bundle.Manifest.SampleRate, windowSamples);
-        Console.WriteLine($"bundle {bundle.Manifest.Name}: {bundle.Manifest.Parameters.Total:N0} parameters, {clips.Count} clips from {audioDir}, {threads} threads");
-        Console.WriteLine($"{"engine",-24} {"decode",-7} {"batch",5} {"ms/window",10} {"tokens",7} {"encoder ms",11} {"decoder ms",11} {"bytes/step",11}");
+        Console.WriteLine($"bundle {bundle.Manifest.Name}: {bundle.Manifest.Parameters.Total:N0} parameters, {clips.Count} clips from {audioDir}, {threads} threads, provider in use: {provider}");
+        Console.WriteLine($"{"engine",-24} {"decode",-7} {"batch",5} {"ms/window",10} {"windows/s",10} {"tokens",7} {"encoder ms",11} {"decoder ms",11} {"bytes/step",11}");
 
         var rows = new List<Row>();
         using var captioner = bundle.CreateCaptioner();
@@ -123,18 +148,18 @@ internal static class InferenceScenario
             }
         }
 
-        return rows;
+        return (provider, rows);
     }
 
     private static Row Print(Row row)
     {
-        Console.WriteLine($"{row.Engine,-24} {row.Decode,-7} {row.Batch,5} {row.MsPerWindow,10:F2} {row.MeanTokens,7:F1} {row.EncoderMsPerWindow,11:F2} {row.DecoderMsPerWindow,11:F2} {row.BytesPerStep,11:F1}");
+        Console.WriteLine($"{row.Engine,-24} {row.Decode,-7} {row.Batch,5} {row.MsPerWindow,10:F2} {row.WindowsPerSecond,10:F1} {row.MeanTokens,7:F1} {row.EncoderMsPerWindow,11:F2} {row.DecoderMsPerWindow,11:F2} {row.BytesPerStep,11:F1}");
         return row;
     }
 
     private static double Measure(double seconds, Action action) => Timing.Measure(action, minSeconds: seconds).WallMs;
 
-    private static List<float[]> LoadClips(string audioDir, int sampleRate, int windowSamples)
+    internal static List<float[]> LoadClips(string audioDir, int sampleRate, int windowSamples)
     {
         if (!Directory.Exists(audioDir))
         {

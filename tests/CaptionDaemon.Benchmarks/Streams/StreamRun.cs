@@ -40,6 +40,8 @@ internal sealed record StreamRunSettings(
 internal sealed record StreamRunResult
 {
     public required int Streams { get; init; }
+    /// <summary>The execution provider the model ran on (<c>cpu</c>, <c>cuda</c>).</summary>
+    public required string Provider { get; init; }
     public required double FedSeconds { get; init; }
     public required long WindowsExpected { get; init; }
     public required long WindowsProduced { get; init; }
@@ -304,6 +306,7 @@ internal static class StreamRun
         return new StreamRunResult
         {
             Streams = n,
+            Provider = provider.GetRequiredService<ModelRuntime>().Status.Provider,
             FedSeconds = fed.TotalSeconds,
             WindowsExpected = expected - silent,
             WindowsProduced = produced,

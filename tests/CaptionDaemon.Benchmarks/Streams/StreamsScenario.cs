@@ -29,9 +29,10 @@ internal static class StreamsScenario
         var alignedOption = new Option<bool>("--aligned") { Description = "Start every source at the same instant (all windows due together) instead of spread over one hop." };
         var progressOption = new Option<int>("--progress") { Description = "Print RSS, CPU and counts every this many seconds while feeding (0: quiet).", DefaultValueFactory = _ => 0 };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the figures to this JSON file." };
+        var providerOption = ProviderOption.Create();
 
         var command = new Command("streams", "Real-time streams through the daemon's pipeline to a jsonl sink: max streams, latency, CPU and RSS per stream.");
-        foreach (var option in new Option[] { streamsOption, durationOption, hopOption, warmupOption, startOption, maxOption, modelOption, pluginsOption, setOption, alignedOption, progressOption, jsonOption })
+        foreach (var option in new Option[] { streamsOption, durationOption, hopOption, warmupOption, startOption, maxOption, modelOption, pluginsOption, setOption, alignedOption, progressOption, jsonOption, providerOption })
         {
             command.Options.Add(option);
         }
@@ -50,6 +51,9 @@ internal static class StreamsScenario
 
                 overrides[pair[..equals]] = pair[(equals + 1)..];
             }
+
+            // Model:ExecutionProvider as the daemon reads it; a --set of the same key wins.
+            overrides.TryAdd("Model:ExecutionProvider", ProviderOption.ConfigurationValue(parse.GetValue(providerOption)));
 
             var duration = parse.GetValue(durationOption);
             var hop = parse.GetValue(hopOption);
@@ -105,6 +109,7 @@ internal static class StreamsScenario
             }
 
             var reported = best ?? runs[^1];
+            Console.WriteLine($"provider in use: {reported.Provider}");
             Console.WriteLine(best is null
                 ? "no run held real time"
                 : string.Create(CultureInfo.InvariantCulture, $"max real-time streams: {best.Streams} (p50 {best.LatencyP50Ms:F0} ms, p99 {best.LatencyP99Ms:F0} ms, {best.RssMbPerStream:F2} MB and {best.CpuPercentPerStream:F2}% CPU per stream)"));
@@ -119,6 +124,7 @@ internal static class StreamsScenario
                 {
                     ["scenario"] = "streams",
                     ["max_realtime_streams"] = best?.Streams ?? 0,
+                    ["provider"] = reported.Provider,
                     ["latency_p50_ms"] = Round(reported.LatencyP50Ms),
                     ["latency_p99_ms"] = Round(reported.LatencyP99Ms),
                     ["rss_mb_per_stream"] = Round(reported.RssMbPerStream),

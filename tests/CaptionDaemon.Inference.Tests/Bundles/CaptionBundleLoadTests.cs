@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Inference.Tests.Fixtures;
-using Microsoft.Extensions.Logging;
-using Microsoft.ML.OnnxRuntime;
 
 namespace CaptionDaemon.Inference.Tests.Bundles;
 
@@ -164,58 +162,6 @@ public sealed class CaptionBundleLoadTests(ExportedBundleFixture fixture)
 
         Assert.Contains("vocab.json", e.Message, StringComparison.Ordinal);
         Assert.Contains("<start>", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Load_Auto_UsesCudaOrFallsBackToCpuWithOneReason()
-    {
-        var logger = new CapturingLogger();
-
-        using var bundle = CaptionBundle.Load(fixture.Directory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Auto }, logger);
-
-        var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).ToArray();
-        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
-        {
-            // This machine's build (the CPU native package): the fallback and its reason.
-            Assert.Equal(ExecutionProvider.Cpu, bundle.ExecutionProvider);
-            var line = Assert.Single(warnings).Message;
-            Assert.Contains("running caption bundle", line, StringComparison.Ordinal);
-            Assert.Contains("no CUDAExecutionProvider", line, StringComparison.Ordinal);
-        }
-        else if (bundle.ExecutionProvider == ExecutionProvider.Cpu)
-        {
-            Assert.Contains("CUDA", Assert.Single(warnings).Message, StringComparison.Ordinal);
-        }
-        else
-        {
-            Assert.Empty(warnings);
-        }
-    }
-
-    [Fact]
-    public void Load_CudaRequiredWithoutCuda_ThrowsClearError()
-    {
-        if (OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
-        {
-            // A GPU build: requiring CUDA must then load on CUDA (or fail only for a device reason).
-            try
-            {
-                using var gpu = CaptionBundle.Load(fixture.Directory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cuda });
-                Assert.Equal(ExecutionProvider.Cuda, gpu.ExecutionProvider);
-            }
-            catch (ExecutionProviderException e)
-            {
-                Assert.Contains("CUDA", e.Message, StringComparison.Ordinal);
-            }
-
-            return;
-        }
-
-        var error = Assert.Throws<ExecutionProviderException>(
-            () => CaptionBundle.Load(fixture.Directory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cuda }));
-
-        Assert.Contains("CUDA execution provider was requested but cannot be used", error.Message, StringComparison.Ordinal);
-        Assert.Contains("no CUDAExecutionProvider", error.Message, StringComparison.Ordinal);
     }
 
     private static int ReplaceAll(byte[] data, ReadOnlySpan<byte> from, ReadOnlySpan<byte> to)

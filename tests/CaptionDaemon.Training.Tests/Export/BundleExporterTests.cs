@@ -2,6 +2,7 @@ using CaptionDaemon.Inference;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Reporting;
 using CaptionDaemon.Training.Tests.Models;
 using static TorchSharp.torch;
 
@@ -102,6 +103,23 @@ public sealed class BundleExporterTests(TrainedCheckpointFixture fixture) : ICla
         Assert.Equal(manifest.Graphs.DecoderStep.Inputs, ["tokens", "beam_index", "past_k", "past_v", "cross_k", "cross_v"]);
         Assert.Equal(["NOTICE", "cross_kv.onnx", "decoder_step.onnx", "encoder.onnx", "manifest.json", "vocab.json"],
             Directory.GetFiles(bundleDir).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Export_CheckpointInTheTempFolder_ManifestRecordsItUnderTmpAndNamesNoMachinePath()
+    {
+        var bundleDir = Path.Combine(fixture.Directory, "bundle-portable");
+        var command = $"captiond-train export --checkpoint {fixture.Checkpoint} --out {bundleDir}";
+
+        BundleExporter.ExportCheckpoint(fixture.Checkpoint, bundleDir, null, 1.0, null, overwrite: false, command);
+
+        var text = File.ReadAllText(Path.Combine(bundleDir, BundleManifest.FileName));
+        Assert.DoesNotContain(fixture.Directory, text, StringComparison.Ordinal);
+        var training = BundleManifest.Read(Path.Combine(bundleDir, BundleManifest.FileName)).Training;
+        var checkpoint = training["checkpoint"]!.GetValue<string>();
+        Assert.StartsWith(RecordedPaths.TempRoot + "/", checkpoint, StringComparison.Ordinal);
+        Assert.Equal(Path.GetFullPath(fixture.Checkpoint), RecordedPaths.Current.Resolve(checkpoint));
+        Assert.Equal($"captiond-train export --checkpoint {checkpoint} --out {RecordedPaths.Current.Record(bundleDir)}", training["export_command"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Reporting;
 using CaptionDaemon.Training.Tagging;
+using CaptionDaemon.Training.Tests.Reporting;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Training;
@@ -43,6 +45,8 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
         Assert.NotNull(saved.Metrics);
         Assert.Equal(2, saved.TestClips);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(output, CaptionTrainer.TestCaptionsFileName)).Length);
+        var curves = ChartImage.Decode(File.ReadAllBytes(Path.Combine(output, TrainingCurves.FileName)));
+        Assert.True(curves.CountNear(ChartStyle.Series(0)) >= 20 && curves.CountNear(ChartStyle.Series(1)) >= 20, "the loss and validation lines are in the run's chart");
         Assert.Contains("epoch 8/8  step 2/2", log.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain('\r', log.ToString());
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, CaptionTrainer.BestDirectoryName, TrainingRecord.FileName)));

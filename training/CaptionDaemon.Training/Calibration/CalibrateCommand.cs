@@ -3,6 +3,7 @@ using System.Text.Json;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Evaluation;
+using CaptionDaemon.Training.Reporting;
 
 namespace CaptionDaemon.Training.Calibration;
 
@@ -62,7 +63,7 @@ internal static class CalibrateCommand
             {
                 var result = ConfidenceCalibrator.Fit(request, cancellationToken);
                 var report = result.ToJson(list, request.Seed);
-                report["command"] = "captiond-train " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+                report["command"] = RecordedPaths.Current.RecordCommand("captiond-train " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
                 result.WriteSummary(Console.Error);
                 var json = report.ToJsonString(s_indented);
                 Console.WriteLine(json);

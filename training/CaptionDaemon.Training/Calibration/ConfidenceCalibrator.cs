@@ -5,6 +5,7 @@ using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Data.Sounds;
 using CaptionDaemon.Training.Evaluation;
+using CaptionDaemon.Training.Reporting;
 using CaptionDaemon.Training.Tagging;
 
 namespace CaptionDaemon.Training.Calibration;
@@ -68,7 +69,7 @@ internal sealed record CalibrationResult(
             ["bias"] = Confidence.Bias,
             ["penalty"] = Penalty,
             ["iterations"] = Iterations,
-            ["recordings_list"] = recordingsList,
+            ["recordings_list"] = RecordedPaths.Current.Record(recordingsList),
             ["recordings"] = Recordings,
             ["named"] = MinConfidence.Named,
             ["quiet_windows"] = QuietWindows,

@@ -196,6 +196,11 @@ internal sealed class DistillationTrainer
                     ["token"] = terms[3],
                 };
                 var improved = CaptionTrainer.SaveEpoch(bestDirectory, lastDirectory, model, vocabulary, optimizer, record, scores, SaveHeads);
+                if (TrainingCurves.Write(outputDirectory, record.History) is { } notDrawn)
+                {
+                    _progress.Message(notDrawn);
+                }
+
                 _progress.Message(FormattableString.Invariant(
                     $"epoch {summary.Epoch}: loss {summary.MeanLoss:0.0000} (sup {terms[0]:0.0000} seq {terms[1]:0.0000} enc {terms[2]:0.0000} tok {terms[3]:0.0000}); validation {CaptionTrainer.DescribeValidation(record, scores, improved)}"));
             },

@@ -206,16 +206,18 @@ internal sealed class KdReproduction
             AddStudentRow(output, run.Directory, bundles, run.Record.Method, options.ScarceFraction, true, seed, data, timingClip, teacherMs, cancellationToken);
         }
 
+        // Paths inside the output folder relative to it, the rest relative to named roots: the file is committed as results.
+        var paths = RecordedPaths.Current;
         File.WriteAllText(Path.Combine(output, SettingsFileName), new JsonObject
         {
             ["quick"] = options.Quick,
-            ["data"] = data,
-            ["data_source"] = source,
+            ["data"] = paths.RecordUnder(output, data),
+            ["data_source"] = paths.RecordUnder(output, source),
             ["subset"] = options.Subset.ToString(),
             ["batch_size"] = options.BatchSize,
             ["threads"] = options.Threads,
             ["estimated_minutes"] = Math.Round(plan.TotalSeconds / 60, 1),
-            ["teacher"] = teacher,
+            ["teacher"] = paths.RecordUnder(output, teacher),
             ["teacher_epochs"] = options.TeacherDirectory is null ? options.TeacherEpochs : null,
             ["student_epochs"] = options.StudentEpochs,
             ["scarce_fraction"] = options.ScarceFraction,
@@ -223,7 +225,7 @@ internal sealed class KdReproduction
             ["best_kd_method_at_scarce_fraction"] = best.Method,
             ["metrics"] = "evaluation split, beam 3 through the inference library",
             ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, captions of exactly {timingClip.Words} words (the evaluation references' mean), 1 ONNX Runtime thread, after 2 warm-up runs"),
-            ["runs"] = runs,
+            ["runs"] = new JsonArray([.. runs.Select(r => JsonValue.Create(paths.RecordUnder(output, r!.GetValue<string>())))]),
             ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
         }.ToJsonString(_json));
         return _rows;

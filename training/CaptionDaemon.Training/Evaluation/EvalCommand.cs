@@ -7,6 +7,7 @@ using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Data.Scenes;
 using CaptionDaemon.Training.Incremental;
+using CaptionDaemon.Training.Reporting;
 
 namespace CaptionDaemon.Training.Evaluation;
 
@@ -204,7 +205,7 @@ internal static class EvalCommand
         {
             if (training["teacher"] is not JsonObject teacher)
             {
-                training["teacher"] = teacher = new JsonObject { ["path"] = request.Teacher };
+                training["teacher"] = teacher = new JsonObject { ["path"] = request.Teacher is { } teacherPath ? RecordedPaths.Current.Record(teacherPath) : null };
             }
 
             SetMetrics(teacher, result.Teacher.Scores, request.Split, decoding);

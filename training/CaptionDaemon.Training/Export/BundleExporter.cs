@@ -2,6 +2,7 @@ using CaptionDaemon.Training.Text;
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Reporting;
 using Google.Protobuf;
 
 namespace CaptionDaemon.Training.Export;
@@ -50,7 +51,7 @@ internal static class BundleExporter
         ArgumentNullException.ThrowIfNull(checkpointDirectory);
         using var model = CaptionModel.LoadCheckpoint(checkpointDirectory);
         var training = ReadTrainingSummary(checkpointDirectory);
-        training["checkpoint"] = Path.GetFullPath(checkpointDirectory);
+        training["checkpoint"] = checkpointDirectory;
         training["export_command"] = command;
         var options = new BundleExportOptions
         {
@@ -112,7 +113,9 @@ internal static class BundleExporter
             // The TorchSharp weights travel with the bundle for whatever trains on it next (incremental updates,
             // distillation) and for the paper-style TorchSharp baseline; the daemon never reads them.
             model.SaveCheckpoint(Path.Combine(staging, CheckpointDirectoryName), vocabulary);
-            var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, options.Training, options.LabelThresholds);
+            // The training summary names this machine's data, runs and checkpoints: recorded relative to named roots.
+            var training = RecordedPaths.Current.RecordAll(options.Training)!.AsObject();
+            var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, training, options.LabelThresholds);
             manifest.Write(Path.Combine(staging, BundleManifest.FileName));
             if (Directory.Exists(target))
             {

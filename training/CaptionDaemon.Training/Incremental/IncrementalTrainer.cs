@@ -7,6 +7,7 @@ using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Reporting;
 using CaptionDaemon.Training.Text;
 using CaptionDaemon.Training.Training;
 using TorchSharp;
@@ -541,7 +542,10 @@ internal sealed class IncrementalTrainer
         public string Task => Training[RecordSection]?["task"]?.GetValue<string>() ?? "base";
 
         /// <summary>The data set the base was trained on (a supervised or distilled base's record).</summary>
-        public string? DataDirectory => Training[RecordSection] is null ? Training["data"]?.GetValue<string>() : Training[RecordSection]?["new_data"]?.GetValue<string>();
+        public string? DataDirectory =>
+            (Training[RecordSection] is null ? Training["data"]?.GetValue<string>() : Training[RecordSection]?["new_data"]?.GetValue<string>()) is { Length: > 0 } recorded
+                ? RecordedPaths.Current.Resolve(recorded)
+                : null;
 
         public int TrainClips => Training["train_clips"]?.GetValue<int>() ?? 0;
 

@@ -1,8 +1,11 @@
+using ScottPlot;
+
 namespace CaptionDaemon.Training.Reporting;
 
 /// <summary>
 /// Lines through each series' points in the order given (training curves, quality per task). A missing point breaks
-/// the line; a point with no neighbour to join gets a marker so it is never invisible.
+/// the line; a point with no neighbour to join gets a marker so it is never invisible. Series in
+/// <see cref="RightSeries"/> are drawn against a second y axis on the right (a loss beside a score).
 /// </summary>
 /// <example><code>
 /// new LineChart
@@ -13,49 +16,71 @@ namespace CaptionDaemon.Training.Reporting;
 /// </code></example>
 internal sealed class LineChart : XyChart
 {
-    private const int LineWidth = 2;
-    private const int MarkerRadius = 4;
+    private const float LineWidth = 2;
+    private const float MarkerSize = 8;
 
     /// <summary>A marker on every point, not only isolated ones (few points, e.g. one per task).</summary>
     public bool ShowMarkers { get; init; }
 
-    private protected override void DrawData(ChartFrame frame)
+    /// <summary>Series against the right y axis, coloured after <see cref="XyChart.Series"/>.</summary>
+    public IReadOnlyList<ChartSeries> RightSeries { get; init; } = [];
+
+    /// <summary>The label of the right y axis.</summary>
+    public string RightYLabel { get; init; } = "";
+
+    private protected override void AddSeries(Plot plot)
     {
         for (var s = 0; s < Series.Count; s++)
         {
-            var points = Series[s].Points;
-            var colour = ChartPalette.Series(s);
-            for (var i = 1; i < points.Count; i++)
-            {
-                if (IsPlottable(points[i - 1]) && IsPlottable(points[i]))
-                {
-                    frame.Canvas.DrawLine(
-                        frame.PixelX(points[i - 1].X), frame.PixelY(points[i - 1].Y),
-                        frame.PixelX(points[i].X), frame.PixelY(points[i].Y),
-                        colour, LineWidth);
-                }
-            }
+            AddLine(plot, Series[s], s, plot.Axes.Left);
         }
 
-        // Markers after all lines, so a later series' line never hides an earlier series' marker.
-        frame.ClipToPlotAndMarkers(MarkerRadius + 1);
-        for (var s = 0; s < Series.Count; s++)
+        if (RightSeries.Count > 0)
         {
-            var points = Series[s].Points;
-            for (var i = 0; i < points.Count; i++)
+            PlottablePoints(RightSeries, LogX);
+            for (var s = 0; s < RightSeries.Count; s++)
             {
-                var isolated = (i == 0 || !IsPlottable(points[i - 1])) && (i == points.Count - 1 || !IsPlottable(points[i + 1]));
-                if (IsPlottable(points[i]) && (ShowMarkers || isolated))
-                {
-                    frame.Canvas.FillMarker(
-                        ChartPalette.Marker(s), frame.PixelX(points[i].X), frame.PixelY(points[i].Y), MarkerRadius, ChartPalette.Series(s));
-                }
+                AddLine(plot, RightSeries[s], Series.Count + s, plot.Axes.Right);
             }
+
+            plot.Axes.Right.Label.Text = RightYLabel;
         }
 
-        frame.ClipToPlot(true);
+        plot.ShowLegend(Alignment.LowerRight);
     }
 
-    private protected override LegendEntry Swatch(string name, Rgb colour, MarkerShape marker) =>
-        new(name, colour, ShowMarkers ? marker : null, Line: true);
+    /// <summary>One scatter per unbroken run of points, in the series' colour; the legend names the series once.</summary>
+    private void AddLine(Plot plot, ChartSeries series, int index, IYAxis yAxis)
+    {
+        var named = false;
+        var points = series.Points;
+        for (var start = 0; start < points.Count;)
+        {
+            if (!IsPlottable(points[start]))
+            {
+                start++;
+                continue;
+            }
+
+            var end = start;
+            while (end + 1 < points.Count && IsPlottable(points[end + 1]))
+            {
+                end++;
+            }
+
+            var run = points.Skip(start).Take(end - start + 1).ToArray();
+            var line = plot.Add.Scatter(run.Select(p => PlotX(p.X)).ToArray(), run.Select(p => p.Y).ToArray(), ChartStyle.Series(index));
+            line.Axes.YAxis = yAxis;
+            line.LineWidth = LineWidth;
+            line.MarkerShape = ChartStyle.Marker(index);
+            line.MarkerSize = ShowMarkers || run.Length == 1 ? MarkerSize : 0;
+            if (!named)
+            {
+                line.LegendText = series.Name;
+                named = true;
+            }
+
+            start = end + 1;
+        }
+    }
 }

@@ -1,8 +1,11 @@
+using System.Globalization;
+using ScottPlot;
+
 namespace CaptionDaemon.Training.Reporting;
 
 /// <summary>
-/// A chart of series on two numeric axes. Validates the series, fits the axes to the finite points and draws the
-/// frame; the subclass draws the data and names its legend swatch.
+/// A chart of series on two numeric axes. Validates the series and sets the x axis (linear or base-10 log); the subclass
+/// adds the data, each point through <see cref="PlotX"/>.
 /// </summary>
 internal abstract class XyChart : Chart
 {
@@ -11,88 +14,83 @@ internal abstract class XyChart : Chart
     /// <summary>Base-10 log x axis (e.g. milliseconds per clip across models of very different speed).</summary>
     public bool LogX { get; init; }
 
-    /// <summary>Widening of the data range on each side, as a fraction of it, so markers do not sit on the frame.</summary>
-    private protected virtual double RangePadding => 0;
-
-    public sealed override ChartFrame Render()
+    private protected sealed override void AddData(Plot plot)
     {
-        var all = PlottablePoints();
-        if (all.Length == 0)
+        var all = PlottablePoints(Series, LogX);
+        AddSeries(plot);
+        if (LogX)
         {
-            throw new ArgumentException("No series has a point with finite x and y; nothing to plot.", nameof(Series));
+            plot.Axes.Bottom.TickGenerator = LogTicks(all.Min(p => p.X), all.Max(p => p.X));
         }
-
-        var (xMin, xMax) = Pad(all.Min(p => p.X), all.Max(p => p.X), LogX);
-        var (yMin, yMax) = Pad(all.Min(p => p.Y), all.Max(p => p.Y), log: false);
-        var integerX = all.All(p => p.X == Math.Floor(p.X));
-        // About one x tick per 100 pixels and one y tick per 60 keeps labels apart at the default size.
-        var x = LogX ? ChartAxis.Log(xMin, xMax) : ChartAxis.Linear(xMin, xMax, Math.Max(2, (Width - 150) / 100), integerX);
-        var y = ChartAxis.Linear(yMin, yMax, Math.Max(2, (Height - 120) / 60));
-        var frame = ChartFrame.Draw(this, x, categories: null, y);
-
-        frame.ClipToPlot(true);
-        DrawData(frame);
-        frame.ClipToPlot(false);
-        frame.DrawLegend(
-            Series.Select((s, i) => Swatch(s.Name, ChartPalette.Series(i), ChartPalette.Marker(i))).ToArray());
-        return frame;
+        else if (all.All(p => p.X == Math.Floor(p.X)))
+        {
+            // Epochs and tasks: no tick at 2.5.
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        }
     }
 
-    /// <summary>Draws <see cref="Series"/>, skipping points that fail <see cref="IsPlottable"/>.</summary>
-    private protected abstract void DrawData(ChartFrame frame);
+    /// <summary>Adds <see cref="Series"/>, skipping points that fail <see cref="IsPlottable"/>.</summary>
+    private protected abstract void AddSeries(Plot plot);
 
-    private protected abstract LegendEntry Swatch(string name, Rgb colour, MarkerShape marker);
+    /// <summary>Where <paramref name="x"/> goes on the plot's x coordinate (its log10 on a log axis).</summary>
+    private protected double PlotX(double x) => LogX ? Math.Log10(x) : x;
 
     /// <summary>Both coordinates finite; other points are missing values (NaN scores of a run that failed to evaluate).</summary>
     private protected static bool IsPlottable(DataPoint p) => double.IsFinite(p.X) && double.IsFinite(p.Y);
 
-    /// <summary>The plottable points of all series, after checking each series has points (and positive x on a log axis).</summary>
-    private DataPoint[] PlottablePoints()
+    /// <summary>The plottable points of <paramref name="series"/>, after checking each series has points (and positive x on a log axis).</summary>
+    /// <exception cref="ArgumentException">No series, an empty one, x &lt;= 0 on a log axis, or no finite point at all.</exception>
+    internal static DataPoint[] PlottablePoints(IReadOnlyList<ChartSeries> series, bool logX)
     {
-        if (Series is null || Series.Count == 0)
+        if (series is null || series.Count == 0)
         {
-            throw new ArgumentException("A chart needs at least one series.", nameof(Series));
+            throw new ArgumentException("A chart needs at least one series.", nameof(series));
         }
 
         var result = new List<DataPoint>();
-        for (var i = 0; i < Series.Count; i++)
+        for (var i = 0; i < series.Count; i++)
         {
-            var series = Series[i] ?? throw new ArgumentException($"Series {i} is null.", nameof(Series));
-            if (series.Points is null || series.Points.Count == 0)
+            var s = series[i] ?? throw new ArgumentException($"Series {i} is null.", nameof(series));
+            if (s.Points is null || s.Points.Count == 0)
             {
-                throw new ArgumentException($"Series '{series.Name}' has no points.", nameof(Series));
+                throw new ArgumentException($"Series '{s.Name}' has no points.", nameof(series));
             }
 
-            foreach (var p in series.Points)
+            foreach (var p in s.Points)
             {
-                if (LogX && p.X <= 0)
+                if (logX && p.X <= 0)
                 {
-                    throw new ArgumentException($"Series '{series.Name}' has x = {p.X} on a log axis, which needs x > 0.", nameof(Series));
+                    throw new ArgumentException($"Series '{s.Name}' has x = {p.X} on a log axis, which needs x > 0.", nameof(series));
                 }
             }
 
-            result.AddRange(series.Points.Where(IsPlottable));
+            result.AddRange(s.Points.Where(IsPlottable));
         }
 
-        return [.. result];
+        return result.Count > 0
+            ? [.. result]
+            : throw new ArgumentException("No series has a point with finite x and y; nothing to plot.", nameof(series));
     }
 
-    private (double Min, double Max) Pad(double min, double max, bool log)
+    /// <summary>Ticks at 1, 2 and 5 times each power of ten between the data's ends (decades only past three of them).</summary>
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double min, double max)
     {
-        var padding = RangePadding;
-        if (padding <= 0 || min == max)
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        var low = (int)Math.Floor(Math.Log10(min));
+        var high = (int)Math.Ceiling(Math.Log10(max));
+        double[] steps = high - low > 3 ? [1] : [1, 2, 5];
+        for (var decade = low; decade <= high; decade++)
         {
-            return (min, max);
+            foreach (var step in steps)
+            {
+                var value = step * Math.Pow(10, decade);
+                if (value >= min / 2 && value <= max * 2)
+                {
+                    ticks.AddMajor(Math.Log10(value), value.ToString("G4", CultureInfo.InvariantCulture));
+                }
+            }
         }
 
-        if (log)
-        {
-            var factor = Math.Pow(max / min, padding);
-            return (min / factor, max * factor);
-        }
-
-        var pad = (max - min) * padding;
-        // Scores and times are not negative: padding must not invent a negative tick below a zero minimum.
-        return (min >= 0 ? Math.Max(0, min - pad) : min - pad, max <= 0 ? Math.Min(0, max + pad) : max + pad);
+        return ticks;
     }
 }

@@ -162,6 +162,11 @@ internal sealed class CaptionTrainer
                 var (scores, _) = CaptionEvaluator.Evaluate(model, validation, vocabulary, windowSamples, options.BatchSize * 2, options.MaxDecodeTokens, cancellationToken);
                 record.History.Add(new EpochRecord(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores));
                 var improved = SaveEpoch(bestDirectory, lastDirectory, model, vocabulary, optimizer, record, scores);
+                if (TrainingCurves.Write(outputDirectory, record.History) is { } notDrawn)
+                {
+                    _progress.Message(notDrawn);
+                }
+
                 _progress.Message(FormattableString.Invariant(
                     $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation {DescribeValidation(record, scores, improved)}"));
             },
