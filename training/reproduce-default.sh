@@ -14,8 +14,9 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-${XDG_CACHE_HOME:-$HOME/.cache}/captiond/reproduce-default}"
 mkdir -p "$work"
 
-dotnet build -c Release "$repo/training/CaptionDaemon.Training" >/dev/null
-train="$repo/training/CaptionDaemon.Training/bin/Release/net10.0/captiond-train"
+# A published copy, not the build folder: a later build would rewrite the running trainer's hard-linked assemblies.
+dotnet publish -c Release "$repo/training/CaptionDaemon.Training" -o "$work/bin" >/dev/null
+train="$work/bin/captiond-train"
 resume() { [ -f "$1/last/training.json" ] && echo --resume || true; }
 
 "$train" data fetch --out "$work/sounds"
