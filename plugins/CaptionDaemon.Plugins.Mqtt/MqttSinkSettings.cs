@@ -12,6 +12,13 @@ internal sealed class MqttSinkSettings
     public const int DefaultPort = 1883;
     public const int DefaultTlsPort = 8883;
 
+    /// <summary>The keys <see cref="FromConfiguration"/> reads.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+    [
+        "Url", "Username", "Password", "ClientId", "TopicPrefix", "KeepAliveSeconds", "ReconnectDelaySeconds", "TimeoutSeconds",
+        "Tls:CaFile", "Tls:AllowUntrustedCertificates", "HomeAssistant:Enabled", "HomeAssistant:Prefix", "HomeAssistant:NodeId",
+    ];
+
     public required string Host { get; init; }
 
     public required int Port { get; init; }

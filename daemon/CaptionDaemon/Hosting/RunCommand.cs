@@ -29,10 +29,23 @@ internal static partial class RunCommand
         await using (app.ConfigureAwait(false))
         {
             ModelRuntime runtime;
+            // Validated here, before the host resolves its services: a bad value is then one line and exit 2, not the
+            // host's "failed to start" log with a stack trace; every bad value at once, as check-config lists them.
+            var problems = ConfigurationValidation.OptionProblems(app.Services);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                    await Console.Error.WriteLineAsync($"captiond: configuration error: {problem}").ConfigureAwait(false);
+                return 2;
+            }
+
+            var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Configuration");
+            foreach (var warning in ConfigurationValidation.UnknownKeys(app.Configuration, app.Services.GetRequiredService<PluginCatalog>()))
+                LogUnknownKey(startupLogger, warning);
+
             try
             {
-                // Validated here, before the host resolves its services: a bad value is then one line and exit 2,
-                // not the host's "failed to start" log with a stack trace. Then the model, which must load to start.
+                // Then the model, which must load to start.
                 app.Services.GetRequiredService<IStartupValidator>().Validate();
                 runtime = app.Services.GetRequiredService<ModelRuntime>();
             }
@@ -73,6 +86,9 @@ internal static partial class RunCommand
         }
         return 0;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration: {Warning}")]
+    private static partial void LogUnknownKey(ILogger logger, string warning);
 
     /// <summary>Composes the daemon. Hosted services start in this order and stop in reverse.</summary>
     internal static WebApplication Build(CommandLineSettings commandLine)

@@ -53,11 +53,10 @@ internal sealed partial class SinkSet : IHostedService
             var type = section["Type"] ?? string.Empty;
             try
             {
-                if (!_plugins.TryGetSinkFactory(type, out var factory, out _))
-                {
-                    var known = string.Join(", ", _plugins.SinkTypes.Order(StringComparer.Ordinal));
-                    throw new PluginConfigurationException($"{section.Path}:Type: no plugin provides sink type '{type}' (known: {known})");
-                }
+                // The same checks as check-config: the name, the type, the host's keys and the plugin's own validation.
+                if (ConfigurationValidation.SinkProblem(section, _plugins) is { } problem)
+                    throw new PluginConfigurationException(problem);
+                _plugins.TryGetSinkFactory(type, out var factory, out _);
                 var options = SinkPumpOptions.FromConfiguration(section);
                 var sinkState = Path.Combine(_stateDirectory, "sinks", section.Key);
                 Directory.CreateDirectory(sinkState);

@@ -65,12 +65,13 @@ internal sealed partial class SourceSupervisor : BackgroundService
         var type = section["Type"] ?? string.Empty;
         var status = new Reporter(this, id, type, null);
         status.Report(SourceState.Starting);
-        if (!_plugins.TryGetSourceFactory(type, out var factory, out var plugin))
+        // The same checks as check-config: the host's keys, the type, and the plugin's own validation.
+        if (ConfigurationValidation.SourceProblem(section, _plugins) is { } problem)
         {
-            var known = string.Join(", ", _plugins.SourceTypes.Order(StringComparer.Ordinal));
-            status.Fail($"{section.Path}:Type: no plugin provides source type '{type}' (known: {known})");
+            status.Fail(problem);
             return;
         }
+        _plugins.TryGetSourceFactory(type, out var factory, out var plugin);
         status = new Reporter(this, id, type, plugin);
 
         IAudioSource source;

@@ -11,11 +11,23 @@ namespace CaptionDaemon.Plugins.Outputs.Webhook;
 /// request (default 10), and <c>Batch</c> (default true: one <c>{"captions":[...]}</c> body per batch; false: one
 /// POST per caption with the caption object as the body).
 /// </summary>
-internal sealed partial class WebhookSinkFactory : ICaptionSinkFactory
+internal sealed partial class WebhookSinkFactory : ICaptionSinkFactory, ISettingsValidator
 {
     public const double DefaultTimeoutSeconds = 10;
 
     public string TypeName => "webhook";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Url", "Headers:*", "TimeoutSeconds", "Batch"];
+
+    public void Validate(IConfigurationSection settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _ = ReadUrl(settings);
+        _ = SinkSettings.GetPositiveNumber(settings, "TimeoutSeconds", DefaultTimeoutSeconds);
+        _ = SinkSettings.GetBoolean(settings, "Batch", defaultValue: true);
+        using var request = new HttpRequestMessage();
+        AddHeaders(request.Headers, settings.GetSection("Headers"));
+    }
 
     public ICaptionSink Create(CaptionSinkContext context)
     {
