@@ -51,9 +51,13 @@ internal sealed class DaemonProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts captiond with <paramref name="args"/>; <c>CAPTIOND_CONFIG_DIR</c> points at an empty folder so that the machine's /etc/captiond does not leak in.</summary>
-    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartExecutable(Path.Combine(BinaryDirectory, "captiond"), args, environment);
+
+    /// <summary>Starts a captiond binary elsewhere (an installed copy) like <see cref="Start"/>.</summary>
+    public static DaemonProcess StartExecutable(string executable, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Path.Combine(BinaryDirectory, "captiond"))
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
