@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Shared;
 
 namespace CaptionDaemon.Plugins.Mqtt;
 
@@ -12,42 +12,9 @@ internal static class MqttPayloads
     private static readonly string _version =
         typeof(MqttPayloads).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    /// <summary>
-    /// One caption as <c>{"source","seq","start","end","text","confidence","model","latency_ms","labels"}</c>; times are
-    /// UTC, ISO 8601 with milliseconds and <c>Z</c>; <c>labels</c> is <c>[{"label","score"}]</c>, highest score first,
-    /// <c>[]</c> when the model heard none of its labels or has none.
-    /// </summary>
-    public static byte[] Caption(Caption caption, ArrayBufferWriter<byte> buffer)
-    {
-        buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Span<char> time = stackalloc char[32];
-            writer.WriteStartObject();
-            writer.WriteString("source"u8, caption.SourceId);
-            writer.WriteNumber("seq"u8, caption.Sequence);
-            writer.WriteString("start"u8, Iso8601(caption.Start, time));
-            writer.WriteString("end"u8, Iso8601(caption.End, time));
-            writer.WriteString("text"u8, caption.Text);
-            // JSON has no NaN: a non-finite confidence (a model bug) is published as 0 rather than failing the sink.
-            writer.WriteNumber("confidence"u8, double.IsFinite(caption.Confidence) ? caption.Confidence : 0);
-            writer.WriteString("model"u8, caption.Model);
-            writer.WriteNumber("latency_ms"u8, Math.Round(caption.Latency.TotalMilliseconds, 3));
-            writer.WriteStartArray("labels"u8);
-            foreach (var label in caption.Labels)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("label"u8, label.Label);
-                writer.WriteNumber("score"u8, double.IsFinite(label.Score) ? label.Score : 0);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    /// <summary>One caption in the wire format that every first-party sink writes (<see cref="CaptionWireFormat"/>).</summary>
+    public static byte[] Caption(Caption caption, ArrayBufferWriter<byte> buffer) =>
+        CaptionWireFormat.Serialize(caption, buffer).ToArray();
 
     /// <summary>The retained text of <c>&lt;prefix&gt;/&lt;source&gt;/status</c>.</summary>
     public static string Status(SourceStatus status) => status.State switch
@@ -97,12 +64,6 @@ internal static class MqttPayloads
         }
 
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private static ReadOnlySpan<char> Iso8601(DateTimeOffset time, Span<char> destination)
-    {
-        time.UtcDateTime.TryFormat(destination, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
-        return destination[..written];
     }
 
     private static string WithDetail(string state, string? detail) => string.IsNullOrWhiteSpace(detail) ? state : $"{state}: {detail}";

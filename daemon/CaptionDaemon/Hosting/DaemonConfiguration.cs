@@ -153,6 +153,13 @@ internal static class DaemonConfiguration
     }
 
     /// <summary>
+    /// True when an enabled sink has <c>Path</c> <c>-</c> (standard output, as the <c>jsonl</c> sink reads it): the
+    /// daemon's log then goes to standard error, so that standard output holds nothing but that sink's lines.
+    /// </summary>
+    public static bool SinkWritesToStandardOutput(IConfiguration configuration) =>
+        EnabledSinks(configuration).Any(s => s["Path"]?.Trim() == "-");
+
+    /// <summary>
     /// <c>Broker:Enabled</c>, true unless it says false. A value that is not a boolean counts as true here; the options
     /// validation reports it with its key.
     /// </summary>

@@ -101,6 +101,11 @@ internal static partial class RunCommand
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss ";
         });
+        if (DaemonConfiguration.SinkWritesToStandardOutput(configuration))
+        {
+            // Standard output carries a sink's captions (e.g. jsonl with Path "-"): the log goes to standard error.
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
         builder.Services.AddSystemd();
         builder.AddTelemetry(configuration["Metrics:Listen"] ?? "127.0.0.1:9464");
 

@@ -109,7 +109,9 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
             state.Sequence++;
             state.LastText = text;
             state.LastPublished = now;
-            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, now - end) { Labels = ToCaptionLabels(labels) };
+            // A source read faster than real time (a file with Realtime false) runs ahead of the clock: no negative latency.
+            var latency = now > end ? now - end : TimeSpan.Zero;
+            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, latency) { Labels = ToCaptionLabels(labels) };
         }
     }
 

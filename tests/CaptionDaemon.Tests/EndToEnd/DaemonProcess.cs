@@ -13,6 +13,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _standardOutput = new();
 
     private DaemonProcess(Process process)
     {
@@ -46,6 +47,9 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public IReadOnlyCollection<string> Lines => _lines;
 
+    /// <summary>The lines of standard output alone (<see cref="Lines"/> holds both streams).</summary>
+    public IReadOnlyCollection<string> StandardOutputLines => _standardOutput;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
@@ -73,7 +77,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
             start.Environment[key] = value;
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) daemon._lines.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                daemon._standardOutput.Enqueue(e.Data);
+                daemon._lines.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) daemon._lines.Enqueue(e.Data); };
         if (!process.Start())
             throw new InvalidOperationException("captiond did not start");
