@@ -23,3 +23,18 @@ public interface ISourceStatusSink
     /// <summary>Called for every change of a source's state, and once per source when the sink starts.</summary>
     Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken);
 }
+
+/// <summary>Optional: a sink that describes sources to its consumers (e.g. Home Assistant discovery).</summary>
+public interface ISourceDescriptionSink
+{
+    /// <summary>Called for every configured source when the sink starts, and again when the model changes.</summary>
+    Task PublishDescriptionAsync(SourceDescription description, CancellationToken cancellationToken);
+}
+
+/// <summary>Optional: a sink that publishes the sources' audio levels (e.g. for tuning a microphone).</summary>
+/// <remarks>Levels are not queued: a sink that is busy or unavailable gets the latest level of each source later.</remarks>
+public interface ISourceLevelSink
+{
+    /// <summary>Called with a source's latest level, at most once per window of the source.</summary>
+    Task PublishLevelAsync(SourceLevel level, CancellationToken cancellationToken);
+}

@@ -77,10 +77,10 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         var config = JsonDocument.Parse(subscriber.PayloadsOf(ConfigTopic)[^1]).RootElement;
         Assert.Equal("captiond/hall%2Fdoor/caption", config.GetProperty("state_topic").GetString());
         Assert.Equal(["caption"], config.GetProperty("event_types").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal("captiond/status", config.GetProperty("availability_topic").GetString());
+        Assert.Equal(["captiond/status", "captiond/hall%2Fdoor/status"], config.GetProperty("availability").EnumerateArray().Select(a => a.GetProperty("topic").GetString()));
         Assert.Equal("captiond_testnode_hall_door", config.GetProperty("unique_id").GetString());
         Assert.Equal(["captiond_testnode"], config.GetProperty("device").GetProperty("identifiers").EnumerateArray().Select(e => e.GetString()));
-        Assert.Contains("'event_type': 'caption'", config.GetProperty("value_template").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'event_type': (value_json.labels[0].label if value_json.labels else 'caption')", config.GetProperty("value_template").GetString(), StringComparison.Ordinal);
         Assert.Contains("'labels': value_json.labels", config.GetProperty("value_template").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(config.GetProperty("name").GetString()));
     }

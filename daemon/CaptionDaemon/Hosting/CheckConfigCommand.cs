@@ -63,9 +63,11 @@ internal static class CheckConfigCommand
         problems.AddRange(catalog.Reports.Where(r => !r.Loaded).Select(r => $"plugin {r.Name} ({r.Path}): {r.Error}"));
 
         var modelPath = configuration["Model:Path"] ?? DaemonConfiguration.DefaultModelPath;
+        IReadOnlyList<BundleLabel>? modelLabels = null;
         try
         {
             using var bundle = CaptionBundle.Load(modelPath, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+            modelLabels = bundle.Manifest.Labels;
             output.WriteLine($"model:   {bundle.Manifest.Name} ({modelPath}), {bundle.Manifest.WindowSeconds} s windows at {bundle.Manifest.SampleRate} Hz, {bundle.Manifest.Labels.Count} labels");
         }
         catch (BundleException ex)
@@ -75,7 +77,7 @@ internal static class CheckConfigCommand
 
         foreach (var source in DaemonConfiguration.EnabledSources(configuration))
         {
-            if (ConfigurationValidation.SourceProblem(source, catalog) is { } problem)
+            if (ConfigurationValidation.SourceProblem(source, catalog, modelLabels) is { } problem)
                 problems.Add(problem);
             else
                 output.WriteLine($"source:  {source.Key} ({source["Type"]})");

@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Mqtt;
 using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
+using CaptionDaemon.Sources;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
 
@@ -17,10 +19,10 @@ namespace CaptionDaemon.Hosting;
 internal static partial class ConfigurationValidation
 {
     /// <summary>The host's own keys in every <c>Sources:&lt;id&gt;</c> section.</summary>
-    public static IReadOnlyList<string> HostSourceKeys { get; } = ["Type", "Disabled"];
+    public static IReadOnlyList<string> HostSourceKeys { get; } = ["Type", "Disabled", .. SourceTuning.Keys];
 
     /// <summary>The host's own keys in every <c>Sinks:&lt;name&gt;</c> section.</summary>
-    public static IReadOnlyList<string> HostSinkKeys { get; } = ["Type", "Disabled", "MaxBatch", "FlushTimeoutSeconds", "Outbox:Capacity", "Outbox:Persist"];
+    public static IReadOnlyList<string> HostSinkKeys { get; } = ["Type", "Disabled", "MaxBatch", "FlushTimeoutSeconds", "FailedRetrySeconds", "Outbox:Capacity", "Outbox:Persist"];
 
     /// <summary>Top-level sections and keys; <c>Sources</c> and <c>Sinks</c> are checked per entry.</summary>
     private static readonly (string Section, Type? Options)[] _sections =
@@ -93,8 +95,11 @@ internal static partial class ConfigurationValidation
         return $"{match.Groups["key"].Value}: must be {expected}, was '{match.Groups["value"].Value}'";
     }
 
-    /// <summary>What is wrong with one source's settings, or null: its type must be known and its plugin's validation must pass.</summary>
-    public static string? SourceProblem(IConfigurationSection source, PluginCatalog catalog)
+    /// <summary>
+    /// What is wrong with one source's settings, or null: its type must be known, its own caption settings right (with
+    /// <paramref name="modelLabels"/>, the labels it names must be the model's) and its plugin's validation must pass.
+    /// </summary>
+    public static string? SourceProblem(IConfigurationSection source, PluginCatalog catalog, IReadOnlyList<BundleLabel>? modelLabels = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -103,7 +108,7 @@ internal static partial class ConfigurationValidation
         var type = source["Type"] ?? string.Empty;
         if (!catalog.TryGetSourceFactory(type, out var factory, out _))
             return $"{source.Path}:Type: no plugin provides source type '{type}' (known: {string.Join(", ", catalog.SourceTypes.Order(StringComparer.Ordinal))})";
-        return Validate(factory as ISettingsValidator, source);
+        return SourceTuning.Problem(source, modelLabels) ?? Validate(factory as ISettingsValidator, source);
     }
 
     /// <summary>What is wrong with one sink's settings, or null: the name, the type, the host's keys and the plugin's validation.</summary>
@@ -270,7 +275,7 @@ internal static partial class ConfigurationValidation
     }
 
     /// <summary>Levenshtein distance, case-insensitive.</summary>
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         a = a.ToLowerInvariant();
         b = b.ToLowerInvariant();

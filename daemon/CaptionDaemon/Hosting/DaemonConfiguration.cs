@@ -146,8 +146,6 @@ internal static class DaemonConfiguration
                 values["Sinks:mqtt:Username"] = user;
             if (configured["Broker:Password"] is { } password)
                 values["Sinks:mqtt:Password"] = password;
-            // Home Assistant discovery is for shared brokers; the embedded one serves this daemon's own clients.
-            values["Sinks:mqtt:HomeAssistant:Enabled"] = "false";
         }
         return values;
     }

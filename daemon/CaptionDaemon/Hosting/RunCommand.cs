@@ -135,7 +135,8 @@ internal static partial class RunCommand
         services.AddSingleton<ICaptionOutlet>(sp => sp.GetRequiredService<SinkHub>());
         services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
 
-        // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them.
+        // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them, and their levels.
+        services.AddSingleton<SourceLevels>();
         services.AddCaptionPipeline(configuration);
         services.AddSingleton<SourceSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<SourceSupervisor>());

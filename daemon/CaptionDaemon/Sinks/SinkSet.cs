@@ -16,6 +16,7 @@ internal sealed partial class SinkSet : IHostedService
 {
     private readonly List<SinkFailure> _failures = [];
     private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _failedRetryDelays = new(StringComparer.Ordinal);
     private readonly IConfiguration _configuration;
     private readonly PluginCatalog _plugins;
     private readonly DaemonMetrics _metrics;
@@ -38,6 +39,9 @@ internal sealed partial class SinkSet : IHostedService
 
     /// <summary>The configured type of a sink, by name.</summary>
     public string TypeOf(string name) => _types.TryGetValue(name, out var type) ? type : "?";
+
+    /// <summary>How long a failed sink waits before it is tried again, by name.</summary>
+    public TimeSpan FailedRetryDelay(string name) => _failedRetryDelays.TryGetValue(name, out var delay) ? delay : new SinkPumpOptions().FailedRetryDelay;
 
     /// <summary>
     /// Creates the sinks now, not when the hub is constructed: by this time the embedded broker (started before) is
@@ -69,6 +73,7 @@ internal sealed partial class SinkSet : IHostedService
                 });
                 Hub.Add(sink, options);
                 _types[section.Key] = type;
+                _failedRetryDelays[section.Key] = options.FailedRetryDelay;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

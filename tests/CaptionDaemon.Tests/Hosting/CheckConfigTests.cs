@@ -38,6 +38,11 @@ public sealed class CheckConfigTests : IDisposable
             { "wav Loop", "Sources:s:Loop=often", "Sources:s:Loop" },
             { "wav Realtime", "Sources:s:Realtime=yes please", "Sources:s:Realtime" },
             { "wav ChunkMilliseconds", "Sources:s:ChunkMilliseconds=0", "Sources:s:ChunkMilliseconds" },
+            // Every source's own caption settings.
+            { "source Labels", "Sources:s:Labels:0=no-such-label", "Sources:s:Labels" },
+            { "source LabelThresholds", "Sources:s:LabelThresholds:no-such-label=0.5", "Sources:s:LabelThresholds:no-such-label" },
+            { "source MinConfidence", "Sources:s:MinConfidence=2", "Sources:s:MinConfidence" },
+            { "source SilenceThresholdDbfs", "Sources:s:SilenceThresholdDbfs=5", "Sources:s:SilenceThresholdDbfs" },
             // udp
             { "udp Listen", "Sources:u:Type=udp;Sources:u:Listen=999.1.1.1:99999;Sources:u:SampleRate=16000", "Sources:u:Listen" },
             { "udp SampleRate 50", udp.Replace("SampleRate=16000", "SampleRate=50", StringComparison.Ordinal), "Sources:u:SampleRate" },
@@ -63,6 +68,7 @@ public sealed class CheckConfigTests : IDisposable
             { "sink Disabled", "Sinks:file:Disabled=perhaps", "Sinks:file:Disabled" },
             { "sink MaxBatch", "Sinks:file:MaxBatch=0", "Sinks:file:MaxBatch" },
             { "sink FlushTimeoutSeconds", "Sinks:file:FlushTimeoutSeconds=soon", "Sinks:file:FlushTimeoutSeconds" },
+            { "sink FailedRetrySeconds", "Sinks:file:FailedRetrySeconds=0", "Sinks:file:FailedRetrySeconds" },
             { "sink Outbox:Capacity", "Sinks:file:Outbox:Capacity=-5", "Sinks:file:Outbox:Capacity" },
             { "sink Outbox:Persist", "Sinks:file:Outbox:Persist=disk", "Sinks:file:Outbox:Persist" },
             // mqtt
@@ -78,6 +84,7 @@ public sealed class CheckConfigTests : IDisposable
             { "mqtt HomeAssistant:Enabled", mqtt + ";Sinks:m:HomeAssistant:Enabled=on", "Sinks:m:HomeAssistant:Enabled" },
             { "mqtt HomeAssistant:Prefix", mqtt + ";Sinks:m:HomeAssistant:Prefix=/ha/", "Sinks:m:HomeAssistant:Prefix" },
             { "mqtt HomeAssistant:NodeId", mqtt + ";Sinks:m:HomeAssistant:NodeId=my node", "Sinks:m:HomeAssistant:NodeId" },
+            { "mqtt LevelIntervalSeconds", mqtt + ";Sinks:m:LevelIntervalSeconds=-1", "Sinks:m:LevelIntervalSeconds" },
             // jsonl
             { "jsonl without Path", "Sinks:j:Type=jsonl", "Sinks:j:Path" },
             { "jsonl FlushEachBatch", "Sinks:file:FlushEachBatch=always", "Sinks:file:FlushEachBatch" },
