@@ -130,13 +130,10 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
         }
     }
 
-    public async Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken)
+    public Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var source = Known(status.SourceId);
-        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return UpdateRetainedAsync(status.SourceId, async source =>
         {
             source.Status = MqttPayloads.Status(status);
             if (!_client.IsConnected)
@@ -149,29 +146,13 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
             {
                 await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (IsConnectionProblem(ex))
-        {
-            // Kept as the latest state: the reconnection publishes it, so the pump need not retry.
-            LogStatusDeferred(_logger, Name, status.SourceId, ex.Message);
-        }
-        finally
-        {
-            _retainedLock.Release();
-        }
+        }, cancellationToken);
     }
 
-    public async Task PublishDescriptionAsync(SourceDescription description, CancellationToken cancellationToken)
+    public Task PublishDescriptionAsync(SourceDescription description, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(description);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var source = Known(description.SourceId);
-        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return UpdateRetainedAsync(description.SourceId, async source =>
         {
             source.Labels = description.Labels;
             source.AnnouncedIn = 0; // the event types changed: announce again
@@ -179,6 +160,21 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
             {
                 await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
             }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes what is retained for a source under <see cref="_retainedLock"/>. A lost connection is not the pump's to
+    /// retry: the change is kept, and the next connection publishes every source's latest state and discovery.
+    /// </summary>
+    private async Task UpdateRetainedAsync(string sourceId, Func<PublishedSource, Task> update, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var source = Known(sourceId);
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await update(source).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -186,8 +182,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
         }
         catch (Exception ex) when (IsConnectionProblem(ex))
         {
-            // Kept: the next connection announces it.
-            LogStatusDeferred(_logger, Name, description.SourceId, ex.Message);
+            LogStatusDeferred(_logger, Name, sourceId, ex.Message);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Tests.Mqtt;
@@ -134,11 +133,11 @@ public sealed class HomeAssistantDiscoveryTests(ITestOutputHelper output)
     {
         using var broker = await MosquittoBroker.StartAsync();
         // What an earlier run left for a source that is no longer configured, and for one of another node.
-        await PublishRetainedAsync(broker, "homeassistant/event/testnode/attic/config", "{\"name\":\"attic sound\"}");
-        await PublishRetainedAsync(broker, "homeassistant/sensor/testnode/attic_caption/config", "{\"name\":\"attic caption\"}");
-        await PublishRetainedAsync(broker, "homeassistant/sensor/testnode/attic_level/config", "{\"name\":\"attic level\"}");
-        await PublishRetainedAsync(broker, "captiond/attic/status", "online");
-        await PublishRetainedAsync(broker, "homeassistant/event/othernode/attic/config", "{\"name\":\"another daemon's\"}");
+        await broker.PublishAsync("homeassistant/event/testnode/attic/config", retain: true, payload: "{\"name\":\"attic sound\"}");
+        await broker.PublishAsync("homeassistant/sensor/testnode/attic_caption/config", retain: true, payload: "{\"name\":\"attic caption\"}");
+        await broker.PublishAsync("homeassistant/sensor/testnode/attic_level/config", retain: true, payload: "{\"name\":\"attic level\"}");
+        await broker.PublishAsync("captiond/attic/status", retain: true, payload: "online");
+        await broker.PublishAsync("homeassistant/event/othernode/attic/config", retain: true, payload: "{\"name\":\"another daemon's\"}");
 
         await using var sink = MqttTestSinks.Create(output, broker.Port, ("ClientId", "captiond-stale-test"));
         await sink.PublishStatusAsync(new SourceStatus("kitchen", SourceState.Online, null, DateTimeOffset.UtcNow), CancellationToken.None);
@@ -153,13 +152,6 @@ public sealed class HomeAssistantDiscoveryTests(ITestOutputHelper output)
         Assert.Single(late.PayloadsOf("homeassistant/event/othernode/attic/config"));
         Assert.Single(late.PayloadsOf(CaptionSensorTopic));
         Assert.Single(late.PayloadsOf(LevelSensorTopic));
-    }
-
-    private static async Task PublishRetainedAsync(MosquittoBroker broker, string topic, string payload)
-    {
-        using var process = Process.Start(new ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-t", topic, "-m", payload, "-q", "1", "-r"]))!;
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -71,7 +69,7 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         await subscriber.WaitForAsync(s => s.PayloadsOf(ConfigTopic).Count >= 1, "the discovery");
         var sent = subscriber.PayloadsOf(ConfigTopic).Count;
         await broker.WaitForLogAsync("Sending SUBACK to captiond-ha-test"); // subscribed to homeassistant/status
-        await PublishAsync(broker, "homeassistant/status", "online");
+        await broker.PublishAsync("homeassistant/status", "online");
 
         await subscriber.WaitForAsync(s => s.PayloadsOf(ConfigTopic).Count > sent, "the discovery again");
         var config = JsonDocument.Parse(subscriber.PayloadsOf(ConfigTopic)[^1]).RootElement;
@@ -160,13 +158,6 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         File.WriteAllText(certPath, server.ExportCertificatePem());
         File.WriteAllText(keyPath, serverKey.ExportPkcs8PrivateKeyPem());
         return (caPath, certPath, keyPath);
-    }
-
-    private static async Task PublishAsync(MosquittoBroker broker, string topic, string payload)
-    {
-        using var process = Process.Start(new ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-t", topic, "-m", payload, "-q", "1"]))!;
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
     }
 
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")]

@@ -152,21 +152,13 @@ internal static partial class ConfigurationValidation
 
         foreach (var source in configuration.GetSection("Sources").GetChildren())
         {
-            var keys = HostSourceKeys.ToList();
-            // An unknown type is an error of its own; a plugin that does not list its keys is not second-guessed.
-            if (!catalog.TryGetSourceFactory(source["Type"] ?? string.Empty, out var factory, out _) || factory is not ISettingsValidator validator)
-                continue;
-            keys.AddRange(validator.SettingKeys);
-            CheckEntry(source, keys, warnings);
+            var known = catalog.TryGetSourceFactory(source["Type"] ?? string.Empty, out var factory, out _);
+            CheckEntry(source, known ? factory as ISettingsValidator : null, HostSourceKeys, warnings);
         }
         foreach (var sink in configuration.GetSection("Sinks").GetChildren())
         {
-            var keys = HostSinkKeys.ToList();
-            // An unknown type is an error of its own; a plugin that does not list its keys is not second-guessed.
-            if (!catalog.TryGetSinkFactory(sink["Type"] ?? string.Empty, out var factory, out _) || factory is not ISettingsValidator validator)
-                continue;
-            keys.AddRange(validator.SettingKeys);
-            CheckEntry(sink, keys, warnings);
+            var known = catalog.TryGetSinkFactory(sink["Type"] ?? string.Empty, out var factory, out _);
+            CheckEntry(sink, known ? factory as ISettingsValidator : null, HostSinkKeys, warnings);
         }
         return warnings;
     }
@@ -183,8 +175,15 @@ internal static partial class ConfigurationValidation
         return null;
     }
 
-    private static void CheckEntry(IConfigurationSection entry, List<string> keys, List<string> warnings)
+    /// <summary>
+    /// The keys of one source or sink that neither the host nor its plugin reads. An unknown type is an error of its
+    /// own, and a plugin that does not list its keys is not second-guessed: both are left unchecked.
+    /// </summary>
+    private static void CheckEntry(IConfigurationSection entry, ISettingsValidator? validator, IReadOnlyList<string> hostKeys, List<string> warnings)
     {
+        if (validator is null)
+            return;
+        List<string> keys = [.. hostKeys, .. validator.SettingKeys];
         foreach (var leaf in Leaves(entry, prefix: string.Empty))
         {
             if (!IsKnown(leaf, keys))

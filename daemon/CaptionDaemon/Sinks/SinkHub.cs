@@ -114,32 +114,28 @@ internal sealed class SinkHub : ICaptionOutlet, IAsyncDisposable
     public void PublishStatus(SourceStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        SinkPump[] pumps;
-        lock (_lock)
-        {
-            _latestStatus[status.SourceId] = status;
-            pumps = _pumps;
-        }
-
-        foreach (var pump in pumps)
-        {
-            pump.PublishStatus(status);
-        }
+        RememberAndFanOut(_latestStatus, status.SourceId, status, static (pump, s) => pump.PublishStatus(s));
     }
 
     public void PublishDescription(SourceDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);
+        RememberAndFanOut(_latestDescription, description.SourceId, description, static (pump, d) => pump.PublishDescription(d));
+    }
+
+    /// <summary>Keeps the source's latest item, for sinks added later, and hands it to every pump.</summary>
+    private void RememberAndFanOut<T>(Dictionary<string, T> latest, string sourceId, T item, Action<SinkPump, T> publish)
+    {
         SinkPump[] pumps;
         lock (_lock)
         {
-            _latestDescription[description.SourceId] = description;
+            latest[sourceId] = item;
             pumps = _pumps;
         }
 
         foreach (var pump in pumps)
         {
-            pump.PublishDescription(description);
+            publish(pump, item);
         }
     }
 

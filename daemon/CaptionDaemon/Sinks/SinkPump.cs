@@ -149,51 +149,21 @@ internal sealed partial class SinkPump : IAsyncDisposable
     public void PublishStatus(SourceStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        if (_statusSink is null || _stopRequested)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            _statuses[status.SourceId] = status;
-        }
-
-        _doorbell.Writer.TryWrite(true);
+        QueueLatest(_statuses, status.SourceId, status, _statusSink is not null);
     }
 
     /// <summary>Queues a source's description for a sink that describes sources; only the latest per source is kept.</summary>
     public void PublishDescription(SourceDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);
-        if (_descriptionSink is null || _stopRequested)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            _descriptions[description.SourceId] = description;
-        }
-
-        _doorbell.Writer.TryWrite(true);
+        QueueLatest(_descriptions, description.SourceId, description, _descriptionSink is not null);
     }
 
     /// <summary>Hands a source's level to a sink that publishes levels; only the latest per source is kept.</summary>
     public void PublishLevel(SourceLevel level)
     {
         ArgumentNullException.ThrowIfNull(level);
-        if (_levelSink is null || _stopRequested)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            _levels[level.SourceId] = level;
-        }
-
-        _doorbell.Writer.TryWrite(true);
+        QueueLatest(_levels, level.SourceId, level, _levelSink is not null);
     }
 
     public SinkPumpState Snapshot()
@@ -339,33 +309,15 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes the pending statuses and, when no batch is in flight, the next batch; journals new captions.</summary>
+    /// <summary>Takes the pending statuses, descriptions and levels and, when no batch is in flight, the next batch; journals new captions.</summary>
     private void TakeWork(List<SourceStatus> statuses, List<SourceDescription> descriptions, List<SourceLevel> levels)
     {
         List<OutboxEntry>? toJournal = null;
         lock (_lock)
         {
-            statuses.Clear();
-            if (_statuses.Count > 0)
-            {
-                statuses.AddRange(_statuses.Values);
-                _statuses.Clear();
-            }
-
-            descriptions.Clear();
-            if (_descriptions.Count > 0)
-            {
-                descriptions.AddRange(_descriptions.Values);
-                _descriptions.Clear();
-            }
-
-            levels.Clear();
-            if (_levels.Count > 0)
-            {
-                levels.AddRange(_levels.Values);
-                _levels.Clear();
-            }
-
+            TakeLatest(_statuses, statuses);
+            TakeLatest(_descriptions, descriptions);
+            TakeLatest(_levels, levels);
             if (_inFlight.Count == 0)
             {
                 while (_inFlight.Count < _options.MaxBatch && _queue.TryDequeue(out var entry))
@@ -388,58 +340,57 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    private async Task DeliverStatusesAsync(List<SourceStatus> statuses, CancellationToken cancellationToken)
+    private static void TakeLatest<T>(Dictionary<string, T> pending, List<T> taken)
     {
-        if (_statusSink is null)
+        taken.Clear();
+        if (pending.Count > 0)
         {
-            return;
+            taken.AddRange(pending.Values);
+            pending.Clear();
         }
-
-        for (var i = 0; i < statuses.Count; i++)
-        {
-            try
-            {
-                await _statusSink.PublishStatusAsync(statuses[i], cancellationToken).ConfigureAwait(false);
-            }
-            catch (SinkUnavailableException)
-            {
-                // Put back what was not delivered, unless a newer state of that source arrived meanwhile.
-                lock (_lock)
-                {
-                    for (var j = i; j < statuses.Count; j++)
-                    {
-                        _statuses.TryAdd(statuses[j].SourceId, statuses[j]);
-                    }
-                }
-
-                throw;
-            }
-        }
-
-        statuses.Clear();
     }
 
-    private async Task DeliverDescriptionsAsync(List<SourceDescription> descriptions, CancellationToken cancellationToken)
+    /// <summary>Keeps <paramref name="item"/> as the latest of its source, for a sink that takes such items.</summary>
+    private void QueueLatest<T>(Dictionary<string, T> pending, string sourceId, T item, bool sinkTakesIt)
     {
-        if (_descriptionSink is null)
+        if (!sinkTakesIt || _stopRequested)
         {
             return;
         }
 
-        for (var i = 0; i < descriptions.Count; i++)
+        lock (_lock)
+        {
+            pending[sourceId] = item;
+        }
+
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    private Task DeliverStatusesAsync(List<SourceStatus> statuses, CancellationToken cancellationToken) =>
+        _statusSink is null ? Task.CompletedTask : DeliverLatestAsync(statuses, _statuses, s => s.SourceId, _statusSink.PublishStatusAsync, cancellationToken);
+
+    private Task DeliverDescriptionsAsync(List<SourceDescription> descriptions, CancellationToken cancellationToken) =>
+        _descriptionSink is null ? Task.CompletedTask : DeliverLatestAsync(descriptions, _descriptions, d => d.SourceId, _descriptionSink.PublishDescriptionAsync, cancellationToken);
+
+    /// <summary>
+    /// Delivers the latest item of each source, in turn. When the sink is unavailable, what was not delivered goes back,
+    /// unless a newer item of that source arrived meanwhile, and the exception goes on to the retry loop.
+    /// </summary>
+    private async Task DeliverLatestAsync<T>(List<T> items, Dictionary<string, T> pending, Func<T, string> sourceOf, Func<T, CancellationToken, Task> deliver, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < items.Count; i++)
         {
             try
             {
-                await _descriptionSink.PublishDescriptionAsync(descriptions[i], cancellationToken).ConfigureAwait(false);
+                await deliver(items[i], cancellationToken).ConfigureAwait(false);
             }
             catch (SinkUnavailableException)
             {
-                // Put back what was not delivered, unless a newer description of that source arrived meanwhile.
                 lock (_lock)
                 {
-                    for (var j = i; j < descriptions.Count; j++)
+                    for (var j = i; j < items.Count; j++)
                     {
-                        _descriptions.TryAdd(descriptions[j].SourceId, descriptions[j]);
+                        pending.TryAdd(sourceOf(items[j]), items[j]);
                     }
                 }
 
@@ -447,7 +398,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
             }
         }
 
-        descriptions.Clear();
+        items.Clear();
     }
 
     /// <summary>Levels are the latest only: one that cannot be delivered now is dropped, the next one replaces it.</summary>

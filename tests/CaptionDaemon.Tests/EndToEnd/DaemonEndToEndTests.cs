@@ -13,8 +13,7 @@ public sealed class DaemonEndToEndTests
 {
     private static readonly TimeSpan _captionTimeout = TimeSpan.FromSeconds(90);
 
-    private static string Sample(int index) =>
-        Directory.EnumerateFiles(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default", "samples"), "*.wav").Order(StringComparer.Ordinal).ElementAt(index);
+    private static string Sample(int index) => RepositoryFiles.Samples[index];
 
     [Fact]
     public async Task Run_WavSourceToMosquitto_MosquittoSubReceivesDocumentedCaptions()

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CaptionDaemon.Tests.Mqtt;
+using CaptionDaemon.Tests.Scheduling;
 
 namespace CaptionDaemon.Tests.EndToEnd;
 
@@ -22,8 +23,7 @@ public sealed class WireFormatEndToEndTests : IDisposable
 
     public void Dispose() => _temp.Delete(recursive: true);
 
-    private static string Sample(int index) =>
-        Directory.EnumerateFiles(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default", "samples"), "*.wav").Order(StringComparer.Ordinal).ElementAt(index);
+    private static string Sample(int index) => RepositoryFiles.Samples[index];
 
     [Fact]
     public async Task Run_MqttJsonlAndWebhook_WriteTheSameBytesForEachCaptionValidAgainstTheSchema()
