@@ -35,7 +35,7 @@ internal static class CheckConfigCommand
         }
         catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
         {
-            error.WriteLine($"captiond check-config: {ex.Message}");
+            error.WriteLine($"captiond check-config: {DaemonConfiguration.Describe(ex)}");
             return 2;
         }
 

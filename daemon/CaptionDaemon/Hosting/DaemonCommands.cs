@@ -17,7 +17,16 @@ internal static class DaemonCommands
             await Console.Error.WriteLineAsync("Try 'captiond --help'.").ConfigureAwait(false);
             return 2;
         }
-        return await parse.InvokeAsync().ConfigureAwait(false);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
+        {
+            // A configuration file that is missing or not JSON, a --source that is not understood: the user's to fix.
+            await Console.Error.WriteLineAsync($"captiond: {DaemonConfiguration.Describe(ex)}").ConfigureAwait(false);
+            return 2;
+        }
     }
 
     /// <summary>

@@ -164,6 +164,19 @@ internal static class DaemonConfiguration
     public static bool BrokerEnabled(IConfiguration configuration) =>
         !bool.TryParse(configuration["Broker:Enabled"], out var enabled) || enabled;
 
+    /// <summary>
+    /// A configuration failure in one line: a JSON file that does not parse says where (the parser's message is the
+    /// inner exception's).
+    /// </summary>
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var innermost = exception;
+        while (innermost.InnerException is { } inner)
+            innermost = inner;
+        return ReferenceEquals(innermost, exception) ? exception.Message : $"{exception.Message} {innermost.Message}";
+    }
+
     /// <summary>The configured sources that are not switched off, in configuration order.</summary>
     public static IEnumerable<IConfigurationSection> EnabledSources(IConfiguration configuration) =>
         configuration.GetSection("Sources").GetChildren().Where(s => !IsDisabled(s));

@@ -22,7 +22,7 @@ internal static partial class RunCommand
         }
         catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
         {
-            await Console.Error.WriteLineAsync($"captiond: {ex.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"captiond: {DaemonConfiguration.Describe(ex)}").ConfigureAwait(false);
             return 2;
         }
 

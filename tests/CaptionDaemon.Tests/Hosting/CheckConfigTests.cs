@@ -195,6 +195,21 @@ public sealed class CheckConfigTests : IDisposable
         }
     }
 
+    [Fact]
+    public void CheckConfig_FileThatIsNotJson_OneLineSayingWhereAndExitTwo()
+    {
+        var config = Path.Combine(_temp.FullName, "broken.json");
+        File.WriteAllText(config, "{ \"Sources\": { \"a\": { \"Type\": \"wav\", } ");
+        var error = new StringWriter();
+
+        var exit = CheckConfigCommand.Run(new CommandLineSettings { ConfigFile = config, ConfigDirectory = _temp.FullName }, new StringWriter(), error);
+
+        Assert.Equal(2, exit);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("broken.json", line, StringComparison.Ordinal);
+        Assert.Contains("line", line, StringComparison.OrdinalIgnoreCase); // where the parser stopped
+    }
+
     private (int Exit, string Output, string Error) Check(string settings)
     {
         var output = new StringWriter();
