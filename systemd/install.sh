@@ -133,6 +133,14 @@ if [[ -z $flavor ]]; then
 else
     flavor_why="as asked"
 fi
+# ONNX Runtime's CUDA package is built for Linux x64 only.
+if [[ $flavor == Gpu && $rid != linux-x64 ]]; then
+    if [[ $flavor_why == "as asked" ]]; then
+        die "--gpu: ONNX Runtime's GPU package is for linux-x64 only, this machine is $rid; use --cpu"
+    fi
+    flavor=Cpu
+    flavor_why="nvidia-smi found a GPU, but ONNX Runtime's GPU package is for linux-x64 only"
+fi
 stage=
 cleanup() {
     if [[ -n $stage ]]; then rm -rf "$stage"; fi

@@ -66,6 +66,40 @@ public sealed class HealingEndToEndTests
         await sending;
     }
 
+    [Fact]
+    public async Task Run_WebhookRefusingThenFixed_HealthzShowsTheSinkDownWithItsErrorThenOkWithoutIt()
+    {
+        using var hook = new ToggledHook(403);
+        var metricsPort = DaemonProcess.FreePort();
+        var config = Path.Combine(Directory.CreateTempSubdirectory("captiond-heal-sink-").FullName, "captiond.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Sources": { "room": { "Type": "wav", "Path": "{{Scheduling.RepositoryFiles.Samples[0]}}", "Loop": true } },
+              "Sinks": { "hook": { "Type": "webhook", "Url": "{{hook.Url}}", "FailedRetrySeconds": 2 } },
+              "Broker": { "Enabled": false },
+              "Captions": { "SuppressRepeats": false, "MinConfidence": 0 }
+            }
+            """);
+        await using var daemon = DaemonProcess.Start(["run", "--config", config, "--model", _bundle, "--metrics", $"127.0.0.1:{metricsPort}", "--hop", "1"]);
+        using var http = new HttpClient();
+
+        // A 403 fails the sink: degraded, with the sink's error.
+        var failed = await PollHealthAsync(http, metricsPort, h => Sink(h, "hook").GetProperty("state").GetString() == "failed", daemon);
+        Assert.Equal("degraded", failed.GetProperty("status").GetString());
+        Assert.Contains("403", Sink(failed, "hook").GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        // Fixed: the slow timer tries it again, it delivers, and neither the problem nor the old error stays.
+        hook.Status = 204;
+        var ok = await PollHealthAsync(http, metricsPort, h => h.GetProperty("status").GetString() == "ok", daemon);
+        var sink = Sink(ok, "hook");
+        Assert.Equal("running", sink.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, sink.GetProperty("error").ValueKind);
+        Assert.True(sink.GetProperty("delivered").GetInt64() > 0);
+    }
+
+    private static JsonElement Sink(JsonElement health, string name) =>
+        health.GetProperty("sinks").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+
     private static async Task SendToneAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         var samples = new float[1600];
@@ -108,5 +142,57 @@ public sealed class HealingEndToEndTests
             await Task.Delay(250);
         }
         throw new TimeoutException($"/healthz never matched; last: {last}\n{daemon.Output()}");
+    }
+
+    /// <summary>A real HTTP endpoint on loopback that answers every POST with <see cref="Status"/>.</summary>
+    private sealed class ToggledHook : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _loop;
+
+        public ToggledHook(int status)
+        {
+            Status = status;
+            Url = $"http://127.0.0.1:{DaemonProcess.FreePort()}/hook/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _loop = Task.Run(LoopAsync);
+        }
+
+        public string Url { get; }
+
+        public volatile int Status;
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            try
+            {
+                _loop.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // The listener was closed under the loop: that is how it ends.
+            }
+        }
+
+        private async Task LoopAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return; // stopped
+                }
+                context.Response.StatusCode = Status;
+                context.Response.Close();
+            }
+        }
     }
 }
