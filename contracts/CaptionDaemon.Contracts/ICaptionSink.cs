@@ -5,7 +5,8 @@ namespace CaptionDaemon.Contracts;
 /// The host owns batching, the bounded queue in front of each sink, the outbox during outages and retry with
 /// backoff. A sink only delivers: <see cref="PublishAsync"/> returns when the batch is delivered, throws
 /// <see cref="SinkUnavailableException"/> when the destination is unreachable for now (the host keeps the batch and
-/// retries it, in order), and any other exception is a bug that disables the sink (reported; the other sinks go on).
+/// retries it, in order), and any other exception (a bug, a refusal that retrying soon cannot fix) marks the sink
+/// failed: reported, its outbox kept, and tried again on a slow timer; the other sinks go on.
 /// Calls never overlap.
 /// </remarks>
 public interface ICaptionSink : IAsyncDisposable

@@ -133,6 +133,14 @@ public sealed class DaemonEndToEndTests
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
         Assert.Contains("captiond_plugin_failures_total", metrics, StringComparison.Ordinal);
 
+        // `captiond plugins` asks the running daemon what is failing.
+        await using (var listing = DaemonProcess.Start(["plugins", "--plugins", plugins, "--daemon", $"127.0.0.1:{metricsPort}"]))
+        {
+            await listing.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains(listing.Lines, l => l.Contains("source corrupt", StringComparison.Ordinal) && l.Contains("disabled", StringComparison.Ordinal));
+            Assert.Contains(listing.Lines, l => l.Contains("sink bug (faulty): failed: faulty sink: simulated bug", StringComparison.Ordinal));
+        }
+
         // The good sources' captions still reach the healthy sink.
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < _captionTimeout && !(File.Exists(Path.Combine(temp, "captions.jsonl")) && (await File.ReadAllTextAsync(Path.Combine(temp, "captions.jsonl"))).Contains("\"source\":\"good\"", StringComparison.Ordinal)))
