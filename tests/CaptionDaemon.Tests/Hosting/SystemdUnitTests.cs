@@ -174,6 +174,47 @@ public sealed class SystemdUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_UserConfigurationWithAMistake_KeptReportedByTheInstalledDaemonAndNotCalledValid()
+    {
+        var root = Path.Combine(_folder.FullName, "root");
+        Directory.CreateDirectory(Path.Combine(root, "etc/captiond"));
+        var config = Path.Combine(root, "etc/captiond/captiond.json");
+        const string Mine = "{ \"Windowing\": { \"HopSeconds\": \"fast\" } }";
+        await File.WriteAllTextAsync(config, Mine);
+
+        var install = await RunAsync(Path.Combine(_systemd, "install.sh"), "--from", DaemonProcess.BinaryDirectory, "--destdir", root, "--no-start");
+
+        Assert.True(install.ExitCode == 0, install.Output);
+        Assert.Equal(Mine, await File.ReadAllTextAsync(config));
+        Assert.Contains("Kept your /etc/captiond/captiond.json.", install.Output, StringComparison.Ordinal);
+        Assert.Contains("  error:   Windowing:HopSeconds: must be a number, was 'fast'", install.Output, StringComparison.Ordinal);
+        Assert.Contains("configuration: /etc/captiond/captiond.json (NOT VALID, see above)", install.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Install_MachineWithoutFfmpeg_SaysHowToGetItAndStillInstalls()
+    {
+        // A PATH with the tools install.sh uses and dotnet, but no ffmpeg: a machine that never installed it.
+        var tools = Directory.CreateDirectory(Path.Combine(_folder.FullName, "bin")).FullName;
+        foreach (var tool in new[] { "bash", "cp", "sed", "mkdir", "rm", "chmod", "install", "find", "mktemp", "dirname", "readlink", "uname", "id", "env", "grep", "cat", "tr", "mv", "basename", "dotnet" })
+        {
+            var found = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Select(d => Path.Combine(d, tool)).First(File.Exists);
+            File.CreateSymbolicLink(Path.Combine(tools, tool), found);
+        }
+        Assert.False(File.Exists(Path.Combine(tools, "ffmpeg")));
+        var root = Path.Combine(_folder.FullName, "root");
+
+        var (exitCode, output, error) = await ChildProcess.RunAsync(
+            Path.Combine(tools, "bash"), [Path.Combine(_systemd, "install.sh"), "--from", PublishedStandIn(), "--destdir", root, "--no-start"],
+            TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["PATH"] = tools });
+
+        Assert.True(exitCode == 0, output + error);
+        Assert.Contains("ffmpeg: NOT FOUND. Sources of type ffmpeg (microphones, cameras, streams) need it: apt-get install ffmpeg", output, StringComparison.Ordinal);
+        Assert.Contains("sudo apt-get install ffmpeg", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(root, "opt/captiond/captiond")));
+    }
+
+    [Fact]
     public async Task ExampleConfiguration_CheckedByTheBuiltDaemon_IsValidWithoutWarnings()
     {
         var (exitCode, output, error) = await ChildProcess.RunAsync(
