@@ -294,7 +294,6 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
                         throw new MqttCommunicationException($"The broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd());
                     }
 
-                    Interlocked.Increment(ref _connections);
                     await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
                     connected = true;
                     failureLogged = false;
@@ -336,22 +335,35 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
         }
     }
 
+    /// <summary>
+    /// Counts the connection and announces everything, holding <see cref="_retainedLock"/> throughout: whoever sees the
+    /// new connection count publishes after this, so a state is not sent twice by a race with the announcement.
+    /// </summary>
     private async Task OnConnectedAsync(CancellationToken cancellationToken)
     {
-        await PublishRetainedAsync(_daemonStatusTopic, Online, cancellationToken).ConfigureAwait(false);
-        // The retained states (and discovery) of earlier runs arrive on these: what no current source owns is cleared
-        // once the sources have had time to say who they are.
-        _retainedSeen.Clear();
-        await _client.SubscribeAsync(_statusFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
-        if (_settings.HomeAssistantEnabled)
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            // Home Assistant says "online" here when it (re)starts and then needs the discovery again.
-            await _client.SubscribeAsync(_homeAssistantStatusTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
-            await _client.SubscribeAsync(_discoveryFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
-        }
+            Interlocked.Increment(ref _connections);
+            await PublishRetainedAsync(_daemonStatusTopic, Online, cancellationToken).ConfigureAwait(false);
+            // The retained states (and discovery) of earlier runs arrive on these: what no current source owns is
+            // cleared once the sources have had time to say who they are.
+            _retainedSeen.Clear();
+            await _client.SubscribeAsync(_statusFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            if (_settings.HomeAssistantEnabled)
+            {
+                // Home Assistant says "online" here when it (re)starts and then needs the discovery again.
+                await _client.SubscribeAsync(_homeAssistantStatusTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+                await _client.SubscribeAsync(_discoveryFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            }
 
-        Interlocked.Exchange(ref _staleCheckAt, _time.GetTimestamp() + (long)(StaleGrace.TotalSeconds * _time.TimestampFrequency));
-        await AnnounceAllAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref _staleCheckAt, _time.GetTimestamp() + (long)(StaleGrace.TotalSeconds * _time.TimestampFrequency));
+            await AnnounceAllLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _retainedLock.Release();
+        }
     }
 
     /// <summary>Clears the retained states and discovery that an earlier run left for sources that no longer exist.</summary>
@@ -388,22 +400,28 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
         await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var source in _sources.Values)
-            {
-                if (source.Status is { } status)
-                {
-                    await PublishRetainedAsync(source.StatusTopic, status, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (_settings.HomeAssistantEnabled)
-                {
-                    await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            await AnnounceAllLockedAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _retainedLock.Release();
+        }
+    }
+
+    /// <summary><see cref="AnnounceAllAsync"/> for a caller that holds <see cref="_retainedLock"/>.</summary>
+    private async Task AnnounceAllLockedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var source in _sources.Values)
+        {
+            if (source.Status is { } status)
+            {
+                await PublishRetainedAsync(source.StatusTopic, status, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_settings.HomeAssistantEnabled)
+            {
+                await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -69,7 +69,7 @@ public sealed class HealingEndToEndTests
     [Fact]
     public async Task Run_WebhookRefusingThenFixed_HealthzShowsTheSinkDownWithItsErrorThenOkWithoutIt()
     {
-        using var hook = new ToggledHook(403);
+        using var hook = new LoopbackHook(403);
         var metricsPort = DaemonProcess.FreePort();
         var config = Path.Combine(Directory.CreateTempSubdirectory("captiond-heal-sink-").FullName, "captiond.json");
         await File.WriteAllTextAsync(config, $$"""
@@ -142,57 +142,5 @@ public sealed class HealingEndToEndTests
             await Task.Delay(250);
         }
         throw new TimeoutException($"/healthz never matched; last: {last}\n{daemon.Output()}");
-    }
-
-    /// <summary>A real HTTP endpoint on loopback that answers every POST with <see cref="Status"/>.</summary>
-    private sealed class ToggledHook : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-
-        public ToggledHook(int status)
-        {
-            Status = status;
-            Url = $"http://127.0.0.1:{DaemonProcess.FreePort()}/hook/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
-        }
-
-        public string Url { get; }
-
-        public volatile int Status;
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            try
-            {
-                _loop.Wait(TimeSpan.FromSeconds(5));
-            }
-            catch (AggregateException)
-            {
-                // The listener was closed under the loop: that is how it ends.
-            }
-        }
-
-        private async Task LoopAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return; // stopped
-                }
-                context.Response.StatusCode = Status;
-                context.Response.Close();
-            }
-        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,7 +28,7 @@ public sealed class WireFormatEndToEndTests : IDisposable
     {
         using var broker = await MosquittoBroker.StartAsync();
         using var subscriber = SubscriberProcess.Start(broker.Port, "captiond/+/caption");
-        using var hook = new HookListener();
+        using var hook = new LoopbackHook();
         var jsonl = Path.Combine(_temp.FullName, "captions.jsonl");
         var config = WriteConfig(new JsonObject
         {
@@ -165,60 +163,5 @@ public sealed class WireFormatEndToEndTests : IDisposable
         var path = Path.Combine(_temp.FullName, $"config-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, config.ToJsonString());
         return path;
-    }
-
-    /// <summary>A real HTTP endpoint on loopback that answers 204 and keeps each request body.</summary>
-    private sealed class HookListener : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly ConcurrentQueue<string> _bodies = new();
-        private readonly Task _loop;
-
-        public HookListener()
-        {
-            var port = DaemonProcess.FreePort();
-            Url = $"http://127.0.0.1:{port}/hook/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
-        }
-
-        public string Url { get; }
-
-        public IReadOnlyCollection<string> Bodies => _bodies;
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            try
-            {
-                _loop.Wait(TimeSpan.FromSeconds(5));
-            }
-            catch (AggregateException)
-            {
-                // The listener was closed under the loop: that is how it ends.
-            }
-        }
-
-        private async Task LoopAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return; // stopped
-                }
-                using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
-                    _bodies.Enqueue(await reader.ReadToEndAsync());
-                context.Response.StatusCode = 204;
-                context.Response.Close();
-            }
-        }
     }
 }
