@@ -3,9 +3,10 @@ namespace CaptionDaemon.Contracts;
 /// <summary>A stream of audio: a microphone, a network stream, a file.</summary>
 /// <remarks>
 /// The host calls <see cref="ReadAsync"/> once and reads until the sequence ends (the source is finished, e.g. a
-/// file that does not loop) or the token is cancelled (the daemon stops). An exception from the sequence
-/// disables the source and is reported; a source that can recover from transient failures (a network stream
-/// that drops) should do so itself and say so through <see cref="AudioSourceContext.Status"/>.
+/// file that does not loop) or the token is cancelled (the daemon stops). While chunks arrive the host shows the
+/// source online. An exception from the sequence is reported and the host restarts the source (a new one from the
+/// factory) with exponential backoff; a source that can recover from transient failures itself (a network stream
+/// that drops) should do so and say so through <see cref="AudioSourceContext.Status"/>.
 /// </remarks>
 public interface IAudioSource : IAsyncDisposable
 {

@@ -8,7 +8,8 @@ public interface IAudioSourceFactory
 
     /// <summary>
     /// Creates a source from its configuration. Throw <see cref="PluginConfigurationException"/> when the settings are
-    /// wrong, naming the key; the host reports it and keeps the other sources running.
+    /// wrong, naming the key; the host disables the source, reports it and keeps the other sources running. Any other
+    /// exception (a device that is not there yet) is retried with backoff.
     /// </summary>
     IAudioSource Create(AudioSourceContext context);
 }

@@ -5,7 +5,8 @@ namespace CaptionDaemon.Contracts;
 /// The host owns batching, the bounded queue in front of each sink, the outbox during outages and retry with
 /// backoff. A sink only delivers: <see cref="PublishAsync"/> returns when the batch is delivered, throws
 /// <see cref="SinkUnavailableException"/> when the destination is unreachable for now (the host keeps the batch and
-/// retries it, in order), and any other exception is a bug that disables the sink (reported; the other sinks go on).
+/// retries it, in order), and any other exception (a bug, a refusal that retrying soon cannot fix) marks the sink
+/// failed: reported, its outbox kept, and tried again on a slow timer; the other sinks go on.
 /// Calls never overlap.
 /// </remarks>
 public interface ICaptionSink : IAsyncDisposable
@@ -22,4 +23,19 @@ public interface ISourceStatusSink
 {
     /// <summary>Called for every change of a source's state, and once per source when the sink starts.</summary>
     Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken);
+}
+
+/// <summary>Optional: a sink that describes sources to its consumers (e.g. Home Assistant discovery).</summary>
+public interface ISourceDescriptionSink
+{
+    /// <summary>Called for every configured source when the sink starts, and again when the model changes.</summary>
+    Task PublishDescriptionAsync(SourceDescription description, CancellationToken cancellationToken);
+}
+
+/// <summary>Optional: a sink that publishes the sources' audio levels (e.g. for tuning a microphone).</summary>
+/// <remarks>Levels are not queued: a sink that is busy or unavailable gets the latest level of each source later.</remarks>
+public interface ISourceLevelSink
+{
+    /// <summary>Called with a source's latest level, at most once per window of the source.</summary>
+    Task PublishLevelAsync(SourceLevel level, CancellationToken cancellationToken);
 }

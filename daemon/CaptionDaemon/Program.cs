@@ -4,5 +4,5 @@ namespace CaptionDaemon;
 
 internal static class Program
 {
-    private static Task<int> Main(string[] args) => DaemonCommands.Create().Parse(args).InvokeAsync();
+    private static Task<int> Main(string[] args) => DaemonCommands.InvokeAsync(args);
 }

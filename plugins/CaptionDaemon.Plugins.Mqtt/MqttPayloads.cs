@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Shared;
 
 namespace CaptionDaemon.Plugins.Mqtt;
 
@@ -12,42 +13,9 @@ internal static class MqttPayloads
     private static readonly string _version =
         typeof(MqttPayloads).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    /// <summary>
-    /// One caption as <c>{"source","seq","start","end","text","confidence","model","latency_ms","labels"}</c>; times are
-    /// UTC, ISO 8601 with milliseconds and <c>Z</c>; <c>labels</c> is <c>[{"label","score"}]</c>, highest score first,
-    /// <c>[]</c> when the model heard none of its labels or has none.
-    /// </summary>
-    public static byte[] Caption(Caption caption, ArrayBufferWriter<byte> buffer)
-    {
-        buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Span<char> time = stackalloc char[32];
-            writer.WriteStartObject();
-            writer.WriteString("source"u8, caption.SourceId);
-            writer.WriteNumber("seq"u8, caption.Sequence);
-            writer.WriteString("start"u8, Iso8601(caption.Start, time));
-            writer.WriteString("end"u8, Iso8601(caption.End, time));
-            writer.WriteString("text"u8, caption.Text);
-            // JSON has no NaN: a non-finite confidence (a model bug) is published as 0 rather than failing the sink.
-            writer.WriteNumber("confidence"u8, double.IsFinite(caption.Confidence) ? caption.Confidence : 0);
-            writer.WriteString("model"u8, caption.Model);
-            writer.WriteNumber("latency_ms"u8, Math.Round(caption.Latency.TotalMilliseconds, 3));
-            writer.WriteStartArray("labels"u8);
-            foreach (var label in caption.Labels)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("label"u8, label.Label);
-                writer.WriteNumber("score"u8, double.IsFinite(label.Score) ? label.Score : 0);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    /// <summary>One caption in the wire format that every first-party sink writes (<see cref="CaptionWireFormat"/>).</summary>
+    public static byte[] Caption(Caption caption, ArrayBufferWriter<byte> buffer) =>
+        CaptionWireFormat.Serialize(caption, buffer).ToArray();
 
     /// <summary>The retained text of <c>&lt;prefix&gt;/&lt;source&gt;/status</c>.</summary>
     public static string Status(SourceStatus status) => status.State switch
@@ -60,30 +28,92 @@ internal static class MqttPayloads
         _ => "offline",
     };
 
-    /// <summary>Home Assistant discovery of one source as an <c>event</c> entity of the daemon's device.</summary>
-    public static byte[] HomeAssistantEvent(MqttSinkSettings settings, string sourceId, string captionTopic, string availabilityTopic, ArrayBufferWriter<byte> buffer)
+    /// <summary>The fallback event type: a caption in which none of the source's labels was heard.</summary>
+    public const string CaptionEventType = "caption";
+
+    // The caption's fields that Home Assistant keeps as the event's and the caption sensor's attributes.
+    private const string CaptionAttributes =
+        "'text': value_json.text, 'confidence': value_json.confidence, 'labels': value_json.labels, 'model': value_json.model, " +
+        "'seq': value_json.seq, 'start': value_json.start, 'end': value_json.end";
+
+    /// <summary>
+    /// Home Assistant discovery of one source as an <c>event</c> entity of the daemon's device: its <c>event_types</c> are
+    /// the source's labels and <c>caption</c>, and each caption fires its top label (the caption's labels are already
+    /// narrowed to the source's labels and thresholds), or <c>caption</c> when it has none. Home Assistant's MQTT event
+    /// platform requires <c>state_topic</c> and <c>event_types</c>, and a JSON payload whose <c>event_type</c> is one of
+    /// them; the other keys become the event's attributes.
+    /// </summary>
+    public static byte[] HomeAssistantEvent(MqttSinkSettings settings, PublishedSource source, ArrayBufferWriter<byte> buffer) =>
+        Discovery(buffer, settings, source, $"{source.Id} sound", string.Empty, writer =>
+        {
+            writer.WriteString("state_topic", source.CaptionTopic);
+            writer.WriteStartArray("event_types");
+            foreach (var label in source.Labels)
+            {
+                writer.WriteStringValue(label.Label);
+            }
+
+            writer.WriteStringValue(CaptionEventType);
+            writer.WriteEndArray();
+            writer.WriteString("value_template",
+                $"{{{{ {{'event_type': (value_json.labels[0].label if value_json.labels else '{CaptionEventType}'), {CaptionAttributes}}} | to_json }}}}");
+            writer.WriteString("icon", "mdi:ear-hearing");
+        });
+
+    /// <summary>
+    /// A <c>sensor</c> with the source's last caption text (Home Assistant keeps at most 255 characters of a state) and its
+    /// labels, confidence and model as attributes.
+    /// </summary>
+    public static byte[] HomeAssistantCaptionSensor(MqttSinkSettings settings, PublishedSource source, ArrayBufferWriter<byte> buffer) =>
+        Discovery(buffer, settings, source, $"{source.Id} caption", "_caption", writer =>
+        {
+            writer.WriteString("state_topic", source.CaptionTopic);
+            writer.WriteString("value_template", "{{ value_json.text[:255] }}");
+            writer.WriteString("json_attributes_topic", source.CaptionTopic);
+            writer.WriteString("json_attributes_template", $"{{{{ {{{CaptionAttributes}}} | to_json }}}}");
+            writer.WriteString("icon", "mdi:closed-caption-outline");
+        });
+
+    /// <summary>A <c>sensor</c> with the source's audio level in dBFS (a diagnostic, for tuning a microphone and its silence gate).</summary>
+    public static byte[] HomeAssistantLevelSensor(MqttSinkSettings settings, PublishedSource source, ArrayBufferWriter<byte> buffer) =>
+        Discovery(buffer, settings, source, $"{source.Id} level", "_level", writer =>
+        {
+            writer.WriteString("state_topic", source.LevelTopic);
+            writer.WriteString("unit_of_measurement", "dBFS");
+            writer.WriteString("state_class", "measurement");
+            writer.WriteString("entity_category", "diagnostic");
+            writer.WriteString("icon", "mdi:volume-high");
+        });
+
+    /// <summary>The text of a level on <c>&lt;prefix&gt;/&lt;source&gt;/level</c>: dBFS with one decimal.</summary>
+    public static string Level(SourceLevel level) => level.Dbfs.ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The common part of every discovery payload: name, unique id, availability from both the daemon's and the source's
+    /// status (an entity is available only while both say online; the source's "reconnecting: ..." and "error: ..."
+    /// count as offline), QoS, the daemon's device and the origin block.
+    /// </summary>
+    private static byte[] Discovery(ArrayBufferWriter<byte> buffer, MqttSinkSettings settings, PublishedSource source, string name, string idSuffix, Action<Utf8JsonWriter> entity)
     {
         var node = settings.HomeAssistantNodeId;
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, CaptionWireFormat.WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("name", $"{sourceId} caption");
-            writer.WriteString("unique_id", $"captiond_{node}_{TopicLevel.HomeAssistantId(sourceId)}");
-            writer.WriteString("state_topic", captionTopic);
-            writer.WriteStartArray("event_types");
-            writer.WriteStringValue("caption");
+            writer.WriteString("name", name);
+            writer.WriteString("unique_id", $"captiond_{node}_{source.ObjectId}{idSuffix}");
+            entity(writer);
+            writer.WriteStartArray("availability");
+            writer.WriteStartObject();
+            writer.WriteString("topic", $"{settings.TopicPrefix}/status");
+            writer.WriteEndObject();
+            writer.WriteStartObject();
+            writer.WriteString("topic", source.StatusTopic);
+            writer.WriteString("value_template", "{{ 'online' if value == 'online' else 'offline' }}");
+            writer.WriteEndObject();
             writer.WriteEndArray();
-            // Our caption JSON has no event_type: the template adds it and passes the rest on as attributes.
-            writer.WriteString("value_template",
-                "{{ {'event_type': 'caption', 'text': value_json.text, 'confidence': value_json.confidence, 'source': value_json.source, " +
-                "'seq': value_json.seq, 'start': value_json.start, 'end': value_json.end, 'model': value_json.model, " +
-                "'latency_ms': value_json.latency_ms, 'labels': value_json.labels} | to_json }}");
-            writer.WriteString("availability_topic", availabilityTopic);
-            writer.WriteString("payload_available", "online");
-            writer.WriteString("payload_not_available", "offline");
+            writer.WriteString("availability_mode", "all");
             writer.WriteNumber("qos", 1);
-            writer.WriteString("icon", "mdi:closed-caption-outline");
             writer.WriteStartObject("device");
             writer.WriteStartArray("identifiers");
             writer.WriteStringValue($"captiond_{node}");
@@ -93,16 +123,14 @@ internal static class MqttPayloads
             writer.WriteString("model", "captiond");
             writer.WriteString("sw_version", _version);
             writer.WriteEndObject();
+            writer.WriteStartObject("origin");
+            writer.WriteString("name", "captiond");
+            writer.WriteString("sw_version", _version);
+            writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private static ReadOnlySpan<char> Iso8601(DateTimeOffset time, Span<char> destination)
-    {
-        time.UtcDateTime.TryFormat(destination, out var written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
-        return destination[..written];
     }
 
     private static string WithDetail(string state, string? detail) => string.IsNullOrWhiteSpace(detail) ? state : $"{state}: {detail}";

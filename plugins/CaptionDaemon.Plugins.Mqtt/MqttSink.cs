@@ -15,16 +15,21 @@ using MQTTnet.Protocol;
 namespace CaptionDaemon.Plugins.Mqtt;
 
 /// <summary>
-/// Publishes captions (QoS 1, <c>&lt;prefix&gt;/&lt;source&gt;/caption</c>), retained source states and Home Assistant
+/// Publishes captions (QoS 1, <c>&lt;prefix&gt;/&lt;source&gt;/caption</c>), retained source states, levels
+/// (<c>&lt;prefix&gt;/&lt;source&gt;/level</c>, at most every <c>HomeAssistant:LevelIntervalSeconds</c>) and Home Assistant
 /// discovery to one broker. A monitor loop keeps the connection (ping, else reconnect, then wait); on every connection
 /// it announces <c>&lt;prefix&gt;/status</c> = <c>online</c> (the Will says <c>offline</c>), the latest state of every
-/// known source and the discovery. While disconnected, <see cref="PublishAsync"/> throws
-/// <see cref="SinkUnavailableException"/> and the host keeps the captions in its outbox.
+/// known source and the discovery, and a few seconds later clears the retained states and discovery of sources that no
+/// longer exist. While disconnected, <see cref="PublishAsync"/> throws <see cref="SinkUnavailableException"/> and the
+/// host keeps the captions in its outbox.
 /// </summary>
-internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
+internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourceDescriptionSink, ISourceLevelSink
 {
     private const string Online = "online";
     private const string Offline = "offline";
+
+    /// <summary>How long after connecting the sink waits for the retained messages and the sources' states before it clears stale ones.</summary>
+    internal static readonly TimeSpan StaleGrace = TimeSpan.FromSeconds(5);
 
     private readonly MqttSinkSettings _settings;
     private readonly ILogger _logger;
@@ -32,7 +37,11 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     private readonly MqttClientOptions _clientOptions;
     private readonly string _daemonStatusTopic;
     private readonly string _homeAssistantStatusTopic;
-    private readonly ConcurrentDictionary<string, KnownSource> _sources = new(StringComparer.Ordinal);
+    private readonly string _discoveryFilter;
+    private readonly string _statusFilter;
+    private readonly ConcurrentDictionary<string, byte> _retainedSeen = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly ConcurrentDictionary<string, PublishedSource> _sources = new(StringComparer.Ordinal);
     // Serializes what is retained (states, discovery) between the pump and the monitor, so the latest always wins.
     private readonly SemaphoreSlim _retainedLock = new(1, 1);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -41,6 +50,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     private readonly ArrayBufferWriter<byte> _discoveryBuffer = new(1024);
     private readonly Task _monitor;
     private volatile bool _rediscover;
+    private long _staleCheckAt = long.MaxValue;
     private int _connections;
     private bool _disposed;
 
@@ -54,6 +64,8 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         _logger = logger;
         _daemonStatusTopic = $"{settings.TopicPrefix}/status";
         _homeAssistantStatusTopic = $"{settings.HomeAssistantPrefix}/status";
+        _discoveryFilter = $"{settings.HomeAssistantPrefix}/+/{settings.HomeAssistantNodeId}/+/config";
+        _statusFilter = $"{settings.TopicPrefix}/+/status";
         _clientOptions = BuildClientOptions(settings);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
@@ -118,13 +130,10 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         }
     }
 
-    public async Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken)
+    public Task PublishStatusAsync(SourceStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var source = Known(status.SourceId);
-        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return UpdateRetainedAsync(status.SourceId, async source =>
         {
             source.Status = MqttPayloads.Status(status);
             if (!_client.IsConnected)
@@ -137,6 +146,35 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
             {
                 await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
             }
+        }, cancellationToken);
+    }
+
+    public Task PublishDescriptionAsync(SourceDescription description, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        return UpdateRetainedAsync(description.SourceId, async source =>
+        {
+            source.Labels = description.Labels;
+            source.AnnouncedIn = 0; // the event types changed: announce again
+            if (_settings.HomeAssistantEnabled && _client.IsConnected)
+            {
+                await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes what is retained for a source under <see cref="_retainedLock"/>. A lost connection is not the pump's to
+    /// retry: the change is kept, and the next connection publishes every source's latest state and discovery.
+    /// </summary>
+    private async Task UpdateRetainedAsync(string sourceId, Func<PublishedSource, Task> update, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var source = Known(sourceId);
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await update(source).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -144,12 +182,46 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         }
         catch (Exception ex) when (IsConnectionProblem(ex))
         {
-            // Kept as the latest state: the reconnection publishes it, so the pump need not retry.
-            LogStatusDeferred(_logger, Name, status.SourceId, ex.Message);
+            LogStatusDeferred(_logger, Name, sourceId, ex.Message);
         }
         finally
         {
             _retainedLock.Release();
+        }
+    }
+
+    public async Task PublishLevelAsync(SourceLevel level, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_settings.LevelInterval <= TimeSpan.Zero || !_client.IsConnected)
+        {
+            return; // levels are the latest only: one that cannot go now is replaced by the next
+        }
+
+        var source = Known(level.SourceId);
+        if (source.LevelSentAt is { } sent && _time.GetElapsedTime(sent) < _settings.LevelInterval)
+        {
+            return;
+        }
+
+        try
+        {
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(source.LevelTopic)
+                .WithPayload(MqttPayloads.Level(level))
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
+                .Build();
+            await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            source.LevelSentAt = _time.GetTimestamp();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsConnectionProblem(ex))
+        {
+            LogStatusDeferred(_logger, Name, level.SourceId, ex.Message);
         }
     }
 
@@ -201,6 +273,12 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
                         _rediscover = false;
                         await AnnounceAllAsync(cancellationToken).ConfigureAwait(false);
                     }
+
+                    if (_time.GetTimestamp() >= Interlocked.Read(ref _staleCheckAt))
+                    {
+                        Interlocked.Exchange(ref _staleCheckAt, long.MaxValue);
+                        await RemoveStaleAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 else
                 {
@@ -216,7 +294,6 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
                         throw new MqttCommunicationException($"The broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd());
                     }
 
-                    Interlocked.Increment(ref _connections);
                     await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
                     connected = true;
                     failureLogged = false;
@@ -258,35 +335,57 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         }
     }
 
+    /// <summary>
+    /// Counts the connection and announces everything, holding <see cref="_retainedLock"/> throughout: whoever sees the
+    /// new connection count publishes after this, so a state is not sent twice by a race with the announcement.
+    /// </summary>
     private async Task OnConnectedAsync(CancellationToken cancellationToken)
-    {
-        await PublishRetainedAsync(_daemonStatusTopic, Online, cancellationToken).ConfigureAwait(false);
-        if (_settings.HomeAssistantEnabled)
-        {
-            // Home Assistant says "online" here when it (re)starts and then needs the discovery again.
-            await _client.SubscribeAsync(_homeAssistantStatusTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
-        }
-
-        await AnnounceAllAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Publishes the latest state and (when enabled) the discovery of every known source.</summary>
-    private async Task AnnounceAllAsync(CancellationToken cancellationToken)
     {
         await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var source in _sources.Values)
+            Interlocked.Increment(ref _connections);
+            await PublishRetainedAsync(_daemonStatusTopic, Online, cancellationToken).ConfigureAwait(false);
+            // The retained states (and discovery) of earlier runs arrive on these: what no current source owns is
+            // cleared once the sources have had time to say who they are.
+            _retainedSeen.Clear();
+            await _client.SubscribeAsync(_statusFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            if (_settings.HomeAssistantEnabled)
             {
-                if (source.Status is { } status)
-                {
-                    await PublishRetainedAsync(source.StatusTopic, status, cancellationToken).ConfigureAwait(false);
-                }
+                // Home Assistant says "online" here when it (re)starts and then needs the discovery again.
+                await _client.SubscribeAsync(_homeAssistantStatusTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+                await _client.SubscribeAsync(_discoveryFilter, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            }
 
-                if (_settings.HomeAssistantEnabled)
-                {
-                    await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
-                }
+            Interlocked.Exchange(ref _staleCheckAt, _time.GetTimestamp() + (long)(StaleGrace.TotalSeconds * _time.TimestampFrequency));
+            await AnnounceAllLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _retainedLock.Release();
+        }
+    }
+
+    /// <summary>Clears the retained states and discovery that an earlier run left for sources that no longer exist.</summary>
+    private async Task RemoveStaleAsync(CancellationToken cancellationToken)
+    {
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = _sources.Values.SelectMany(s => s.RetainedTopics).ToHashSet(StringComparer.Ordinal);
+            foreach (var topic in _retainedSeen.Keys.Where(t => !current.Contains(t)).Order(StringComparer.Ordinal))
+            {
+                // An empty retained message deletes the retained one; for a discovery topic it removes the entity.
+                var message = new MqttApplicationMessageBuilder()
+                    .WithTopic(topic)
+                    .WithPayload(Array.Empty<byte>())
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                    .WithRetainFlag()
+                    .Build();
+                var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                CheckPublished(result, topic);
+                _retainedSeen.TryRemove(topic, out _);
+                LogStaleRemoved(_logger, Name, topic);
             }
         }
         finally
@@ -295,20 +394,57 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         }
     }
 
-    /// <summary>Home Assistant discovery of one source; the caller holds <see cref="_retainedLock"/>.</summary>
-    private async Task AnnounceAsync(KnownSource source, CancellationToken cancellationToken)
+    /// <summary>Publishes the latest state and (when enabled) the discovery of every known source.</summary>
+    private async Task AnnounceAllAsync(CancellationToken cancellationToken)
+    {
+        await _retainedLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await AnnounceAllLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _retainedLock.Release();
+        }
+    }
+
+    /// <summary><see cref="AnnounceAllAsync"/> for a caller that holds <see cref="_retainedLock"/>.</summary>
+    private async Task AnnounceAllLockedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var source in _sources.Values)
+        {
+            if (source.Status is { } status)
+            {
+                await PublishRetainedAsync(source.StatusTopic, status, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_settings.HomeAssistantEnabled)
+            {
+                await AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Home Assistant discovery of one source (event, caption sensor, level sensor); the caller holds <see cref="_retainedLock"/>.</summary>
+    private async Task AnnounceAsync(PublishedSource source, CancellationToken cancellationToken)
     {
         var connection = Connections;
-        var payload = MqttPayloads.HomeAssistantEvent(_settings, source.Id, source.CaptionTopic, _daemonStatusTopic, _discoveryBuffer);
+        await PublishDiscoveryAsync(source.EventDiscoveryTopic, MqttPayloads.HomeAssistantEvent(_settings, source, _discoveryBuffer), cancellationToken).ConfigureAwait(false);
+        await PublishDiscoveryAsync(source.CaptionDiscoveryTopic, MqttPayloads.HomeAssistantCaptionSensor(_settings, source, _discoveryBuffer), cancellationToken).ConfigureAwait(false);
+        await PublishDiscoveryAsync(source.LevelDiscoveryTopic, MqttPayloads.HomeAssistantLevelSensor(_settings, source, _discoveryBuffer), cancellationToken).ConfigureAwait(false);
+        source.AnnouncedIn = connection;
+    }
+
+    private async Task PublishDiscoveryAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    {
         var message = new MqttApplicationMessageBuilder()
-            .WithTopic(source.DiscoveryTopic)
+            .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag()
             .Build();
         var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
-        CheckPublished(result, source.DiscoveryTopic);
-        source.AnnouncedIn = connection;
+        CheckPublished(result, topic);
     }
 
     private async Task PublishRetainedAsync(string topic, string payload, CancellationToken cancellationToken)
@@ -326,6 +462,12 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     private Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs args)
     {
         var message = args.ApplicationMessage;
+        if (message.Retain && message.Payload.Length > 0 && !string.Equals(message.Topic, _homeAssistantStatusTopic, StringComparison.Ordinal))
+        {
+            _retainedSeen.TryAdd(message.Topic, 0);
+            return Task.CompletedTask;
+        }
+
         if (string.Equals(message.Topic, _homeAssistantStatusTopic, StringComparison.Ordinal)
             && string.Equals(Encoding.UTF8.GetString(message.Payload).Trim(), Online, StringComparison.OrdinalIgnoreCase))
         {
@@ -338,7 +480,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
         return Task.CompletedTask;
     }
 
-    private KnownSource Known(string sourceId) => _sources.GetOrAdd(sourceId, static (id, settings) => new KnownSource(id, settings), _settings);
+    private PublishedSource Known(string sourceId) => _sources.GetOrAdd(sourceId, static (id, settings) => new PublishedSource(id, settings), _settings);
 
     private void CheckPublished(MqttClientPublishResult result, string topic)
     {
@@ -434,33 +576,9 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink}: state of {Source} kept for the next connection ({Reason})")]
     private static partial void LogStatusDeferred(ILogger logger, string sink, string source, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT sink {Sink} cleared {Topic}: no current source owns it")]
+    private static partial void LogStaleRemoved(ILogger logger, string sink, string topic);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT sink {Sink} could not say offline before disconnecting ({Reason}); the Will says it")]
     private static partial void LogGoodbyeFailed(ILogger logger, string sink, string reason);
-
-    /// <summary>A source this sink has seen, with its topics and latest retained state.</summary>
-    private sealed class KnownSource
-    {
-        public KnownSource(string id, MqttSinkSettings settings)
-        {
-            Id = id;
-            var level = TopicLevel.Escape(id);
-            CaptionTopic = $"{settings.TopicPrefix}/{level}/caption";
-            StatusTopic = $"{settings.TopicPrefix}/{level}/status";
-            DiscoveryTopic = $"{settings.HomeAssistantPrefix}/event/{settings.HomeAssistantNodeId}/{TopicLevel.HomeAssistantId(id)}/config";
-        }
-
-        public string Id { get; }
-
-        public string CaptionTopic { get; }
-
-        public string StatusTopic { get; }
-
-        public string DiscoveryTopic { get; }
-
-        /// <summary>The retained state text, once known.</summary>
-        public string? Status { get; set; }
-
-        /// <summary>The connection in which the discovery was last sent (0: never).</summary>
-        public int AnnouncedIn { get; set; }
-    }
 }

@@ -1,11 +1,16 @@
 using CaptionDaemon.Contracts;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Plugins.Mqtt;
 
 /// <summary>Creates <see cref="MqttSink"/>s for sinks configured with <c>"Type": "mqtt"</c>.</summary>
-internal sealed class MqttSinkFactory : ICaptionSinkFactory
+internal sealed class MqttSinkFactory : ICaptionSinkFactory, ISettingsValidator
 {
     public string TypeName => "mqtt";
+
+    public IReadOnlyCollection<string> SettingKeys => MqttSinkSettings.Keys;
+
+    public void Validate(IConfigurationSection settings) => _ = MqttSinkSettings.FromConfiguration(settings);
 
     public ICaptionSink Create(CaptionSinkContext context)
     {

@@ -12,6 +12,14 @@ internal sealed class MqttSinkSettings
     public const int DefaultPort = 1883;
     public const int DefaultTlsPort = 8883;
 
+    /// <summary>The keys <see cref="FromConfiguration"/> reads.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+    [
+        "Url", "Username", "Password", "ClientId", "TopicPrefix", "KeepAliveSeconds", "ReconnectDelaySeconds", "TimeoutSeconds",
+        "Tls:CaFile", "Tls:AllowUntrustedCertificates", "HomeAssistant:Enabled", "HomeAssistant:Prefix", "HomeAssistant:NodeId",
+        "LevelIntervalSeconds",
+    ];
+
     public required string Host { get; init; }
 
     public required int Port { get; init; }
@@ -44,6 +52,9 @@ internal sealed class MqttSinkSettings
     public string HomeAssistantPrefix { get; init; } = "homeassistant";
 
     public required string HomeAssistantNodeId { get; init; }
+
+    /// <summary>At most one level per source this often on <c>&lt;prefix&gt;/&lt;source&gt;/level</c>; zero turns levels off.</summary>
+    public TimeSpan LevelInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The broker as logs show it (no credentials).</summary>
     public string BrokerDisplay => $"{(UseTls ? "mqtts" : "mqtt")}://{(Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host)}:{Port}";
@@ -111,6 +122,7 @@ internal sealed class MqttSinkSettings
         var keepAlive = ReadInt(section, "KeepAliveSeconds", 30, 0, 65535);
         var reconnectDelay = ReadInt(section, "ReconnectDelaySeconds", 2, 1, 300);
         var timeout = ReadInt(section, "TimeoutSeconds", 10, 1, 600);
+        var levelInterval = ReadInt(section, "LevelIntervalSeconds", 10, 0, 3600);
 
         return new MqttSinkSettings
         {
@@ -129,6 +141,7 @@ internal sealed class MqttSinkSettings
             HomeAssistantEnabled = ReadBool(section, "HomeAssistant:Enabled", true),
             HomeAssistantPrefix = haPrefix,
             HomeAssistantNodeId = nodeId,
+            LevelInterval = TimeSpan.FromSeconds(levelInterval),
         };
     }
 

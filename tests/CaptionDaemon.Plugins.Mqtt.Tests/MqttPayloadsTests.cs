@@ -41,7 +41,7 @@ public sealed class MqttPayloadsTests
     }
 
     [Fact]
-    public void Caption_NonUtcTimesAndNaNConfidence_WritesUtcAndZero()
+    public void Caption_NonUtcTimesAndNaNConfidence_WritesUtcAndNull()
     {
         var caption = MqttTestSinks.Caption("k", 1) with
         {
@@ -52,7 +52,7 @@ public sealed class MqttPayloadsTests
         using var json = JsonDocument.Parse(MqttPayloads.Caption(caption, new ArrayBufferWriter<byte>()));
 
         Assert.Equal("2026-06-01T10:00:00.005Z", json.RootElement.GetProperty("start").GetString());
-        Assert.Equal(0, json.RootElement.GetProperty("confidence").GetDouble());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("confidence").ValueKind);
     }
 
     [Theory]

@@ -1,10 +1,22 @@
 using System.CommandLine;
+using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Sounds;
+using CaptionDaemon.Training.Training;
+using CaptionDaemon.Training.Training.Features;
 
 namespace CaptionDaemon.Training;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static int Main(string[] args) => Run(args, Console.Error);
+
+    /// <summary>
+    /// Runs a command line. A failure that is the user's to fix (a missing bundle, data in the wrong layout, an audio file
+    /// that does not decode) is one line on <paramref name="error"/> and exit code 1, not a stack trace.
+    /// </summary>
+    internal static int Run(string[] args, TextWriter error)
     {
         var root = new RootCommand("captiond-train: build the captioning models that captiond runs.");
         foreach (var command in TrainCommands.All())
@@ -12,6 +24,15 @@ internal static class Program
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).Invoke();
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ex is BundleException or DatasetFormatException or FeatureCacheException or TrainingException
+            or AudioDecodeException or DebianPackageException or ExecutionProviderException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"captiond-train: {ex.Message}");
+            return 1;
+        }
     }
 }

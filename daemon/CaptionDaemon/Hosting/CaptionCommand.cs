@@ -23,8 +23,17 @@ internal static class CaptionCommand
     {
         var files = new Argument<string[]>("FILE") { Description = "Audio files: WAV, or anything ffmpeg reads.", Arity = ArgumentArity.OneOrMore };
         var model = new Option<string?>("--model") { Description = "Model bundle folder (default: the shipped model)." };
-        var hop = new Option<double>("--hop") { Description = "Seconds between window starts.", DefaultValueFactory = _ => 2 };
-        var window = new Option<double?>("--window") { Description = "Seconds of audio per window, at most the model's window (10 s for the shipped model); shorter windows are padded with silence." };
+        var hop = new Option<double>("--hop")
+        {
+            Description = "Seconds between window starts.",
+            DefaultValueFactory = _ => 2,
+            CustomParser = result => DaemonCommands.ParseSeconds(result, "--hop") ?? 0,
+        };
+        var window = new Option<double?>("--window")
+        {
+            Description = "Seconds of audio per window, at most the model's window (10 s for the shipped model); shorter windows are padded with silence.",
+            CustomParser = result => DaemonCommands.ParseSeconds(result, "--window"),
+        };
         var beam = new Option<int>("--beam") { Description = "Beam size (1 = greedy).", DefaultValueFactory = _ => 3 };
         var plugins = new Option<string[]>("--plugins") { Description = "An extra plugin folder (repeatable)." };
         var command = new Command("caption", "Caption audio files once and print one JSON line per window.");
@@ -74,6 +83,12 @@ internal static class CaptionCommand
         catch (Exception ex) when (ex is OptionsValidationException or BundleException)
         {
             await Console.Error.WriteLineAsync($"captiond caption: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A configured value that does not convert (e.g. "fast" for a number): said in the configuration's words.
+            await Console.Error.WriteLineAsync($"captiond caption: {ConfigurationValidation.Describe(ex)}").ConfigureAwait(false);
             return 2;
         }
 

@@ -3,7 +3,6 @@ using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Mqtt;
 using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
-using CaptionDaemon.Sinks;
 using CaptionDaemon.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -12,14 +11,22 @@ namespace CaptionDaemon.Hosting;
 
 /// <summary>
 /// <c>captiond check-config</c>: reads the configuration exactly as <c>run</c> does and checks everything that can be
-/// checked without opening devices, sockets or broker connections (which would disturb a running daemon): the
-/// option sections, the metrics address, the plugins, that every source and sink names a type a plugin provides, the
-/// sinks' outbox settings and the model bundle. Prints what would run, or every problem with the key it concerns.
+/// checked without opening devices, sockets or broker connections (which would disturb a running daemon): the option
+/// sections, the metrics address, the plugins, every source's and sink's own settings (through the same validation
+/// that <c>run</c>'s factories read them with, see <see cref="ConfigurationValidation"/>) and the model bundle; it warns
+/// about keys nothing reads. Prints what would run, or every problem with the key it concerns; exit 2 when there is one.
 /// </summary>
 internal static class CheckConfigCommand
 {
-    public static Task<int> RunAsync(CommandLineSettings commandLine, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(CommandLineSettings commandLine, CancellationToken cancellationToken) =>
+        Task.FromResult(Run(commandLine, Console.Out, Console.Error));
+
+    /// <summary>Checks the configuration, writing what would run to <paramref name="output"/> and the problems to <paramref name="error"/>.</summary>
+    /// <returns>0 when the configuration is valid (warnings allowed), 2 when it has problems.</returns>
+    public static int Run(CommandLineSettings commandLine, TextWriter output, TextWriter error)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         var problems = new List<string>();
         var configuration = new ConfigurationManager();
         try
@@ -28,8 +35,8 @@ internal static class CheckConfigCommand
         }
         catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
         {
-            Console.Error.WriteLine($"captiond check-config: {ex.Message}");
-            return Task.FromResult(1);
+            error.WriteLine($"captiond check-config: {DaemonConfiguration.Describe(ex)}");
+            return 2;
         }
 
         var services = new ServiceCollection();
@@ -41,16 +48,7 @@ internal static class CheckConfigCommand
         services.AddOptionsWithValidateOnStart<EmbeddedBrokerOptions>().Bind(configuration.GetSection(EmbeddedBrokerOptions.SectionName));
         services.AddSingleton<IValidateOptions<EmbeddedBrokerOptions>, EmbeddedBrokerOptionsValidator>();
         using (var provider = services.BuildServiceProvider())
-        {
-            try
-            {
-                provider.GetRequiredService<IStartupValidator>().Validate();
-            }
-            catch (OptionsValidationException ex)
-            {
-                problems.AddRange(ex.Failures);
-            }
-        }
+            problems.AddRange(ConfigurationValidation.OptionProblems(provider));
 
         try
         {
@@ -65,10 +63,12 @@ internal static class CheckConfigCommand
         problems.AddRange(catalog.Reports.Where(r => !r.Loaded).Select(r => $"plugin {r.Name} ({r.Path}): {r.Error}"));
 
         var modelPath = configuration["Model:Path"] ?? DaemonConfiguration.DefaultModelPath;
+        IReadOnlyList<BundleLabel>? modelLabels = null;
         try
         {
             using var bundle = CaptionBundle.Load(modelPath, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-            Console.WriteLine($"model:   {bundle.Manifest.Name} ({modelPath}), {bundle.Manifest.WindowSeconds} s windows at {bundle.Manifest.SampleRate} Hz");
+            modelLabels = bundle.Manifest.Labels;
+            output.WriteLine($"model:   {bundle.Manifest.Name} ({modelPath}), {bundle.Manifest.WindowSeconds} s windows at {bundle.Manifest.SampleRate} Hz, {bundle.Manifest.Labels.Count} labels");
         }
         catch (BundleException ex)
         {
@@ -77,37 +77,32 @@ internal static class CheckConfigCommand
 
         foreach (var source in DaemonConfiguration.EnabledSources(configuration))
         {
-            var type = source["Type"]!;
-            if (catalog.TryGetSourceFactory(type, out _, out var plugin))
-                Console.WriteLine($"source:  {source.Key} ({type}, from {plugin})");
+            if (ConfigurationValidation.SourceProblem(source, catalog, modelLabels) is { } problem)
+                problems.Add(problem);
             else
-                problems.Add($"{source.Path}:Type: no plugin provides source type '{type}' (known: {string.Join(", ", catalog.SourceTypes.Order(StringComparer.Ordinal))})");
+                output.WriteLine($"source:  {source.Key} ({source["Type"]})");
         }
         foreach (var sink in DaemonConfiguration.EnabledSinks(configuration))
         {
-            var type = sink["Type"] ?? string.Empty;
-            if (catalog.TryGetSinkFactory(type, out _, out var plugin))
-                Console.WriteLine($"sink:    {sink.Key} ({type}, from {plugin})");
+            if (ConfigurationValidation.SinkProblem(sink, catalog) is { } problem)
+                problems.Add(problem);
             else
-                problems.Add($"{sink.Path}:Type: no plugin provides sink type '{type}' (known: {string.Join(", ", catalog.SinkTypes.Order(StringComparer.Ordinal))})");
-            try
-            {
-                _ = SinkPumpOptions.FromConfiguration(sink);
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or FormatException)
-            {
-                problems.Add(ex.Message);
-            }
+                output.WriteLine($"sink:    {sink.Key} ({sink["Type"]})");
         }
-        var broker = configuration.GetValue(EmbeddedBrokerOptions.SectionName + ":Enabled", true);
-        Console.WriteLine(broker
+        var broker = DaemonConfiguration.BrokerEnabled(configuration);
+        output.WriteLine(broker
             ? $"broker:  embedded, {configuration[EmbeddedBrokerOptions.SectionName + ":Host"]}:{configuration[EmbeddedBrokerOptions.SectionName + ":Port"]}"
             : "broker:  external");
-        Console.WriteLine($"metrics: http://{configuration["Metrics:Listen"]}/metrics");
+        output.WriteLine($"metrics: http://{configuration["Metrics:Listen"]}/metrics");
 
+        var warnings = ConfigurationValidation.UnknownKeys(configuration, catalog);
+        foreach (var warning in warnings)
+            error.WriteLine($"warning: {warning}");
         foreach (var problem in problems)
-            Console.Error.WriteLine($"error:   {problem}");
-        Console.WriteLine(problems.Count == 0 ? "The configuration is valid." : $"{problems.Count} problem(s).");
-        return Task.FromResult(problems.Count == 0 ? 0 : 1);
+            error.WriteLine($"error:   {problem}");
+        output.WriteLine(problems.Count == 0
+            ? warnings.Count == 0 ? "The configuration is valid." : $"The configuration is valid, with {warnings.Count} warning(s)."
+            : $"{problems.Count} problem(s).");
+        return problems.Count == 0 ? 0 : 2;
     }
 }

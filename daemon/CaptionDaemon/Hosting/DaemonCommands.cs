@@ -6,6 +6,42 @@ namespace CaptionDaemon.Hosting;
 /// <summary>captiond's commands: <c>run</c> (the default), <c>caption</c>, <c>check-config</c>, <c>plugins</c>.</summary>
 internal static class DaemonCommands
 {
+    /// <summary>Parses and runs a command line. Bad options are one line each on standard error and exit code 2.</summary>
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var parse = Create().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync($"captiond: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Try 'captiond --help'.").ConfigureAwait(false);
+            return 2;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
+        {
+            // A configuration file that is missing or not JSON, a --source that is not understood: the user's to fix.
+            await Console.Error.WriteLineAsync($"captiond: {DaemonConfiguration.Describe(ex)}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    /// <summary>
+    /// A number of seconds for <paramref name="option"/>, with an error in the option's words ("--hop: 'abc' is not a
+    /// number of seconds") instead of System.CommandLine's, which names the CLR type.
+    /// </summary>
+    internal static double? ParseSeconds(System.CommandLine.Parsing.ArgumentResult result, string option)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) && seconds > 0)
+            return seconds;
+        result.AddError($"{option}: must be a number of seconds greater than 0, was '{text}'");
+        return null;
+    }
+
     public static RootCommand Create()
     {
         var root = new RootCommand("captiond: captions the sounds it hears and publishes them over MQTT. Without a command it runs the service.");
@@ -41,7 +77,11 @@ internal static class DaemonCommands
         private readonly Option<string?> _metrics = new("--metrics") { Description = "Where /metrics and /healthz listen, HOST:PORT (default 127.0.0.1:9464). Key Metrics:Listen." };
         private readonly Option<string?> _config = new("--config") { Description = "An extra JSON configuration file, read after /etc/captiond/*.json." };
         private readonly Option<string[]> _plugins = new("--plugins") { Description = "An extra plugin folder (repeatable), searched after the built-in one. Key Plugins:Directories." };
-        private readonly Option<double?> _hop = new("--hop") { Description = "Seconds between the starts of two windows (default 2). Key Windowing:HopSeconds." };
+        private readonly Option<double?> _hop = new("--hop")
+        {
+            Description = "Seconds between the starts of two windows (default 2). Key Windowing:HopSeconds.",
+            CustomParser = result => ParseSeconds(result, "--hop"),
+        };
 
         public DaemonOptions(Command command)
         {

@@ -19,6 +19,9 @@ internal sealed record CommandLineSettings
     public IReadOnlyList<string> PluginDirectories { get; init; } = [];
 
     public double? HopSeconds { get; init; }
+
+    /// <summary>The system configuration folder instead of <see cref="DaemonConfiguration.SystemDirectory"/> (tests).</summary>
+    public string? ConfigDirectory { get; init; }
 }
 
 /// <summary>
@@ -57,9 +60,10 @@ internal static class DaemonConfiguration
             ["Logging:LogLevel:Microsoft.Hosting"] = "Warning",
         });
         configuration.AddJsonFile(Path.Combine(BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
-        if (Directory.Exists(SystemDirectory))
+        var systemDirectory = commandLine.ConfigDirectory ?? SystemDirectory;
+        if (Directory.Exists(systemDirectory))
         {
-            foreach (var file in Directory.EnumerateFiles(SystemDirectory, "*.json").Order(StringComparer.Ordinal))
+            foreach (var file in Directory.EnumerateFiles(systemDirectory, "*.json").Order(StringComparer.Ordinal))
                 configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         }
         if (commandLine.ConfigFile is { } configFile)
@@ -108,7 +112,7 @@ internal static class DaemonConfiguration
     private static Dictionary<string, string?> Defaults(IConfiguration configured)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var brokerEnabled = configured.GetValue("Broker:Enabled", true);
+        var brokerEnabled = BrokerEnabled(configured);
         if (brokerEnabled && configured["Broker:Host"] is null)
             values["Broker:Host"] = "127.0.0.1";
         if (brokerEnabled && configured["Broker:Port"] is null)
@@ -142,19 +146,50 @@ internal static class DaemonConfiguration
                 values["Sinks:mqtt:Username"] = user;
             if (configured["Broker:Password"] is { } password)
                 values["Sinks:mqtt:Password"] = password;
-            // Home Assistant discovery is for shared brokers; the embedded one serves this daemon's own clients.
-            values["Sinks:mqtt:HomeAssistant:Enabled"] = "false";
         }
         return values;
     }
 
+    /// <summary>
+    /// True when an enabled sink has <c>Path</c> <c>-</c> (standard output, as the <c>jsonl</c> sink reads it): the
+    /// daemon's log then goes to standard error, so that standard output holds nothing but that sink's lines.
+    /// </summary>
+    public static bool SinkWritesToStandardOutput(IConfiguration configuration) =>
+        EnabledSinks(configuration).Any(s => s["Path"]?.Trim() == "-");
+
+    /// <summary>
+    /// <c>Broker:Enabled</c>, true unless it says false. A value that is not a boolean counts as true here; the options
+    /// validation reports it with its key.
+    /// </summary>
+    public static bool BrokerEnabled(IConfiguration configuration) =>
+        !bool.TryParse(configuration["Broker:Enabled"], out var enabled) || enabled;
+
+    /// <summary>
+    /// A configuration failure in one line: a JSON file that does not parse says where (the parser's message is the
+    /// inner exception's).
+    /// </summary>
+    public static string Describe(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var innermost = exception;
+        while (innermost.InnerException is { } inner)
+            innermost = inner;
+        return ReferenceEquals(innermost, exception) ? exception.Message : $"{exception.Message} {innermost.Message}";
+    }
+
     /// <summary>The configured sources that are not switched off, in configuration order.</summary>
     public static IEnumerable<IConfigurationSection> EnabledSources(IConfiguration configuration) =>
-        configuration.GetSection("Sources").GetChildren().Where(s => s["Type"] is not null && !s.GetValue("Disabled", false));
+        configuration.GetSection("Sources").GetChildren().Where(s => !IsDisabled(s));
 
     /// <summary>The configured sinks that are not switched off.</summary>
     public static IEnumerable<IConfigurationSection> EnabledSinks(IConfiguration configuration) =>
-        configuration.GetSection("Sinks").GetChildren().Where(s => !s.GetValue("Disabled", false));
+        configuration.GetSection("Sinks").GetChildren().Where(s => !IsDisabled(s));
+
+    /// <summary>
+    /// <c>Disabled</c> is true. A value that is not true or false counts as enabled, so that the entry's validation
+    /// reports it instead of the entry disappearing.
+    /// </summary>
+    private static bool IsDisabled(IConfigurationSection entry) => bool.TryParse(entry["Disabled"], out var disabled) && disabled;
 
     /// <summary>
     /// Where the daemon keeps state (durable outboxes, sink state): <c>StateDirectory</c> if configured, else systemd's

@@ -75,19 +75,21 @@ internal static class PluginsCommand
         var failures = 0;
         foreach (var source in health.GetProperty("sources").EnumerateArray())
         {
-            if (source.GetProperty("state").GetString() != "error")
+            var state = source.GetProperty("state").GetString();
+            if (state is not ("error" or "reconnecting"))
                 continue;
             failures++;
-            Console.WriteLine($"  source {source.GetProperty("id").GetString()} ({source.GetProperty("plugin").GetString()}): disabled: {source.GetProperty("detail").GetString()}");
+            var what = state == "error" ? "disabled" : "failing, restarted with backoff";
+            Console.WriteLine($"  source {source.GetProperty("id").GetString()} ({source.GetProperty("plugin").GetString()}): {what}: {source.GetProperty("detail").GetString()}");
         }
         foreach (var sink in health.GetProperty("sinks").EnumerateArray())
         {
             if (sink.GetProperty("state").GetString() != "failed")
                 continue;
             failures++;
-            Console.WriteLine($"  sink {sink.GetProperty("name").GetString()} ({sink.GetProperty("type").GetString()}): disabled: {sink.GetProperty("error").GetString()}");
+            Console.WriteLine($"  sink {sink.GetProperty("name").GetString()} ({sink.GetProperty("type").GetString()}): failed: {sink.GetProperty("error").GetString()}");
         }
         if (failures == 0)
-            Console.WriteLine("  no source or sink has been disabled");
+            Console.WriteLine("  no source or sink is failing");
     }
 }

@@ -22,17 +22,30 @@ internal static partial class RunCommand
         }
         catch (Exception ex) when (ex is FileNotFoundException or FormatException or InvalidDataException)
         {
-            await Console.Error.WriteLineAsync($"captiond: {ex.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"captiond: {DaemonConfiguration.Describe(ex)}").ConfigureAwait(false);
             return 2;
         }
 
         await using (app.ConfigureAwait(false))
         {
             ModelRuntime runtime;
+            // Validated here, before the host resolves its services: a bad value is then one line and exit 2, not the
+            // host's "failed to start" log with a stack trace; every bad value at once, as check-config lists them.
+            var problems = ConfigurationValidation.OptionProblems(app.Services);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                    await Console.Error.WriteLineAsync($"captiond: configuration error: {problem}").ConfigureAwait(false);
+                return 2;
+            }
+
+            var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Configuration");
+            foreach (var warning in ConfigurationValidation.UnknownKeys(app.Configuration, app.Services.GetRequiredService<PluginCatalog>()))
+                LogUnknownKey(startupLogger, warning);
+
             try
             {
-                // Validated here, before the host resolves its services: a bad value is then one line and exit 2,
-                // not the host's "failed to start" log with a stack trace. Then the model, which must load to start.
+                // Then the model, which must load to start.
                 app.Services.GetRequiredService<IStartupValidator>().Validate();
                 runtime = app.Services.GetRequiredService<ModelRuntime>();
             }
@@ -74,6 +87,9 @@ internal static partial class RunCommand
         return 0;
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration: {Warning}")]
+    private static partial void LogUnknownKey(ILogger logger, string warning);
+
     /// <summary>Composes the daemon. Hosted services start in this order and stop in reverse.</summary>
     internal static WebApplication Build(CommandLineSettings commandLine)
     {
@@ -85,6 +101,11 @@ internal static partial class RunCommand
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss ";
         });
+        if (DaemonConfiguration.SinkWritesToStandardOutput(configuration))
+        {
+            // Standard output carries a sink's captions (e.g. jsonl with Path "-"): the log goes to standard error.
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
         builder.Services.AddSystemd();
         builder.AddTelemetry(configuration["Metrics:Listen"] ?? "127.0.0.1:9464");
 
@@ -114,7 +135,8 @@ internal static partial class RunCommand
         services.AddSingleton<ICaptionOutlet>(sp => sp.GetRequiredService<SinkHub>());
         services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
 
-        // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them.
+        // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them, and their levels.
+        services.AddSingleton<SourceLevels>();
         services.AddCaptionPipeline(configuration);
         services.AddSingleton<SourceSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<SourceSupervisor>());

@@ -197,7 +197,7 @@ internal sealed partial class BatchScheduler : IHostedService, IDisposable
                 Interlocked.Increment(ref _windows);
                 try
                 {
-                    _handler.OnCaptioned(windows[i], captioned.Results[i], captioned.Model, captioned.RecommendedMinConfidence);
+                    _handler.OnCaptioned(windows[i], captioned.Results[i], captioned.Model, captioned.RecommendedMinConfidence, captioned.Labels);
                 }
                 catch (Exception e)
                 {

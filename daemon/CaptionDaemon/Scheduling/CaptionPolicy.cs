@@ -1,7 +1,9 @@
 using System.Globalization;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Sinks;
+using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
@@ -23,10 +25,16 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     private readonly DaemonMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _heartbeat;
+    private readonly SourceTunings? _tunings;
     private readonly Dictionary<string, SourceState> _sources = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public CaptionPolicy(IOptions<CaptionPolicyOptions> options, ICaptionOutlet outlet, DaemonMetrics metrics, TimeProvider timeProvider)
+    /// <param name="options">The <c>Captions</c> section.</param>
+    /// <param name="outlet">Where published captions go.</param>
+    /// <param name="metrics">The daemon's instruments.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="tunings">Each source's own settings (<c>Sources:&lt;id&gt;:MinConfidence</c>, <c>Labels</c>, <c>LabelThresholds</c>); none when null.</param>
+    public CaptionPolicy(IOptions<CaptionPolicyOptions> options, ICaptionOutlet outlet, DaemonMetrics metrics, TimeProvider timeProvider, SourceTunings? tunings = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(outlet);
@@ -37,6 +45,7 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
         _metrics = metrics;
         _timeProvider = timeProvider;
         _heartbeat = TimeSpan.FromSeconds(_options.HeartbeatSeconds);
+        _tunings = tunings;
     }
 
     /// <summary>The sequence number of the source's last published caption (0 before the first).</summary>
@@ -49,13 +58,60 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     }
 
     /// <inheritdoc/>
-    public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence)
+    public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence, IReadOnlyList<BundleLabel>? modelLabels = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model, result.Labels, recommendedMinConfidence) is { } caption)
+        var tuning = _tunings?.For(window.SourceId) ?? SourceTuning.None;
+        var labels = tuning.ChoosesLabels ? ChooseLabels(result, modelLabels, tuning) : result.Labels;
+        if (tuning.Labels is not null && labels.Count == 0)
+        {
+            // The source listens only to its labels, and heard none of them.
+            Suppress("labels", window.SourceId);
+            return;
+        }
+
+        if (Decide(window.SourceId, window.Start, window.End, result.Text, result.Confidence, model, labels, tuning.MinConfidence ?? _options.MinConfidence ?? recommendedMinConfidence, useConfiguredMinimum: false) is { } caption)
         {
             _outlet.Publish(caption);
         }
+    }
+
+    /// <summary>
+    /// A source's labels: each label of the model (never "nothing") within the source's <c>Labels</c>, whose probability
+    /// reached the source's threshold for it or else the model's, highest first. Without the model's probabilities
+    /// (a bundle without labels), the model's own choice narrowed to the source's labels.
+    /// </summary>
+    internal static IReadOnlyList<LabelScore> ChooseLabels(CaptionResult result, IReadOnlyList<BundleLabel>? modelLabels, SourceTuning tuning)
+    {
+        if (modelLabels is null || result.LabelProbabilities.Count != modelLabels.Count)
+        {
+            return tuning.Labels is null ? result.Labels : [.. result.Labels.Where(l => tuning.Labels.Contains(l.Label))];
+        }
+
+        List<LabelScore>? chosen = null;
+        for (var i = 0; i < modelLabels.Count; i++)
+        {
+            var label = modelLabels[i];
+            if (label.Name == BundleLabel.Nothing || (tuning.Labels is not null && !tuning.Labels.Contains(label.Name)))
+            {
+                continue;
+            }
+
+            var threshold = tuning.LabelThresholds.TryGetValue(label.Name, out var own) ? own : label.Threshold;
+            var probability = result.LabelProbabilities[i];
+            if (probability >= threshold)
+            {
+                (chosen ??= []).Add(new LabelScore(label.Name, label.Display, probability));
+            }
+        }
+
+        if (chosen is null)
+        {
+            return [];
+        }
+
+        // Highest first; ties in the model's order (a stable sort).
+        return [.. chosen.OrderByDescending(l => l.Score)];
     }
 
     /// <summary>Applies the policy to one window's caption; the published caption carries <paramref name="labels"/> (none when null).</summary>
@@ -67,6 +123,7 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     /// <param name="model">The model that captioned it.</param>
     /// <param name="labels">Its labels.</param>
     /// <param name="recommendedMinConfidence">The model's recommended minimum confidence, used when <c>Captions:MinConfidence</c> is unset.</param>
+    /// <param name="useConfiguredMinimum">False when <paramref name="recommendedMinConfidence"/> is already the minimum in force (the source's, the configured or the model's).</param>
     /// <returns>The caption to publish (with its sequence number), or null when it is suppressed (counted).</returns>
     public Caption? Decide(
         string sourceId,
@@ -76,7 +133,8 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
         double confidence,
         string model,
         IReadOnlyList<LabelScore>? labels = null,
-        double? recommendedMinConfidence = null)
+        double? recommendedMinConfidence = null,
+        bool useConfiguredMinimum = true)
     {
         ArgumentNullException.ThrowIfNull(sourceId);
         ArgumentNullException.ThrowIfNull(text);
@@ -90,7 +148,8 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
                 _sources.Add(sourceId, state);
             }
 
-            if (confidence < (_options.MinConfidence ?? recommendedMinConfidence ?? 0))
+            var minimum = useConfiguredMinimum ? _options.MinConfidence ?? recommendedMinConfidence : recommendedMinConfidence;
+            if (confidence < (minimum ?? 0))
             {
                 return Suppress("low_confidence", sourceId);
             }
@@ -109,7 +168,9 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
             state.Sequence++;
             state.LastText = text;
             state.LastPublished = now;
-            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, now - end) { Labels = ToCaptionLabels(labels) };
+            // A source read faster than real time (a file with Realtime false) runs ahead of the clock: no negative latency.
+            var latency = now > end ? now - end : TimeSpan.Zero;
+            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, latency) { Labels = ToCaptionLabels(labels) };
         }
     }
 

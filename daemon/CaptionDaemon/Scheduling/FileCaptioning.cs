@@ -1,5 +1,6 @@
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
@@ -120,7 +121,7 @@ internal sealed class FileCaptioning
 
     private sealed class Forwarder(Action<WindowCaption> onCaption, int sampleRate) : ICaptionedWindowHandler
     {
-        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence) =>
+        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence, IReadOnlyList<BundleLabel>? modelLabels = null) =>
             onCaption(new WindowCaption(window.SourceId, SampleClock.Duration(window.StartSample, sampleRate), window.Start, window.End, result, model));
     }
 }

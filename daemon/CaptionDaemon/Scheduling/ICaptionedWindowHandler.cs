@@ -1,4 +1,5 @@
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Windowing;
 
 namespace CaptionDaemon.Scheduling;
@@ -14,5 +15,6 @@ internal interface ICaptionedWindowHandler
     /// <param name="result">Its caption.</param>
     /// <param name="model">The manifest's model name of the bundle that captioned it.</param>
     /// <param name="recommendedMinConfidence">That bundle's recommended <c>Captions:MinConfidence</c> (its calibration's), or null.</param>
-    void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence);
+    /// <param name="modelLabels">That bundle's labels, in the order of <see cref="CaptionResult.LabelProbabilities"/>; null when not known.</param>
+    void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence, IReadOnlyList<BundleLabel>? modelLabels = null);
 }

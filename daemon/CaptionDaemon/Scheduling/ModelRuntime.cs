@@ -97,6 +97,12 @@ internal sealed partial class ModelRuntime : IHostedService, IDisposable
         }
     }
 
+    /// <summary>The labels of the model the scheduler runs now (the manifest's, in its order).</summary>
+    public IReadOnlyList<BundleLabel> Labels => Volatile.Read(ref _active).Bundle.Manifest.Labels;
+
+    /// <summary>Raised on the inference thread when a reloaded bundle takes over; handlers must not block.</summary>
+    public event Action<LoadedModel>? Switched;
+
     /// <summary>The name of a bundle that is loaded and waits for the next batch, if any.</summary>
     public string? StagedName => Volatile.Read(ref _staged)?.Name;
 
@@ -178,6 +184,7 @@ internal sealed partial class ModelRuntime : IHostedService, IDisposable
         _metrics.SetExecutionProvider(staged.Provider);
         LogSwitched(_logger, old.Name, staged.Name, staged.Provider);
         old.Dispose();
+        Switched?.Invoke(staged);
         return staged;
     }
 

@@ -1,3 +1,4 @@
+using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,7 +53,15 @@ internal static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<DaemonMetrics>(),
             sp.GetRequiredService<ILogger<ReadyWindowQueue>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<SourceWindowerFactory>();
+        services.AddSingleton(sp => new SourceTunings(sp.GetService<IConfiguration>()));
+        services.AddSingleton(sp => new SourceWindowerFactory(
+            sp.GetRequiredService<ModelRuntime>(),
+            sp.GetRequiredService<ReadyWindowQueue>(),
+            sp.GetRequiredService<IOptions<WindowingOptions>>(),
+            sp.GetRequiredService<DaemonMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<SourceTunings>(),
+            sp.GetService<SourceLevels>()));
         services.AddSingleton<WindowCaptioner>();
         services.AddSingleton<CaptionPolicy>();
         services.AddSingleton(sp => new BatchScheduler(

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,8 @@ namespace CaptionDaemon.Scheduling;
 /// <param name="Model">The bundle manifest's model name.</param>
 /// <param name="Duration">Wall time of the batched run(s).</param>
 /// <param name="RecommendedMinConfidence">The bundle's recommended <c>Captions:MinConfidence</c> (manifest <c>confidence.min_confidence</c>), or null.</param>
-internal readonly record struct CaptionedBatch(CaptionResult[] Results, string Model, TimeSpan Duration, double? RecommendedMinConfidence);
+/// <param name="Labels">The bundle's labels, in the order of each result's label probabilities.</param>
+internal readonly record struct CaptionedBatch(CaptionResult[] Results, string Model, TimeSpan Duration, double? RecommendedMinConfidence, IReadOnlyList<BundleLabel> Labels);
 
 /// <summary>
 /// Runs the current model on windows: copies them into one preallocated batch buffer (MaxBatch x W) and makes one
@@ -63,7 +65,7 @@ internal sealed class WindowCaptioner
         var started = Stopwatch.GetTimestamp();
         if (windows.Length <= MaxBatch)
         {
-            return new CaptionedBatch(Run(model, windows, cancellationToken), model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence);
+            return new CaptionedBatch(Run(model, windows, cancellationToken), model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence, model.Bundle.Manifest.Labels);
         }
 
         // Offline callers may hand over more than a batch; the daemon's scheduler never does.
@@ -74,7 +76,7 @@ internal sealed class WindowCaptioner
             Run(model, part, cancellationToken).CopyTo(results, offset);
         }
 
-        return new CaptionedBatch(results, model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence);
+        return new CaptionedBatch(results, model.Name, Stopwatch.GetElapsedTime(started), model.RecommendedMinConfidence, model.Bundle.Manifest.Labels);
     }
 
     private CaptionResult[] Run(LoadedModel model, ReadOnlySpan<ReadyWindow> windows, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ internal sealed class SinkHub : ICaptionOutlet, IAsyncDisposable
     private readonly TimeProvider? _timeProvider;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SourceStatus> _latestStatus = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SourceDescription> _latestDescription = new(StringComparer.Ordinal);
     private SinkPump[] _pumps = [];
     private bool _started;
 
@@ -48,7 +49,13 @@ internal sealed class SinkHub : ICaptionOutlet, IAsyncDisposable
                 throw new ArgumentException($"A sink named '{sink.Name}' is already added.", nameof(sink));
             }
 
-            // A status sink hears every known source's state once when it starts (the contract of ISourceStatusSink).
+            // A status sink hears every known source's state once when it starts (the contract of ISourceStatusSink),
+            // after the source's description, so that what describes a source exists before its state.
+            foreach (var description in _latestDescription.Values)
+            {
+                pump.PublishDescription(description);
+            }
+
             foreach (var status in _latestStatus.Values)
             {
                 pump.PublishStatus(status);
@@ -107,16 +114,37 @@ internal sealed class SinkHub : ICaptionOutlet, IAsyncDisposable
     public void PublishStatus(SourceStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
+        RememberAndFanOut(_latestStatus, status.SourceId, status, static (pump, s) => pump.PublishStatus(s));
+    }
+
+    public void PublishDescription(SourceDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        RememberAndFanOut(_latestDescription, description.SourceId, description, static (pump, d) => pump.PublishDescription(d));
+    }
+
+    /// <summary>Keeps the source's latest item, for sinks added later, and hands it to every pump.</summary>
+    private void RememberAndFanOut<T>(Dictionary<string, T> latest, string sourceId, T item, Action<SinkPump, T> publish)
+    {
         SinkPump[] pumps;
         lock (_lock)
         {
-            _latestStatus[status.SourceId] = status;
+            latest[sourceId] = item;
             pumps = _pumps;
         }
 
         foreach (var pump in pumps)
         {
-            pump.PublishStatus(status);
+            publish(pump, item);
+        }
+    }
+
+    public void PublishLevel(SourceLevel level)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        foreach (var pump in Volatile.Read(ref _pumps))
+        {
+            pump.PublishLevel(level);
         }
     }
 

@@ -6,8 +6,9 @@ namespace CaptionDaemon.Sinks;
 
 /// <summary>
 /// Feeds one sink: a bounded outbox (oldest dropped and counted when full, optionally journaled on disk), and one
-/// delivery loop that hands the sink batches in order, retries a batch with backoff while the sink is unavailable and
-/// disables the sink when it throws anything else. The producer never blocks.
+/// delivery loop that hands the sink batches in order, retries a batch with backoff while the sink is unavailable, and
+/// when it throws anything else reports it failed and tries it again on a slow timer (<c>FailedRetrySeconds</c>). The
+/// producer never blocks.
 /// </summary>
 internal sealed partial class SinkPump : IAsyncDisposable
 {
@@ -15,6 +16,8 @@ internal sealed partial class SinkPump : IAsyncDisposable
 
     private readonly ICaptionSink _sink;
     private readonly ISourceStatusSink? _statusSink;
+    private readonly ISourceDescriptionSink? _descriptionSink;
+    private readonly ISourceLevelSink? _levelSink;
     private readonly SinkPumpOptions _options;
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _logger;
@@ -26,6 +29,8 @@ internal sealed partial class SinkPump : IAsyncDisposable
     private readonly List<OutboxEntry> _inFlight = [];
     private readonly List<Caption> _batch = [];
     private readonly Dictionary<string, SourceStatus> _statuses = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SourceDescription> _descriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SourceLevel> _levels = new(StringComparer.Ordinal);
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _abort = new();
 
@@ -60,6 +65,8 @@ internal sealed partial class SinkPump : IAsyncDisposable
 
         _sink = sink;
         _statusSink = sink as ISourceStatusSink;
+        _descriptionSink = sink as ISourceDescriptionSink;
+        _levelSink = sink as ISourceLevelSink;
         _options = options;
         _journalDirectory = options.Outbox.Persist ? journalDirectory : null;
         _metrics = metrics;
@@ -113,11 +120,6 @@ internal sealed partial class SinkPump : IAsyncDisposable
         var dropped = false;
         lock (_lock)
         {
-            if (_state == SinkState.Failed)
-            {
-                return; // disabled: reported once when it failed, nothing more to deliver to
-            }
-
             if (_queue.Count >= _options.Outbox.Capacity)
             {
                 _queue.Dequeue();
@@ -147,22 +149,21 @@ internal sealed partial class SinkPump : IAsyncDisposable
     public void PublishStatus(SourceStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        if (_statusSink is null || _stopRequested)
-        {
-            return;
-        }
+        QueueLatest(_statuses, status.SourceId, status, _statusSink is not null);
+    }
 
-        lock (_lock)
-        {
-            if (_state == SinkState.Failed)
-            {
-                return;
-            }
+    /// <summary>Queues a source's description for a sink that describes sources; only the latest per source is kept.</summary>
+    public void PublishDescription(SourceDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        QueueLatest(_descriptions, description.SourceId, description, _descriptionSink is not null);
+    }
 
-            _statuses[status.SourceId] = status;
-        }
-
-        _doorbell.Writer.TryWrite(true);
+    /// <summary>Hands a source's level to a sink that publishes levels; only the latest per source is kept.</summary>
+    public void PublishLevel(SourceLevel level)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        QueueLatest(_levels, level.SourceId, level, _levelSink is not null);
     }
 
     public SinkPumpState Snapshot()
@@ -219,14 +220,17 @@ internal sealed partial class SinkPump : IAsyncDisposable
         var abort = _abort.Token;
         var delay = _options.RetryInitialDelay;
         var retrying = false;
+        var failed = false;
         var statuses = new List<SourceStatus>();
+        var descriptions = new List<SourceDescription>();
+        var levels = new List<SourceLevel>();
         try
         {
             while (true)
             {
                 ReportDrops(force: false);
-                TakeWork(statuses);
-                if (statuses.Count == 0 && _inFlight.Count == 0)
+                TakeWork(statuses, descriptions, levels);
+                if (statuses.Count == 0 && descriptions.Count == 0 && levels.Count == 0 && _inFlight.Count == 0)
                 {
                     if (_stopRequested)
                     {
@@ -238,18 +242,26 @@ internal sealed partial class SinkPump : IAsyncDisposable
                     continue;
                 }
 
+                if (failed && _stopRequested)
+                {
+                    return; // a failed sink gets no flush at shutdown: what is left is kept or counted by Finish
+                }
+
                 try
                 {
+                    await DeliverDescriptionsAsync(descriptions, abort).ConfigureAwait(false);
                     await DeliverStatusesAsync(statuses, abort).ConfigureAwait(false);
+                    await DeliverLevelsAsync(levels, abort).ConfigureAwait(false);
                     if (_inFlight.Count > 0)
                     {
                         await _sink.PublishAsync(_batch, abort).ConfigureAwait(false);
                         Delivered();
                     }
 
-                    if (retrying)
+                    if (retrying || failed)
                     {
                         retrying = false;
+                        failed = false;
                         delay = _options.RetryInitialDelay;
                         SetState(SinkState.Running, null);
                         LogRecovered(_logger, Name);
@@ -263,9 +275,31 @@ internal sealed partial class SinkPump : IAsyncDisposable
                         LogUnavailable(_logger, Name, ex.Message);
                     }
 
-                    SetState(SinkState.Retrying, ex.Message);
+                    if (!failed)
+                    {
+                        SetState(SinkState.Retrying, ex.Message);
+                    }
+
                     await Task.Delay(delay, _time, abort).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+                }
+                catch (OperationCanceledException) when (abort.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    // A sink bug or a refusal that retrying soon cannot fix (a 4xx) must not take the daemon or the other
+                    // sinks down: the sink is reported as failed, keeps its outbox (bounded), and is tried again on a
+                    // slow timer, in case its endpoint is fixed. Counted and logged before the state changes, so whoever
+                    // sees Failed also sees the count.
+                    _metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", Name), new KeyValuePair<string, object?>("kind", "sink"));
+                    LogFailed(_logger, ex, Name, ex.Message, _options.FailedRetrySeconds);
+                    failed = true;
+                    retrying = false;
+                    SetState(SinkState.Failed, ex.Message);
+                    await Task.Delay(_options.FailedRetryDelay, _time, abort).ConfigureAwait(false);
+                    LogRetryingFailed(_logger, Name);
                 }
             }
         }
@@ -273,29 +307,17 @@ internal sealed partial class SinkPump : IAsyncDisposable
         {
             // The flush time ran out (or the host gave up waiting): what is left is handled by Finish.
         }
-        catch (Exception ex)
-        {
-            // A sink bug must not take the daemon or the other sinks down: this sink is disabled and reported.
-            // The failure is counted and logged before the state changes, so whoever sees Failed also sees the count.
-            _metrics.PluginFailures.Add(1, new KeyValuePair<string, object?>("plugin", Name), new KeyValuePair<string, object?>("kind", "sink"));
-            LogFailed(_logger, ex, Name, ex.Message);
-            SetState(SinkState.Failed, ex.Message);
-        }
     }
 
-    /// <summary>Takes the pending statuses and, when no batch is in flight, the next batch; journals new captions.</summary>
-    private void TakeWork(List<SourceStatus> statuses)
+    /// <summary>Takes the pending statuses, descriptions and levels and, when no batch is in flight, the next batch; journals new captions.</summary>
+    private void TakeWork(List<SourceStatus> statuses, List<SourceDescription> descriptions, List<SourceLevel> levels)
     {
         List<OutboxEntry>? toJournal = null;
         lock (_lock)
         {
-            statuses.Clear();
-            if (_statuses.Count > 0)
-            {
-                statuses.AddRange(_statuses.Values);
-                _statuses.Clear();
-            }
-
+            TakeLatest(_statuses, statuses);
+            TakeLatest(_descriptions, descriptions);
+            TakeLatest(_levels, levels);
             if (_inFlight.Count == 0)
             {
                 while (_inFlight.Count < _options.MaxBatch && _queue.TryDequeue(out var entry))
@@ -318,27 +340,57 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    private async Task DeliverStatusesAsync(List<SourceStatus> statuses, CancellationToken cancellationToken)
+    private static void TakeLatest<T>(Dictionary<string, T> pending, List<T> taken)
     {
-        if (_statusSink is null)
+        taken.Clear();
+        if (pending.Count > 0)
+        {
+            taken.AddRange(pending.Values);
+            pending.Clear();
+        }
+    }
+
+    /// <summary>Keeps <paramref name="item"/> as the latest of its source, for a sink that takes such items.</summary>
+    private void QueueLatest<T>(Dictionary<string, T> pending, string sourceId, T item, bool sinkTakesIt)
+    {
+        if (!sinkTakesIt || _stopRequested)
         {
             return;
         }
 
-        for (var i = 0; i < statuses.Count; i++)
+        lock (_lock)
+        {
+            pending[sourceId] = item;
+        }
+
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    private Task DeliverStatusesAsync(List<SourceStatus> statuses, CancellationToken cancellationToken) =>
+        _statusSink is null ? Task.CompletedTask : DeliverLatestAsync(statuses, _statuses, s => s.SourceId, _statusSink.PublishStatusAsync, cancellationToken);
+
+    private Task DeliverDescriptionsAsync(List<SourceDescription> descriptions, CancellationToken cancellationToken) =>
+        _descriptionSink is null ? Task.CompletedTask : DeliverLatestAsync(descriptions, _descriptions, d => d.SourceId, _descriptionSink.PublishDescriptionAsync, cancellationToken);
+
+    /// <summary>
+    /// Delivers the latest item of each source, in turn. When the sink is unavailable, what was not delivered goes back,
+    /// unless a newer item of that source arrived meanwhile, and the exception goes on to the retry loop.
+    /// </summary>
+    private async Task DeliverLatestAsync<T>(List<T> items, Dictionary<string, T> pending, Func<T, string> sourceOf, Func<T, CancellationToken, Task> deliver, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < items.Count; i++)
         {
             try
             {
-                await _statusSink.PublishStatusAsync(statuses[i], cancellationToken).ConfigureAwait(false);
+                await deliver(items[i], cancellationToken).ConfigureAwait(false);
             }
             catch (SinkUnavailableException)
             {
-                // Put back what was not delivered, unless a newer state of that source arrived meanwhile.
                 lock (_lock)
                 {
-                    for (var j = i; j < statuses.Count; j++)
+                    for (var j = i; j < items.Count; j++)
                     {
-                        _statuses.TryAdd(statuses[j].SourceId, statuses[j]);
+                        pending.TryAdd(sourceOf(items[j]), items[j]);
                     }
                 }
 
@@ -346,7 +398,23 @@ internal sealed partial class SinkPump : IAsyncDisposable
             }
         }
 
-        statuses.Clear();
+        items.Clear();
+    }
+
+    /// <summary>Levels are the latest only: one that cannot be delivered now is dropped, the next one replaces it.</summary>
+    private async Task DeliverLevelsAsync(List<SourceLevel> levels, CancellationToken cancellationToken)
+    {
+        if (_levelSink is null)
+        {
+            return;
+        }
+
+        foreach (var level in levels)
+        {
+            await _levelSink.PublishLevelAsync(level, cancellationToken).ConfigureAwait(false);
+        }
+
+        levels.Clear();
     }
 
     private void Delivered()
@@ -581,8 +649,11 @@ internal sealed partial class SinkPump : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink} is delivering again")]
     private static partial void LogRecovered(ILogger logger, string sink);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink} failed and is disabled: {Reason}")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string sink, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink} failed: {Reason}; its captions wait in its outbox and it is tried again in {RetrySeconds} s")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string sink, string reason, double retrySeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink} failed earlier: trying it again")]
+    private static partial void LogRetryingFailed(ILogger logger, string sink);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink} failed to close: {Reason}")]
     private static partial void LogDisposeFailed(ILogger logger, Exception exception, string sink, string reason);

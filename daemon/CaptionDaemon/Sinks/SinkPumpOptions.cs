@@ -6,7 +6,7 @@ namespace CaptionDaemon.Sinks;
 
 /// <summary>
 /// The host's settings for one sink, read from the sink's own configuration section next to the sink's settings:
-/// <c>Outbox:Capacity</c>, <c>Outbox:Persist</c>, <c>MaxBatch</c>, <c>FlushTimeoutSeconds</c>.
+/// <c>Outbox:Capacity</c>, <c>Outbox:Persist</c>, <c>MaxBatch</c>, <c>FlushTimeoutSeconds</c>, <c>FailedRetrySeconds</c>.
 /// </summary>
 internal sealed class SinkPumpOptions
 {
@@ -21,6 +21,17 @@ internal sealed class SinkPumpOptions
     /// <summary>On shutdown, how long the pump keeps delivering what is queued before it gives up.</summary>
     [Range(0d, 3600d)]
     public double FlushTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// <c>FailedRetrySeconds</c>: a sink that threw something other than <c>SinkUnavailableException</c> (a 4xx from a
+    /// webhook, a broker that refuses a topic) is tried again after this long, with its outbox kept meanwhile, for
+    /// the day its endpoint is fixed. Default 300 s.
+    /// </summary>
+    [Range(1d, 86400d)]
+    public double FailedRetrySeconds { get; set; } = 300;
+
+    /// <summary><see cref="FailedRetrySeconds"/> as a time span.</summary>
+    public TimeSpan FailedRetryDelay => TimeSpan.FromSeconds(FailedRetrySeconds);
 
     /// <summary>First retry delay after <c>SinkUnavailableException</c>; doubles up to <see cref="RetryMaxDelay"/>. Not bound from configuration.</summary>
     public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -40,6 +51,7 @@ internal sealed class SinkPumpOptions
         var failures = new List<string>();
         options.MaxBatch = ReadInt(section, "MaxBatch", options.MaxBatch, failures);
         options.FlushTimeoutSeconds = ReadDouble(section, "FlushTimeoutSeconds", options.FlushTimeoutSeconds, failures);
+        options.FailedRetrySeconds = ReadDouble(section, "FailedRetrySeconds", options.FailedRetrySeconds, failures);
         options.Outbox.Capacity = ReadInt(section, "Outbox:Capacity", options.Outbox.Capacity, failures);
         options.Outbox.Persist = ReadBool(section, "Outbox:Persist", options.Outbox.Persist, failures);
         if (failures.Count == 0)

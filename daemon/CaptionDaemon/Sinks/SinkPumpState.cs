@@ -9,7 +9,7 @@ internal enum SinkState
     /// <summary>The destination is unreachable; the batch at the head is retried with backoff.</summary>
     Retrying,
 
-    /// <summary>The sink threw something other than <c>SinkUnavailableException</c> and is disabled.</summary>
+    /// <summary>The sink threw something other than <c>SinkUnavailableException</c>; it is tried again on a slow timer.</summary>
     Failed,
 }
 

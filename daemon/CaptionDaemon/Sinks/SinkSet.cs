@@ -16,6 +16,7 @@ internal sealed partial class SinkSet : IHostedService
 {
     private readonly List<SinkFailure> _failures = [];
     private readonly Dictionary<string, string> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _failedRetryDelays = new(StringComparer.Ordinal);
     private readonly IConfiguration _configuration;
     private readonly PluginCatalog _plugins;
     private readonly DaemonMetrics _metrics;
@@ -39,6 +40,9 @@ internal sealed partial class SinkSet : IHostedService
     /// <summary>The configured type of a sink, by name.</summary>
     public string TypeOf(string name) => _types.TryGetValue(name, out var type) ? type : "?";
 
+    /// <summary>How long a failed sink waits before it is tried again, by name.</summary>
+    public TimeSpan FailedRetryDelay(string name) => _failedRetryDelays.TryGetValue(name, out var delay) ? delay : new SinkPumpOptions().FailedRetryDelay;
+
     /// <summary>
     /// Creates the sinks now, not when the hub is constructed: by this time the embedded broker (started before) is
     /// listening, so the MQTT sink's first connection succeeds.
@@ -53,11 +57,10 @@ internal sealed partial class SinkSet : IHostedService
             var type = section["Type"] ?? string.Empty;
             try
             {
-                if (!_plugins.TryGetSinkFactory(type, out var factory, out _))
-                {
-                    var known = string.Join(", ", _plugins.SinkTypes.Order(StringComparer.Ordinal));
-                    throw new PluginConfigurationException($"{section.Path}:Type: no plugin provides sink type '{type}' (known: {known})");
-                }
+                // The same checks as check-config: the name, the type, the host's keys and the plugin's own validation.
+                if (ConfigurationValidation.SinkProblem(section, _plugins) is { } problem)
+                    throw new PluginConfigurationException(problem);
+                _plugins.TryGetSinkFactory(type, out var factory, out _);
                 var options = SinkPumpOptions.FromConfiguration(section);
                 var sinkState = Path.Combine(_stateDirectory, "sinks", section.Key);
                 Directory.CreateDirectory(sinkState);
@@ -70,6 +73,7 @@ internal sealed partial class SinkSet : IHostedService
                 });
                 Hub.Add(sink, options);
                 _types[section.Key] = type;
+                _failedRetryDelays[section.Key] = options.FailedRetryDelay;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

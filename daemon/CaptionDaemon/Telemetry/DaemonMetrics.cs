@@ -17,6 +17,7 @@ internal sealed class DaemonMetrics
     private static readonly double[] _batchBuckets = [1, 2, 4, 8, 16, 32, 64, 128];
 
     private readonly ConcurrentDictionary<string, int> _sourceUp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _sourceLevel = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Func<long>> _outboxDepth = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _pluginsLoaded = new(StringComparer.Ordinal);
     private volatile string _provider = "none";
@@ -41,6 +42,9 @@ internal sealed class DaemonMetrics
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [.. _batchBuckets.Select(b => (int)b)] });
         meter.CreateObservableGauge("captiond.source.up", () => _sourceUp.Select(p => new Measurement<int>(p.Value, new KeyValuePair<string, object?>("source", p.Key))),
             "{source}", "1 while a source delivers audio, else 0.");
+        // No unit: the exporter would append an unknown unit's name in its own spelling; the name says dBFS.
+        meter.CreateObservableGauge("captiond.source.level.dbfs", () => _sourceLevel.Select(p => new Measurement<double>(p.Value, new KeyValuePair<string, object?>("source", p.Key))),
+            description: "RMS level of a source's latest window in dBFS (what Windowing:SilenceThresholdDbfs compares with); -150 for digital silence.");
         meter.CreateObservableGauge("captiond.sink.outbox.depth", () => _outboxDepth.Select(p => new Measurement<long>(p.Value(), new KeyValuePair<string, object?>("sink", p.Key))),
             "{caption}", "Captions waiting in a sink's outbox.");
         meter.CreateObservableGauge("captiond.execution_provider", () => new Measurement<int>(1, new KeyValuePair<string, object?>("provider", _provider)),
@@ -72,6 +76,8 @@ internal sealed class DaemonMetrics
     public Histogram<int> BatchSize { get; }
 
     public void SetSourceUp(string sourceId, bool up) => _sourceUp[sourceId] = up ? 1 : 0;
+
+    public void SetSourceLevel(string sourceId, double dbfs) => _sourceLevel[sourceId] = dbfs;
 
     public void SetExecutionProvider(string provider) => _provider = provider;
 

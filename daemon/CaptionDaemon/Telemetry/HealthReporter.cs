@@ -9,7 +9,8 @@ namespace CaptionDaemon.Telemetry;
 /// <summary>
 /// Answers <c>/healthz</c> and tells the systemd watchdog whether to ping. The daemon is <c>unhealthy</c> only when
 /// inference is stuck (windows wait and no batch has finished for <see cref="StallLimit"/>): that is what a restart
-/// fixes. Disabled sources, sinks and plugins make it <c>degraded</c>: still serving, and listed under problems.
+/// fixes. A source or sink that is not running (disabled, reconnecting, retrying, no audio yet) and a plugin that did not
+/// load make it <c>degraded</c>: still serving, and listed under problems, until it recovers.
 /// </summary>
 internal sealed class HealthReporter : IDaemonHealth
 {
@@ -49,12 +50,23 @@ internal sealed class HealthReporter : IDaemonHealth
         var sources = _sources.Snapshot()
             .Select(s => new SourceHealth(s.Id, s.Type, s.Plugin, s.State.ToString().ToLowerInvariant(), s.Detail, s.Since))
             .ToList();
-        problems.AddRange(sources.Where(s => s.State == "error").Select(s => $"source {s.Id} is disabled: {s.Detail}"));
-        var sinks = _sinks.Hub.Snapshot()
-            .Select(s => new SinkHealth(s.Name, _sinks.TypeOf(s.Name), s.State.ToString().ToLowerInvariant(), s.LastError, s.Depth, s.Delivered, s.Dropped))
-            .Concat(_sinks.Failures.Select(f => new SinkHealth(f.Name, f.Type, "failed", f.Error, 0, 0, 0)))
+        // Not running: disabled, reconnecting, or not delivering audio yet. A source that ended (a file) is offline on purpose.
+        problems.AddRange(sources.Where(s => s.State is "error" or "reconnecting" or "starting").Select(s => s.State switch
+        {
+            "error" => $"source {s.Id} is disabled: {s.Detail}",
+            "reconnecting" => $"source {s.Id} is reconnecting since {s.Since:u}: {s.Detail}",
+            _ => $"source {s.Id} has delivered no audio since {s.Since:u}",
+        }));
+        // A sink's last error is shown while it is not running, and cleared when it recovers.
+        var running = _sinks.Hub.Snapshot()
+            .Select(s => new SinkHealth(s.Name, _sinks.TypeOf(s.Name), s.State.ToString().ToLowerInvariant(), s.State == SinkState.Running ? null : s.LastError, s.Depth, s.Delivered, s.Dropped))
             .ToList();
-        problems.AddRange(sinks.Where(s => s.State == "failed").Select(s => $"sink {s.Name} is disabled: {s.Error}"));
+        problems.AddRange(running.Where(s => s.State is "failed" or "retrying").Select(s => s.State == "failed"
+            ? $"sink {s.Name} failed and is tried again every {DaemonCommands.Seconds(_sinks.FailedRetryDelay(s.Name).TotalSeconds)} s: {s.Error}"
+            : $"sink {s.Name} is retrying: {s.Error}"));
+        var notCreated = _sinks.Failures.Select(f => new SinkHealth(f.Name, f.Type, "failed", f.Error, 0, 0, 0)).ToList();
+        problems.AddRange(notCreated.Select(s => $"sink {s.Name} is disabled: {s.Error}"));
+        var sinks = running.Concat(notCreated).ToList();
         var plugins = _plugins.Reports.Select(p => new PluginHealth(p.Name, p.Path, p.Loaded, p.Error)).ToList();
         problems.AddRange(plugins.Where(p => !p.Loaded).Select(p => $"plugin {p.Name} did not load: {p.Error}"));
 

@@ -35,6 +35,9 @@ internal sealed class SilenceGate
     public static double RmsDbfs(ReadOnlySpan<float> samples) =>
         samples.IsEmpty ? double.NegativeInfinity : 10 * Math.Log10(MeanSquare(samples));
 
+    /// <summary>True when a window of level <paramref name="dbfs"/> (from <see cref="RmsDbfs"/>) is below the threshold (never when the gate is open).</summary>
+    public bool IsSilentLevel(double dbfs) => ThresholdDbfs is { } threshold && (double.IsNaN(dbfs) || dbfs < threshold);
+
     /// <summary>True when the window is below the threshold (never when the gate is open).</summary>
     public bool IsSilent(ReadOnlySpan<float> window) =>
         ThresholdDbfs is not null && (window.IsEmpty || MeanSquare(window) < _meanSquareThreshold);

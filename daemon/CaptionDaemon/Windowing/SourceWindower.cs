@@ -1,5 +1,6 @@
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Scheduling;
+using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
 
 namespace CaptionDaemon.Windowing;
@@ -23,6 +24,7 @@ internal sealed class SourceWindower
     private readonly WindowBufferPool _pool;
     private readonly DaemonMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly SourceLevels? _levels;
     private readonly KeyValuePair<string, object?> _sourceTag;
     private readonly float[] _scratch;
     private readonly int _channels;
@@ -40,7 +42,8 @@ internal sealed class SourceWindower
         ReadyWindowQueue queue,
         WindowBufferPool pool,
         DaemonMetrics metrics,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        SourceLevels? levels = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(sourceId);
         ArgumentNullException.ThrowIfNull(format);
@@ -63,6 +66,7 @@ internal sealed class SourceWindower
         _pool = pool;
         _metrics = metrics;
         _timeProvider = timeProvider;
+        _levels = levels;
         _sourceTag = new("source", sourceId);
         _scratch = new float[Math.Max(_resampler.MaxOutputFor(Resampler.BlockFrames), _resampler.MaxFlushOutput)];
     }
@@ -160,7 +164,10 @@ internal sealed class SourceWindower
 
     private void OnWindow(ReadOnlySpan<float> window, in WindowTiming timing)
     {
-        if (_gate.IsSilent(window))
+        // One pass over the window gives both the level a user tunes the gate with and the gate's decision.
+        var level = SilenceGate.RmsDbfs(window);
+        _levels?.Report(SourceId, level, timing.End);
+        if (_gate.IsSilentLevel(level))
         {
             WindowsSilent++;
             _metrics.WindowsSilent.Add(1, _sourceTag);

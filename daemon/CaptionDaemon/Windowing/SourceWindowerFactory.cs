@@ -1,5 +1,6 @@
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Scheduling;
+using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +15,24 @@ internal sealed class SourceWindowerFactory
     private readonly ReadyWindowQueue _queue;
     private readonly DaemonMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly SourceTunings? _tunings;
+    private readonly SourceLevels? _levels;
 
-    public SourceWindowerFactory(ModelRuntime runtime, ReadyWindowQueue queue, IOptions<WindowingOptions> options, DaemonMetrics metrics, TimeProvider timeProvider)
+    /// <param name="runtime">The model the windows are sized for.</param>
+    /// <param name="queue">The daemon's ready queue.</param>
+    /// <param name="options">The <c>Windowing</c> section.</param>
+    /// <param name="metrics">The daemon's instruments.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="tunings">Each source's own settings (its <c>SilenceThresholdDbfs</c>); none when null.</param>
+    /// <param name="levels">Where each window's level goes (metric, sinks); nowhere when null.</param>
+    public SourceWindowerFactory(
+        ModelRuntime runtime,
+        ReadyWindowQueue queue,
+        IOptions<WindowingOptions> options,
+        DaemonMetrics metrics,
+        TimeProvider timeProvider,
+        SourceTunings? tunings = null,
+        SourceLevels? levels = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(queue);
@@ -39,6 +56,8 @@ internal sealed class SourceWindowerFactory
         _queue = queue;
         _metrics = metrics;
         _timeProvider = timeProvider;
+        _tunings = tunings;
+        _levels = levels;
     }
 
     /// <summary>The model rate, window and hop every windower uses.</summary>
@@ -54,10 +73,14 @@ internal sealed class SourceWindowerFactory
     /// A windower for one stream of a source, into the daemon's ready queue (full: drop oldest) with the configured
     /// silence gate. Create a new one when the source restarts its stream; sequence numbers continue regardless.
     /// </summary>
-    public SourceWindower Create(string sourceId, AudioFormat format) => Create(sourceId, format, _queue, Gate);
+    public SourceWindower Create(string sourceId, AudioFormat format)
+    {
+        var gate = _tunings?.For(sourceId).SilenceThresholdDbfs is { } threshold ? new SilenceGate(threshold) : Gate;
+        return Create(sourceId, format, _queue, gate, _levels);
+    }
 
     /// <summary>A windower into another queue, e.g. a waiting one for offline captioning, with the given gate.</summary>
-    public SourceWindower Create(string sourceId, AudioFormat format, ReadyWindowQueue queue, SilenceGate gate)
+    public SourceWindower Create(string sourceId, AudioFormat format, ReadyWindowQueue queue, SilenceGate gate, SourceLevels? levels = null)
     {
         ArgumentNullException.ThrowIfNull(format);
         ArgumentNullException.ThrowIfNull(queue);
@@ -66,6 +89,6 @@ internal sealed class SourceWindowerFactory
             throw new ArgumentException($"Source '{sourceId}' announced an impossible format: {format.SampleRate} Hz, {format.Channels} channel(s).", nameof(format));
         }
 
-        return new SourceWindower(sourceId, format, Model, gate, queue, queue.Pool, _metrics, _timeProvider);
+        return new SourceWindower(sourceId, format, Model, gate, queue, queue.Pool, _metrics, _timeProvider, levels);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Plugins.Audio.Settings;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Plugins.Audio.Ffmpeg;
 
@@ -11,14 +12,24 @@ namespace CaptionDaemon.Plugins.Audio.Ffmpeg;
 /// <c>MaxBackoffSeconds</c> (60), <c>StallTimeoutSeconds</c> (30; ffmpeg is killed and restarted when it delivers
 /// nothing for this long, e.g. a camera that stops sending without closing the connection; 0 turns it off).
 /// </summary>
-internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory
+internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory, ISettingsValidator
 {
     public string TypeName => "ffmpeg";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } =
+        ["Input", "InputFormat", "InputOptions:*", "Realtime", "Restart", "FfmpegPath", "MaxBackoffSeconds", "StallTimeoutSeconds"];
+
+    public void Validate(IConfigurationSection settings) => _ = Read(settings);
 
     public IAudioSource Create(AudioSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var settings = new SourceSettings(context.Settings);
+        return new FfmpegSource(context.Id, Read(context.Settings), context.Logger, context.Status);
+    }
+
+    private static FfmpegOptions Read(IConfigurationSection section)
+    {
+        var settings = new SourceSettings(section);
         var input = settings.RequiredString("Input", "rtsp://camera.local/stream, default (with InputFormat alsa) or /srv/audio/door.mp3");
         var inputFormat = settings.OptionalString("InputFormat");
         var inputOptions = settings.StringArray("InputOptions");
@@ -41,8 +52,7 @@ internal sealed partial class FfmpegSourceFactory : IAudioSourceFactory
                 throw settings.Invalid("Input", $"no such file: {Path.GetFullPath(path)}");
         }
 
-        var options = new FfmpegOptions(ffmpegPath, input, inputFormat, inputOptions, realtime, restart, maxBackoff, stallTimeout);
-        return new FfmpegSource(context.Id, options, context.Logger, context.Status);
+        return new FfmpegOptions(ffmpegPath, input, inputFormat, inputOptions, realtime, restart, maxBackoff, stallTimeout);
     }
 
     /// <summary>

@@ -7,6 +7,9 @@ namespace CaptionDaemon.Plugins.Audio.Network;
 /// <summary>The declared layout of headerless PCM from a socket: <c>Encoding</c>, <c>SampleRate</c>, <c>Channels</c>.</summary>
 internal sealed record RawPcmFormat(SampleEncoding Encoding, AudioFormat Format)
 {
+    /// <summary>The keys <see cref="Read"/> reads.</summary>
+    public static IReadOnlyList<string> SettingKeys { get; } = ["Encoding", "SampleRate", "Channels"];
+
     /// <summary>Bytes per frame: one sample of every channel.</summary>
     public int FrameBytes => Format.Channels * SampleDecoder.BytesPerSample(Encoding);
 

@@ -1,5 +1,6 @@
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Plugins.Audio.Settings;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Plugins.Audio.Network;
 
@@ -9,14 +10,24 @@ namespace CaptionDaemon.Plugins.Audio.Network;
 /// backoff), plus <c>Encoding</c> (s16le | f32le, default s16le), <c>SampleRate</c> (required), <c>Channels</c>
 /// (default 1), <c>MaxBackoffSeconds</c> (Connect only, default 60).
 /// </summary>
-internal sealed class TcpSourceFactory : IAudioSourceFactory
+internal sealed class TcpSourceFactory : IAudioSourceFactory, ISettingsValidator
 {
     public string TypeName => "tcp";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Listen", "Connect", "MaxBackoffSeconds", .. RawPcmFormat.SettingKeys];
+
+    public void Validate(IConfigurationSection settings) => _ = Read(settings);
 
     public IAudioSource Create(AudioSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var settings = new SourceSettings(context.Settings);
+        var (endPoint, format, maxBackoff) = Read(context.Settings);
+        return new TcpSource(context.Id, endPoint, format, maxBackoff, context.Logger, context.Status);
+    }
+
+    private static (TcpEndPoint EndPoint, RawPcmFormat Format, TimeSpan MaxBackoff) Read(IConfigurationSection section)
+    {
+        var settings = new SourceSettings(section);
         var hasListen = settings.OptionalString("Listen") is not null;
         var hasConnect = settings.OptionalString("Connect") is not null;
         if (hasListen == hasConnect)
@@ -30,6 +41,6 @@ internal sealed class TcpSourceFactory : IAudioSourceFactory
         var endPoint = hasListen
             ? TcpEndPoint.Listening(settings.ListenEndPoint("Listen", ":5004"))
             : TcpEndPoint.Connecting(settings.RemoteEndPoint("Connect", "192.168.1.20:5004"));
-        return new TcpSource(context.Id, endPoint, format, maxBackoff, context.Logger, context.Status);
+        return (endPoint, format, maxBackoff);
     }
 }

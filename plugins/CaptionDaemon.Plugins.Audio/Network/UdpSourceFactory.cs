@@ -1,5 +1,7 @@
+using System.Net;
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Plugins.Audio.Settings;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Plugins.Audio.Network;
 
@@ -8,16 +10,24 @@ namespace CaptionDaemon.Plugins.Audio.Network;
 /// <c>host:port</c>; no host = 0.0.0.0), <c>Encoding</c> (s16le | f32le, default s16le), <c>SampleRate</c> (required),
 /// <c>Channels</c> (default 1).
 /// </summary>
-internal sealed class UdpSourceFactory : IAudioSourceFactory
+internal sealed class UdpSourceFactory : IAudioSourceFactory, ISettingsValidator
 {
     public string TypeName => "udp";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Listen", .. RawPcmFormat.SettingKeys];
+
+    public void Validate(IConfigurationSection settings) => _ = Read(settings);
 
     public IAudioSource Create(AudioSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var settings = new SourceSettings(context.Settings);
-        var listen = settings.ListenEndPoint("Listen", "0.0.0.0:5004");
-        var format = RawPcmFormat.Read(settings);
+        var (listen, format) = Read(context.Settings);
         return new UdpSource(context.Id, listen, format, context.Logger, context.Status);
+    }
+
+    private static (IPEndPoint Listen, RawPcmFormat Format) Read(IConfigurationSection section)
+    {
+        var settings = new SourceSettings(section);
+        return (settings.ListenEndPoint("Listen", "0.0.0.0:5004"), RawPcmFormat.Read(settings));
     }
 }

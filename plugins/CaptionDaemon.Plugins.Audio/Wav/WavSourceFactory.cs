@@ -1,5 +1,6 @@
 using CaptionDaemon.Contracts;
 using CaptionDaemon.Plugins.Audio.Settings;
+using Microsoft.Extensions.Configuration;
 
 namespace CaptionDaemon.Plugins.Audio.Wav;
 
@@ -7,14 +8,25 @@ namespace CaptionDaemon.Plugins.Audio.Wav;
 /// <c>wav</c>: plays a WAV file. Settings: <c>Path</c> (required), <c>Loop</c> (false), <c>Realtime</c> (true: paced
 /// at the speed of the audio; false: as fast as the host takes it), <c>ChunkMilliseconds</c> (100, 1-10000).
 /// </summary>
-internal sealed class WavSourceFactory : IAudioSourceFactory
+internal sealed class WavSourceFactory : IAudioSourceFactory, ISettingsValidator
 {
     public string TypeName => "wav";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Path", "Loop", "Realtime", "ChunkMilliseconds"];
+
+    public void Validate(IConfigurationSection settings) => _ = Read(settings);
 
     public IAudioSource Create(AudioSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var settings = new SourceSettings(context.Settings);
+        var (fullPath, header, loop, realtime, chunkMilliseconds) = Read(context.Settings);
+        return new WavFileSource(context.Id, fullPath, header, loop, realtime, chunkMilliseconds, context.Logger, context.Status);
+    }
+
+    /// <summary>Reads and checks the settings and the file's header (read only; the file is opened again to play).</summary>
+    private static (string Path, WavHeader Header, bool Loop, bool Realtime, int ChunkMilliseconds) Read(IConfigurationSection section)
+    {
+        var settings = new SourceSettings(section);
         var path = settings.RequiredString("Path", "/srv/audio/door.wav");
         var loop = settings.Boolean("Loop", false);
         var realtime = settings.Boolean("Realtime", true);
@@ -29,6 +41,6 @@ internal sealed class WavSourceFactory : IAudioSourceFactory
         WavHeader header;
         using (var stream = WavFileSource.Open(fullPath))
             header = WavHeader.Read(stream, fullPath);
-        return new WavFileSource(context.Id, fullPath, header, loop, realtime, chunkMilliseconds, context.Logger, context.Status);
+        return (fullPath, header, loop, realtime, chunkMilliseconds);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace CaptionDaemon.Plugins.Outputs.Jsonl;
@@ -31,7 +32,7 @@ internal sealed partial class JsonlSink : ICaptionSink
         _path = path;
         _flushEachBatch = flushEachBatch;
         _logger = logger;
-        _writer = new Utf8JsonWriter(_pending, CaptionPayload.WriterOptions);
+        _writer = new Utf8JsonWriter(_pending, CaptionWireFormat.WriterOptions);
     }
 
     public string Name { get; }
@@ -46,7 +47,7 @@ internal sealed partial class JsonlSink : ICaptionSink
         {
             // One writer per line: Utf8JsonWriter allows a single top-level value between resets.
             _writer.Reset(_pending);
-            CaptionPayload.Write(_writer, captions[i]);
+            CaptionWireFormat.Write(_writer, captions[i]);
             _writer.Flush();
             _pending.Append((byte)'\n');
         }

@@ -1,4 +1,5 @@
 using CaptionDaemon.Contracts;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace CaptionDaemon.Plugins.Outputs.Jsonl;
@@ -8,18 +9,21 @@ namespace CaptionDaemon.Plugins.Outputs.Jsonl;
 /// the sink's state directory; parent directories are created) or writes them to standard output when <c>Path</c>
 /// is <c>-</c>. <c>FlushEachBatch</c> (default true) writes every batch before the host counts it as delivered.
 /// </summary>
-internal sealed partial class JsonlSinkFactory : ICaptionSinkFactory
+internal sealed partial class JsonlSinkFactory : ICaptionSinkFactory, ISettingsValidator
 {
     public const string StandardOutput = "-";
 
     public string TypeName => "jsonl";
 
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Path", "FlushEachBatch"];
+
+    public void Validate(IConfigurationSection settings) => _ = Read(settings);
+
     public ICaptionSink Create(CaptionSinkContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Settings;
-        var path = SinkSettings.GetRequiredString(settings, "Path", "a file to append captions to, or \"-\" for standard output");
-        var flushEachBatch = SinkSettings.GetBoolean(settings, "FlushEachBatch", defaultValue: true);
+        var (path, flushEachBatch) = Read(settings);
 
         if (path == StandardOutput)
         {
@@ -57,6 +61,10 @@ internal sealed partial class JsonlSinkFactory : ICaptionSinkFactory
         LogAppendingToFile(context.Logger, context.Name, fullPath);
         return new JsonlSink(context.Name, file, fullPath, flushEachBatch, context.Logger);
     }
+
+    private static (string Path, bool FlushEachBatch) Read(IConfigurationSection settings) =>
+        (SinkSettings.GetRequiredString(settings, "Path", "a file to append captions to, or \"-\" for standard output"),
+         SinkSettings.GetBoolean(settings, "FlushEachBatch", defaultValue: true));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sink {Sink} appends captions as JSON lines to {Path}")]
     private static partial void LogAppendingToFile(ILogger logger, string sink, string path);

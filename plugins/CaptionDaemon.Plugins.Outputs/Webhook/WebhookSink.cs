@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using CaptionDaemon.Contracts;
+using CaptionDaemon.Plugins.Shared;
 
 namespace CaptionDaemon.Plugins.Outputs.Webhook;
 
@@ -16,8 +17,6 @@ internal sealed class WebhookSink : ICaptionSink
 {
     // How much of an error response's body goes into the exception message.
     private const int BodyExcerptBytes = 512;
-
-    private static readonly JsonEncodedText _captions = JsonEncodedText.Encode("captions");
 
     private readonly HttpClient _client;
     private readonly Uri _url;
@@ -38,7 +37,7 @@ internal sealed class WebhookSink : ICaptionSink
         _url = url;
         _timeout = timeout;
         _batch = batch;
-        _writer = new Utf8JsonWriter(_body, CaptionPayload.WriterOptions);
+        _writer = new Utf8JsonWriter(_body, CaptionWireFormat.WriterOptions);
 
         // The query may hold a token; messages and logs show the URL without it.
         DisplayUrl = url.GetLeftPart(UriPartial.Path);
@@ -61,15 +60,14 @@ internal sealed class WebhookSink : ICaptionSink
         {
             _body.Clear();
             _writer.Reset(_body);
-            _writer.WriteStartObject();
-            _writer.WriteStartArray(_captions);
+            // A JSON array of captions, each exactly as MQTT and jsonl write it.
+            _writer.WriteStartArray();
             for (var i = 0; i < captions.Count; i++)
             {
-                CaptionPayload.Write(_writer, captions[i]);
+                CaptionWireFormat.Write(_writer, captions[i]);
             }
 
             _writer.WriteEndArray();
-            _writer.WriteEndObject();
             _writer.Flush();
             await PostAsync(cancellationToken).ConfigureAwait(false);
             return;
@@ -82,7 +80,7 @@ internal sealed class WebhookSink : ICaptionSink
             {
                 _body.Clear();
                 _writer.Reset(_body);
-                CaptionPayload.Write(_writer, captions[next]);
+                CaptionWireFormat.Write(_writer, captions[next]);
                 _writer.Flush();
                 await PostAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -8,14 +8,26 @@ namespace CaptionDaemon.Plugins.Outputs.Webhook;
 /// <summary>
 /// <c>"Type": "webhook"</c>: POSTs captions as JSON to <c>Url</c> (http or https, required), with the extra request
 /// headers of the <c>Headers</c> section (name: value, e.g. <c>Authorization</c>), a <c>TimeoutSeconds</c> per
-/// request (default 10), and <c>Batch</c> (default true: one <c>{"captions":[...]}</c> body per batch; false: one
+/// request (default 10), and <c>Batch</c> (default true: one JSON array of captions per batch; false: one
 /// POST per caption with the caption object as the body).
 /// </summary>
-internal sealed partial class WebhookSinkFactory : ICaptionSinkFactory
+internal sealed partial class WebhookSinkFactory : ICaptionSinkFactory, ISettingsValidator
 {
     public const double DefaultTimeoutSeconds = 10;
 
     public string TypeName => "webhook";
+
+    public IReadOnlyCollection<string> SettingKeys { get; } = ["Url", "Headers:*", "TimeoutSeconds", "Batch"];
+
+    public void Validate(IConfigurationSection settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _ = ReadUrl(settings);
+        _ = SinkSettings.GetPositiveNumber(settings, "TimeoutSeconds", DefaultTimeoutSeconds);
+        _ = SinkSettings.GetBoolean(settings, "Batch", defaultValue: true);
+        using var request = new HttpRequestMessage();
+        AddHeaders(request.Headers, settings.GetSection("Headers"));
+    }
 
     public ICaptionSink Create(CaptionSinkContext context)
     {

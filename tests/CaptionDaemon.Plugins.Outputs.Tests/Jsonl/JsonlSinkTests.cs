@@ -35,7 +35,7 @@ public sealed class JsonlSinkTests : IDisposable
         Assert.Equal(JsonValueKind.Number, root.GetProperty("confidence").ValueKind);
         Assert.Equal(0.73, root.GetProperty("confidence").GetDouble());
         Assert.Equal("student-scenes-v1", root.GetProperty("model").GetString());
-        Assert.Equal(1234, root.GetProperty("latency_ms").GetInt64());
+        Assert.Equal(1234.4, root.GetProperty("latency_ms").GetDouble());
         Assert.Equal(JsonValueKind.Array, root.GetProperty("labels").ValueKind);
         Assert.Equal(0, root.GetProperty("labels").GetArrayLength());
 

@@ -13,8 +13,7 @@ public sealed class DaemonEndToEndTests
 {
     private static readonly TimeSpan _captionTimeout = TimeSpan.FromSeconds(90);
 
-    private static string Sample(int index) =>
-        Directory.EnumerateFiles(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default", "samples"), "*.wav").Order(StringComparer.Ordinal).ElementAt(index);
+    private static string Sample(int index) => RepositoryFiles.Samples[index];
 
     [Fact]
     public async Task Run_WavSourceToMosquitto_MosquittoSubReceivesDocumentedCaptions()
@@ -112,7 +111,9 @@ public sealed class DaemonEndToEndTests
         }
 
         await daemon.WaitForLineAsync(l => l.Contains("Source corrupt is disabled", StringComparison.Ordinal) && l.Contains("corrupt.wav", StringComparison.Ordinal), _captionTimeout);
-        await daemon.WaitForLineAsync(l => l.Contains("Source faulty is disabled: faulty source: simulated device failure", StringComparison.Ordinal), _captionTimeout);
+        // A plugin source that throws is restarted with backoff: it fails again after its restart, and waits longer.
+        await daemon.WaitForLineAsync(l => l.Contains("Source faulty: Reconnecting faulty source: simulated device failure; restarting in 1 s", StringComparison.Ordinal), _captionTimeout);
+        await daemon.WaitForLineAsync(l => l.Contains("Source faulty: Reconnecting faulty source: simulated device failure; restarting in 2 s", StringComparison.Ordinal), _captionTimeout);
         await daemon.WaitForLineAsync(l => l.Contains("Source nosuchtype is disabled", StringComparison.Ordinal) && l.Contains("no-such-source", StringComparison.Ordinal), _captionTimeout);
         await daemon.WaitForLineAsync(l => l.Contains("broken-stream", StringComparison.Ordinal) && l.Contains("Reconnecting", StringComparison.Ordinal), _captionTimeout);
         await daemon.WaitForLineAsync(l => l.Contains("[good ", StringComparison.Ordinal), _captionTimeout);
@@ -124,13 +125,21 @@ public sealed class DaemonEndToEndTests
         Assert.Equal("degraded", health.RootElement.GetProperty("status").GetString());
         var sources = health.RootElement.GetProperty("sources").EnumerateArray().ToDictionary(s => s.GetProperty("id").GetString()!, s => s.GetProperty("state").GetString());
         Assert.Equal("error", sources["corrupt"]);
-        Assert.Equal("error", sources["faulty"]);
+        Assert.Contains(sources["faulty"], new[] { "online", "reconnecting" });
         Assert.NotEqual("error", sources["garbage"]);
         var sinks = health.RootElement.GetProperty("sinks").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("state").GetString());
         Assert.Equal("failed", sinks["bug"]);
         Assert.NotEqual("failed", sinks["out"]);
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
         Assert.Contains("captiond_plugin_failures_total", metrics, StringComparison.Ordinal);
+
+        // `captiond plugins` asks the running daemon what is failing.
+        await using (var listing = DaemonProcess.Start(["plugins", "--plugins", plugins, "--daemon", $"127.0.0.1:{metricsPort}"]))
+        {
+            await listing.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains(listing.Lines, l => l.Contains("source corrupt", StringComparison.Ordinal) && l.Contains("disabled", StringComparison.Ordinal));
+            Assert.Contains(listing.Lines, l => l.Contains("sink bug (faulty): failed: faulty sink: simulated bug", StringComparison.Ordinal));
+        }
 
         // The good sources' captions still reach the healthy sink.
         var deadline = Stopwatch.StartNew();
@@ -247,7 +256,9 @@ public sealed class DaemonEndToEndTests
     [Fact]
     public async Task Run_InvalidSetting_OneLineNamingTheKeyAndExitCode2()
     {
-        await using var daemon = DaemonProcess.Start(["run", "--hop", "-5", "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}"]);
+        await using var daemon = DaemonProcess.Start(
+            ["run", "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}"],
+            new Dictionary<string, string> { ["CAPTIOND__Windowing__HopSeconds"] = "-5" });
 
         Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 2, daemon.Output());
         Assert.Contains(daemon.Lines, l => l.StartsWith("captiond: configuration error:", StringComparison.Ordinal) && l.Contains("Windowing:HopSeconds", StringComparison.Ordinal));

@@ -13,6 +13,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _standardOutput = new();
 
     private DaemonProcess(Process process)
     {
@@ -46,14 +47,21 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public IReadOnlyCollection<string> Lines => _lines;
 
+    /// <summary>The lines of standard output alone (<see cref="Lines"/> holds both streams).</summary>
+    public IReadOnlyCollection<string> StandardOutputLines => _standardOutput;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts captiond with <paramref name="args"/>; <c>CAPTIOND_CONFIG_DIR</c> points at an empty folder so that the machine's /etc/captiond does not leak in.</summary>
-    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartExecutable(Path.Combine(BinaryDirectory, "captiond"), args, environment);
+
+    /// <summary>Starts a captiond binary elsewhere (an installed copy) like <see cref="Start"/>.</summary>
+    public static DaemonProcess StartExecutable(string executable, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Path.Combine(BinaryDirectory, "captiond"))
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -69,7 +77,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
             start.Environment[key] = value;
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) daemon._lines.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                daemon._standardOutput.Enqueue(e.Data);
+                daemon._lines.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) daemon._lines.Enqueue(e.Data); };
         if (!process.Start())
             throw new InvalidOperationException("captiond did not start");

@@ -139,6 +139,16 @@ internal sealed class MosquittoBroker : IDisposable
         }
     }
 
+    /// <summary>Publishes one message at QoS 1 with a real <c>mosquitto_pub</c>, retained when asked.</summary>
+    public async Task PublishAsync(string topic, string payload, bool retain = false)
+    {
+        string[] arguments = ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-m", payload, "-q", "1", .. retain ? new[] { "-r" } : []];
+        using var process = Process.Start(new ProcessStartInfo("mosquitto_pub", arguments))!;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"mosquitto_pub -t {topic} exited with {process.ExitCode}");
+    }
+
     /// <summary>Waits until mosquitto's log holds <paramref name="text"/>.</summary>
     public Task WaitForLogAsync(string text, TimeSpan? timeout = null) =>
         Poll.UntilAsync(() => ReadLog().Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(15), $"mosquitto's log to contain '{text}'");

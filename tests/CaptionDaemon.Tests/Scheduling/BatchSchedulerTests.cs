@@ -132,6 +132,6 @@ public sealed class BatchSchedulerTests
 
     private sealed class CountingHandler(Action onCaptioned) : ICaptionedWindowHandler
     {
-        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence) => onCaptioned();
+        public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence, IReadOnlyList<CaptionDaemon.Inference.Bundles.BundleLabel>? modelLabels = null) => onCaptioned();
     }
 }

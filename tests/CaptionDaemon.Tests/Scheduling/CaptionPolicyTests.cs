@@ -1,4 +1,7 @@
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Sources;
+using Microsoft.Extensions.Configuration;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
@@ -151,8 +154,63 @@ public sealed class CaptionPolicyTests : IDisposable
         Assert.Empty(Assert.Single(_outlet.Captions).Labels);
     }
 
+    [Fact]
+    public void OnCaptioned_SourceSettings_LabelsThresholdsAndMinConfidenceOfThatSourceOnly()
+    {
+        // Sources:porch listens to dog and glass only, hears glass from 0.2 (the model says 0.5) and wants 0.6 confidence.
+        var policy = Policy(new CaptionPolicyOptions { MinConfidence = 0.1 }, """
+            {"Sources": {
+              "porch": {"Type": "wav", "Labels": ["dog", "glass"], "LabelThresholds": {"glass": 0.2}, "MinConfidence": 0.6},
+              "hall": {"Type": "wav"}
+            }}
+            """);
+        BundleLabel[] model = [Label("dog", 0.5), Label("glass", 0.5), Label("rain", 0.5), Label("nothing", 0.5)];
+        CaptionResult Result(float confidence, params float[] probabilities) => new("a dog barks", confidence, [5], -0.2, true)
+        {
+            Labels = [.. model.Select((l, i) => (l, p: probabilities[i])).Where(x => x.p >= x.l.Threshold && x.l.Name != "nothing").Select(x => new LabelScore(x.l.Name, x.l.Display, x.p)).OrderByDescending(l => l.Score)],
+            LabelProbabilities = probabilities,
+        };
+        ReadyWindow Window(string source, int second) => new(source, [], _t0.AddSeconds(second), _t0.AddSeconds(second + 10), 0, 0);
+
+        policy.OnCaptioned(Window("porch", 0), Result(0.9f, 0.7f, 0.3f, 0.9f, 0.1f), "m", null, model);   // dog, glass (0.3 >= 0.2); rain not listened to
+        policy.OnCaptioned(Window("porch", 2), Result(0.9f, 0.1f, 0.1f, 0.9f, 0.9f), "m", null, model);   // none of its labels: not published
+        policy.OnCaptioned(Window("porch", 4), Result(0.5f, 0.9f, 0.1f, 0.1f, 0.1f), "m", null, model);   // dog, but below its 0.6 confidence
+        policy.OnCaptioned(Window("hall", 6), Result(0.5f, 0.7f, 0.3f, 0.9f, 0.1f), "m", null, model);    // the global settings
+
+        var captions = _outlet.Captions;
+        Assert.Equal(2, captions.Count);
+        Assert.Equal("porch", captions[0].SourceId);
+        Assert.Equal(["dog", "glass"], captions[0].Labels.Select(l => l.Label));
+        Assert.Equal("hall", captions[1].SourceId);
+        Assert.Equal(["rain", "dog"], captions[1].Labels.Select(l => l.Label));
+        Assert.Equal(1, _recorder.Sum("captiond.captions.suppressed", ("reason", "labels"), ("source", "porch")));
+        Assert.Equal(1, _recorder.Sum("captiond.captions.suppressed", ("reason", "low_confidence"), ("source", "porch")));
+    }
+
+    [Theory]
+    [InlineData("""{"Labels": ["dgo"]}""", "Sources:porch:Labels: 'dgo' is not a label of the model (did you mean dog?)")]
+    [InlineData("""{"LabelThresholds": {"glass": 1.5}}""", "Sources:porch:LabelThresholds:glass: must be a probability between 0 and 1, was '1.5'")]
+    [InlineData("""{"LabelThresholds": {"cat": 0.5}}""", "Sources:porch:LabelThresholds:cat: 'cat' is not a label of the model")]
+    [InlineData("""{"MinConfidence": "high"}""", "Sources:porch:MinConfidence: must be between 0 and 1, was 'high'")]
+    [InlineData("""{"SilenceThresholdDbfs": 3}""", "Sources:porch:SilenceThresholdDbfs: must be between -200 and 0 dBFS, was '3'")]
+    [InlineData("""{"Labels": []}""", "Sources:porch:Labels: must list at least one label (e.g. [\"dog\", \"glass\"]), or be left out to listen to all")]
+    [InlineData("""{"Labels": "dog, glass", "LabelThresholds": {"dog": 0.3}, "MinConfidence": 0.2, "SilenceThresholdDbfs": -50}""", null)]
+    public void SourceTuning_Values_CheckedAgainstTheModelsLabels(string settings, string? problem)
+    {
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("{\"Sources\": {\"porch\": " + settings + "}}"))).Build();
+        BundleLabel[] model = [Label("dog", 0.5), Label("glass", 0.5), Label("nothing", 0.5)];
+
+        var found = SourceTuning.Problem(configuration.GetSection("Sources:porch"), model);
+
+        Assert.Equal(problem, found);
+    }
+
+    private static BundleLabel Label(string name, double threshold) => new() { Name = name, Display = name.ToUpperInvariant(), Threshold = threshold };
+
     private static Contracts.Caption? Decide(CaptionPolicy policy, string source, string text, double confidence = 0.9, double? recommended = null) =>
         policy.Decide(source, _t0, _t0 + TimeSpan.FromSeconds(10), text, confidence, "model", recommendedMinConfidence: recommended);
 
-    private CaptionPolicy Policy(CaptionPolicyOptions options) => new(Options.Create(options), _outlet, _recorder.Metrics, _time);
+    private CaptionPolicy Policy(CaptionPolicyOptions options, string? configuration = null) =>
+        new(Options.Create(options), _outlet, _recorder.Metrics, _time,
+            configuration is null ? null : new SourceTunings(new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(configuration))).Build()));
 }

@@ -44,6 +44,7 @@ internal sealed class PipelineHost : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build();
         var services = new ServiceCollection()
             .AddLogging()
+            .AddSingleton<IConfiguration>(configuration)
             .AddSingleton(recorder.Metrics)
             .AddSingleton<ICaptionOutlet>(outlet)
             .AddCaptionPipeline(configuration)

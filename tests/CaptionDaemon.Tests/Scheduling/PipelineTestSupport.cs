@@ -206,6 +206,7 @@ internal sealed class MetricsRecorder : IDisposable
 internal sealed class RecordingOutlet : ICaptionOutlet
 {
     private readonly ConcurrentQueue<Caption> _captions = new();
+    private readonly ConcurrentQueue<SourceLevel> _levels = new();
 
     public IReadOnlyList<Caption> Captions => _captions.ToArray();
 
@@ -214,6 +215,14 @@ internal sealed class RecordingOutlet : ICaptionOutlet
     public void PublishStatus(SourceStatus status)
     {
     }
+
+    public void PublishDescription(SourceDescription description)
+    {
+    }
+
+    public IReadOnlyList<SourceLevel> Levels => _levels.ToArray();
+
+    public void PublishLevel(SourceLevel level) => _levels.Enqueue(level);
 }
 
 /// <summary>A logger that keeps the formatted messages.</summary>

@@ -83,7 +83,7 @@ public sealed class SinkPumpTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task PublishAsync_SinkThrows_SinkDisabledCountedAndReported()
+    public async Task PublishAsync_SinkThrows_SinkFailedCountedReportedAndNotRetriedBeforeItsTimer()
     {
         var sink = new RecordingSink("buggy") { Broken = new InvalidOperationException("index out of range in the sink") };
         await using var pump = Pump(sink, new SinkPumpOptions());
@@ -96,6 +96,25 @@ public sealed class SinkPumpTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, _probe.Sum("captiond.plugin.failures", ("plugin", "buggy"), ("kind", "sink")));
         pump.Publish(Captions.Make(2));
         Assert.Equal(1, sink.Attempts);
+    }
+
+    [Fact]
+    public async Task PublishAsync_FailedSinkFixedLater_TriedAgainOnTheSlowTimerAndDeliversWhatWaited()
+    {
+        var sink = new RecordingSink("hook") { Broken = new InvalidOperationException("403 Forbidden") };
+        await using var pump = Pump(sink, new SinkPumpOptions { FailedRetrySeconds = 1 });
+        pump.Start();
+        pump.Publish(Captions.Make(1));
+        await Poll.UntilAsync(() => pump.Snapshot().State == SinkState.Failed, _wait, "the sink failed");
+
+        // Captions keep waiting in the (bounded) outbox while it is failed; then its endpoint is fixed.
+        pump.Publish(Captions.Make(2));
+        sink.Broken = null;
+
+        await Poll.UntilAsync(() => sink.Sequences.Count == 2, _wait, "both captions delivered after the retry");
+        Assert.Equal([1L, 2], sink.Sequences);
+        Assert.Equal(SinkState.Running, pump.Snapshot().State);
+        Assert.Equal(1, _probe.Sum("captiond.plugin.failures", ("plugin", "hook"), ("kind", "sink")));
     }
 
     [Fact]
