@@ -21,6 +21,14 @@ public sealed class RecordedPathsTests
     }
 
     [Theory]
+    [InlineData("/tmp/ci", "/tmp/captiond-export-1/checkpoint", "$TMP/captiond-export-1/checkpoint")]
+    [InlineData("/home/alice/CaptionDaemon", "/home/alice/scenes", "~/scenes")]
+    public void Record_CheckoutRightInTheTempOrHomeFolder_UsesThatFoldersName(string checkout, string path, string recorded)
+    {
+        Assert.Equal(recorded, new RecordedPaths(checkout, "/home/alice", "/tmp").Record(path));
+    }
+
+    [Theory]
     [InlineData("models/default", "/srv/checkouts/CaptionDaemon/models/default")]
     [InlineData("$WORK/scenes-30k", "/srv/checkouts/scenes-30k")]
     [InlineData("~/.cache/x", "/home/alice/.cache/x")]

@@ -36,7 +36,8 @@ internal sealed class RecordedPaths
         if (Repository is not null)
         {
             roots.Add(("", Repository));
-            if (Path.GetDirectoryName(Repository) is { Length: > 1 } work)
+            // A checkout right in the home or temporary folder has no "work" folder of its own: those names say more.
+            if (Path.GetDirectoryName(Repository) is { Length: > 1 } work && !SameFolder(work, home) && !SameFolder(work, temp))
             {
                 roots.Add((WorkRoot, work));
             }
@@ -54,6 +55,8 @@ internal sealed class RecordedPaths
 
         _roots = [.. roots];
     }
+
+    private static bool SameFolder(string directory, string? other) => !string.IsNullOrEmpty(other) && Full(other) == directory;
 
     /// <summary>The roots of this process: the checkout found above the working folder or the trainer's binary.</summary>
     public static RecordedPaths Current { get; } = new(
