@@ -27,7 +27,14 @@ public sealed class LabelledTestDataTests(LabelledBundleFixture fixture)
         var manifest = LoadAndCheck(committed);
 
         // The committed graphs are what today's exporter writes from the committed weights.
-        using var model = CaptionModel.LoadCheckpoint(Path.Combine(committed, BundleExporter.CheckpointDirectoryName));
+        // Building the model draws its (then overwritten) initial weights from the global generator: not while a fixture seeds it.
+        CaptionModel loaded;
+        lock (ExportedBundleFixture.SeedLock)
+        {
+            loaded = CaptionModel.LoadCheckpoint(Path.Combine(committed, BundleExporter.CheckpointDirectoryName));
+        }
+
+        using var model = loaded;
         using var fresh = new TemporaryDirectory();
         var exported = BundleExporter.Export(model, Path.Combine(committed, manifest.Vocab.File), noticePath: null, Path.Combine(fresh.Path, "bundle"), new BundleExportOptions
         {
