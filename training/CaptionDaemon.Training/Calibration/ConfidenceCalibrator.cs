@@ -195,15 +195,7 @@ internal static class ConfidenceCalibrator
         var original = File.ReadAllBytes(path);
         var manifest = BundleManifest.Parse(original, path);
         var thresholds = result.Thresholds.ToDictionary(t => t.Name, t => t.Threshold, StringComparer.Ordinal);
-        var training = manifest.Training.DeepClone().AsObject();
-        training["calibration"] = report.DeepClone();
-        var calibrated = manifest with
-        {
-            Confidence = result.Confidence,
-            Labels = [.. manifest.Labels.Select(l => l with { Threshold = thresholds.GetValueOrDefault(l.Name, l.Threshold) })],
-            Training = training,
-        };
-        calibrated.Write(path);
+        WithCalibration(manifest, result.Confidence, thresholds, report).Write(path);
         try
         {
             using var check = CaptionBundle.Load(bundleDirectory, new CaptionerOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 });
@@ -213,6 +205,23 @@ internal static class ConfidenceCalibrator
             File.WriteAllBytes(path, original);
             throw;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="manifest"/> with <paramref name="confidence"/>, the labels' thresholds from
+    /// <paramref name="thresholds"/> (a label not in it keeps its own) and <paramref name="calibration"/> as
+    /// <c>training.calibration</c>: what calibrating a bundle, or carrying a base's calibration to an update, writes.
+    /// </summary>
+    internal static BundleManifest WithCalibration(BundleManifest manifest, BundleConfidence confidence, IReadOnlyDictionary<string, double> thresholds, JsonNode calibration)
+    {
+        var training = manifest.Training.DeepClone().AsObject();
+        training["calibration"] = calibration.DeepClone();
+        return manifest with
+        {
+            Confidence = confidence,
+            Labels = [.. manifest.Labels.Select(l => l with { Threshold = thresholds.GetValueOrDefault(l.Name, l.Threshold) })],
+            Training = training,
+        };
     }
 
     /// <summary>Window <paramref name="index"/>: 0 is digital silence, the others quiet windows from a seed of their own (the same whatever the batching).</summary>

@@ -503,20 +503,13 @@ internal sealed class IncrementalTrainer
         }
 
         var path = Path.Combine(bundleDirectory, BundleManifest.FileName);
-        var manifest = BundleManifest.Read(path);
         var thresholds = baseManifest.Labels.ToDictionary(l => l.Name, l => l.Threshold, StringComparer.Ordinal);
-        var training = manifest.Training.DeepClone().AsObject();
-        training["calibration"] = new JsonObject
+        var carried = new JsonObject
         {
             ["carried_from"] = baseManifest.Name,
             ["note"] = "fitted on the base model's validation recordings; run 'captiond-train calibrate' on this bundle to fit it anew",
         };
-        (manifest with
-        {
-            Confidence = confidence,
-            Labels = [.. manifest.Labels.Select(l => l with { Threshold = thresholds.GetValueOrDefault(l.Name, l.Threshold) })],
-            Training = training,
-        }).Write(path);
+        Calibration.ConfidenceCalibrator.WithCalibration(BundleManifest.Read(path), confidence, thresholds, carried).Write(path);
     }
 
     private static void CopyDirectory(string source, string destination)
