@@ -17,7 +17,8 @@ public sealed class LabelThresholdsTests
     {
         // dog: positives at 0.9, 0.8, 0.4; negatives 0.7 (a cat), 0.3 (rain), 0.1 and 0.1 (quiet). Reporting the top 4
         // (down to 0.4) gives F1 = 2 x 3 / (4 + 3) = 0.857, better than the top 2 (0.8) or all; the threshold lies
-        // midway between 0.4 and 0.3. rain has 1 positive: 0.5. nothing keeps its threshold.
+        // midway between 0.4 and 0.3. rain has 1 positive: the pooled threshold, where dog's and rain's windows ranked
+        // together (4 positives) give the best F1 reporting down to 0.4 (8/9), also 0.35. nothing keeps its threshold.
         float[][] probabilities =
         [
             [0.9f, 0.1f, 0.2f],
@@ -37,7 +38,33 @@ public sealed class LabelThresholdsTests
         Assert.Equal(6.0 / 7, chosen[0].F1!.Value, 6);
         Assert.Equal(3, chosen[0].Positives);
         Assert.Equal((0.3, (double?)null), (chosen[1].Threshold, chosen[1].F1));
-        Assert.Equal((LabelThresholds.Fallback, 1, (double?)null), (chosen[2].Threshold, chosen[2].Positives, chosen[2].F1));
+        Assert.Equal((0.35, 1, (double?)null), (Math.Round(chosen[2].Threshold, 6), chosen[2].Positives, chosen[2].F1));
+    }
+
+    [Fact]
+    public void Choose_ThinLabels_TakeThePooledThresholdNotTheFallback()
+    {
+        // No label has 3 positives. Pooled over both labels: positives at 0.6 (dog) and 0.55 (rain), negatives at 0.58,
+        // 0.2, 0.1 ...: reporting down to 0.55 gives F1 2 x 2 / (3 + 2) = 0.8, the best cut; threshold midway to 0.2.
+        float[][] probabilities = [[0.6f, 0, 0.1f], [0.58f, 0, 0.1f], [0.1f, 0, 0.55f], [0.1f, 0, 0.2f]];
+        string?[] categories = ["dog", "cat", "rain", null];
+
+        var chosen = LabelThresholds.Choose(Labels, probabilities, categories);
+
+        Assert.Equal(0.375, chosen[0].Threshold, 6);
+        Assert.Equal(0.375, chosen[2].Threshold, 6);
+        Assert.All(new[] { chosen[0], chosen[2] }, c => Assert.Null(c.F1));
+    }
+
+    [Fact]
+    public void Choose_NoPositiveWindowAtAll_ThinLabelsFallBack()
+    {
+        float[][] probabilities = [[0.6f, 0, 0.1f], [0.1f, 0.9f, 0.2f]];
+        string?[] categories = ["cat", null];
+
+        var chosen = LabelThresholds.Choose(Labels, probabilities, categories);
+
+        Assert.Equal([LabelThresholds.Fallback, 0.3, LabelThresholds.Fallback], chosen.Select(c => c.Threshold));
     }
 
     [Fact]

@@ -118,11 +118,14 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         var without = new HearingReport([.. captions.Select(c => c with { Labels = [] })], [], 0, 3);
 
         Assert.Equal(0.6, withLabels.LabelRecall!.Value, 6);          // dog, s1, s3
+        Assert.Equal(3.0 / 5, withLabels.LabelPrecision!.Value, 6);    // 5 labels reported, 3 of them right
+        Assert.Null(without.LabelPrecision);
         Assert.Equal(2.0 / 3, withLabels.SpeechRecall!.Value, 6);
         Assert.Null(without.LabelRecall);
         var json = withLabels.ToJson();
         Assert.Equal(0.6, json["label_recall"]!.GetValue<double>());
         Assert.Equal(0.6667, json["speech_recall"]!.GetValue<double>());
+        Assert.Equal(0.6, json["label_precision"]!.GetValue<double>());
         Assert.Equal("[\"dog\",\"speech\"]", json["captions"]!["d.wav"]!["labels"]!.ToJsonString());
         Assert.Equal("a dog barks", without.ToJson()["captions"]!["d.wav"]!.GetValue<string>());
         Assert.Null(without.ToJson()["label_recall"]);

@@ -64,6 +64,14 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// <summary>Share of recordings whose category is among the labels reported with the caption (null without labels).</summary>
     public double? LabelRecall => HasLabels ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
 
+    /// <summary>
+    /// Share of the labels reported with the recordings' captions that are the recording's category (null without labels
+    /// or when none was reported): what label recall costs in false labels.
+    /// </summary>
+    public double? LabelPrecision => HasLabels && Recordings.Sum(r => r.Labels.Count) is > 0 and var reported
+        ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), reported)
+        : null;
+
     /// <summary>Share of the speech recordings whose caption names speech (null when the list has none): the "speech named".</summary>
     public double? SpeechRecall => Recordings.Any(r => r.Recording.Category == Speech)
         ? Share(Recordings.Count(r => r.Recording.Category == Speech && r.Named), Recordings.Count(r => r.Recording.Category == Speech))
@@ -101,7 +109,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// <c>bundle</c> or <c>daemon_default</c>), <c>isolated_recall_at_min_confidence</c>,
     /// <c>quiet_false_alarms</c> (at <c>min_confidence</c>), <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
     /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption and labels for a
-    /// bundle with labels); <c>label_recall</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
+    /// bundle with labels); <c>label_recall</c>, <c>label_precision</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -137,6 +145,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             ["beam"] = Beam,
             ["isolated_recall"] = Round(IsolatedRecall),
             ["label_recall"] = LabelRecall is { } labelRecall ? Round(labelRecall) : null,
+            ["label_precision"] = LabelPrecision is { } labelPrecision ? Round(labelPrecision) : null,
             ["speech_recall"] = SpeechRecall is { } speechRecall ? Round(speechRecall) : null,
             ["distinct_caption_ratio"] = Round(DistinctCaptionRatio),
             ["top_caption_share"] = Round(TopCaptionShare),
@@ -174,7 +183,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             $"{Recordings.Count} recordings of {Categories} categories: isolated_recall {IsolatedRecall:0.000}, distinct_caption_ratio {DistinctCaptionRatio:0.000}, top_caption_share {TopCaptionShare:0.000} (\"{TopCaption}\")"));
         if (LabelRecall is { } labels)
         {
-            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"label_recall {labels:0.000} (the recording's category among the labels reported with its caption)"));
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"label_recall {labels:0.000} (the recording's category among the labels reported with its caption), label_precision {LabelPrecision ?? 0:0.000} (reported labels that are the category)"));
         }
 
         if (SpeechRecall is { } speech)
