@@ -16,7 +16,7 @@ public sealed class QuietWindowsTests : IDisposable
     }
 
     [Fact]
-    public void Fill_ManyWindows_AreSilenceOrQuietAndUseTheBackgroundRecording()
+    public void Fill_ManyWindows_AreSilenceQuietOrASteadyToneAndUseTheBackgroundRecording()
     {
         // A loud background recording (a 300 Hz tone at about -9 dBFS): the windows that play it must bring it down to -70..-50 dBFS.
         Directory.CreateDirectory(_root);
@@ -49,7 +49,8 @@ public sealed class QuietWindowsTests : IDisposable
         }
 
         Assert.InRange(silent, 20, 60);
-        Assert.All(levels, l => Assert.InRange(l, -91, -37));
+        Assert.All(levels, l => Assert.InRange(l, -91, -14.99));
+        Assert.InRange(levels.Count(l => l > -37), 10, 60);     // above the loudest hum: only the steady tones
         Assert.Contains(levels, l => l > -70 && l < -50);
         Assert.InRange(backgrounds, 55, 105);
         Assert.True(levels.Count(l => l < -70) > 10, "faint noise and hum below -70 dBFS occur too");
