@@ -60,12 +60,14 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.InRange((double)report["quiet_false_alarms_at_min_confidence"]!, 0, MinConfidenceChoice.MaxQuietFalseAlarms);
         Assert.InRange((double)report["ece_after"]!, 0, 1);
 
-        // Thresholds: dog fitted on its 3 positives, rain (1) and music and speech (0) at 0.5, nothing kept.
+        // Thresholds: dog fitted on its 3 positives, rain (1) and music and speech (0) at the one pooled threshold, nothing kept.
         var thresholds = manifest.Labels.ToDictionary(l => l.Name, l => l.Threshold);
         Assert.Equal((double)report["thresholds"]!["dog"]!["threshold"]!, thresholds["dog"], 6);
         Assert.NotNull(report["thresholds"]!["dog"]!["f1"]);
         Assert.Equal(3, (int)report["thresholds"]!["dog"]!["positives"]!);
-        Assert.Equal([0.5, 0.5, 0.5], new[] { thresholds["rain"], thresholds["music"], thresholds["speech"] });
+        Assert.Single(new[] { thresholds["rain"], thresholds["music"], thresholds["speech"] }.Distinct());
+        Assert.InRange(thresholds["rain"], LabelThresholds.Floor, 1);
+        Assert.Null(report["thresholds"]!["rain"]!["f1"]);
         Assert.Equal(original.Labels.Single(l => l.Name == BundleLabel.Nothing).Threshold, thresholds["nothing"]);
 
         // The bundle loads, and each caption's confidence is the block's sigmoid of its features.

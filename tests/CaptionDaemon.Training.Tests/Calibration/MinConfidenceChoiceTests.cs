@@ -40,4 +40,18 @@ public sealed class MinConfidenceChoiceTests
         Assert.Equal(0.9, choice.MinConfidence, 12);
         Assert.Equal(0, choice.QuietFalseAlarms);
     }
+
+    [Fact]
+    public void At_AGivenMinimum_CountsWhatItKeepsAndLetsThrough()
+    {
+        (double, bool)[] quiet = [(0.9, true), (0.2, true), (0.1, false), (0.05, true)];
+        (double, bool)[] recordings = [(0.3, true), (0.15, true), (0.6, false)];
+
+        var choice = MinConfidenceChoice.At(0.18, recordings, quiet);
+
+        Assert.Equal(0.18, choice.MinConfidence);
+        Assert.Equal(0.5, choice.QuietFalseAlarms, 12);     // 0.9 and 0.2 pass; 0.05 does not
+        Assert.Equal((1, 2), (choice.NamedKept, choice.Named));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinConfidenceChoice.At(1.5, recordings, quiet));
+    }
 }

@@ -127,6 +127,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         Assert.Equal(0.6667, json["speech_recall"]!.GetValue<double>());
         Assert.Equal(0.6, json["label_precision"]!.GetValue<double>());
         Assert.Equal("[\"dog\",\"speech\"]", json["captions"]!["d.wav"]!["labels"]!.ToJsonString());
+        Assert.Equal(0.9, json["captions"]!["d.wav"]!["confidence"]!.GetValue<double>(), 4);
         Assert.Equal("a dog barks", without.ToJson()["captions"]!["d.wav"]!.GetValue<string>());
         Assert.Null(without.ToJson()["label_recall"]);
     }

@@ -32,6 +32,10 @@ internal static class CalibrateCommand
         {
             Description = $"Comma-separated features to fit (default: all the bundle's labels allow, of {string.Join(", ", ConfidenceFeatures.All)}).",
         };
+        var minConfidenceOption = new Option<double?>("--min-confidence")
+        {
+            Description = "Recommend this min_confidence instead of the smallest one with at most 5% quiet false alarms on the quiet windows (e.g. one chosen on the test split with 'eval --recordings --min-confidence').",
+        };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Also write the printed report (JSON) to this file." };
         var dryRunOption = new Option<bool>("--dry-run") { Description = "Fit and report, but leave the manifest as it is." };
         var beamOption = new Option<int>("--beam") { Description = "Beam size (1 = greedy); use the daemon's.", DefaultValueFactory = _ => 3 };
@@ -41,7 +45,7 @@ internal static class CalibrateCommand
         var command = new Command(
             "calibrate",
             "Fit a bundle's confidence (logistic on its label probabilities and sequence score) to whether captions name what was heard, choose label thresholds and the recommended min_confidence on validation recordings and quiet windows, and write them into manifest.json.");
-        foreach (var option in new Option[] { bundleOption, recordingsOption, soundsOption, quietOption, seedOption, featuresOption, jsonOption, dryRunOption, beamOption, batchOption, threadsOption })
+        foreach (var option in new Option[] { bundleOption, recordingsOption, soundsOption, quietOption, seedOption, featuresOption, minConfidenceOption, jsonOption, dryRunOption, beamOption, batchOption, threadsOption })
         {
             command.Options.Add(option);
         }
@@ -58,7 +62,14 @@ internal static class CalibrateCommand
                 parse.GetValue(quietOption),
                 parse.GetValue(seedOption),
                 new EvalCommand.EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), null),
-                features);
+                features,
+                MinConfidence: parse.GetValue(minConfidenceOption));
+            if (request.MinConfidence is < 0 or > 1)
+            {
+                Console.Error.WriteLine($"calibrate: --min-confidence {request.MinConfidence} is not in [0, 1].");
+                return Task.FromResult(2);
+            }
+
             try
             {
                 var result = ConfidenceCalibrator.Fit(request, cancellationToken);

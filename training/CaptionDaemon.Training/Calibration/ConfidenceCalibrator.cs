@@ -19,6 +19,7 @@ namespace CaptionDaemon.Training.Calibration;
 /// <param name="Settings">Beam, batch size and threads of the captioning.</param>
 /// <param name="Features">The features to fit; null: every feature the bundle's labels allow.</param>
 /// <param name="Penalty">L2 penalty of the logistic fit.</param>
+/// <param name="MinConfidence">The <c>min_confidence</c> to recommend; null: chosen on the quiet windows (<see cref="MinConfidenceChoice.Choose"/>).</param>
 internal sealed record CalibrationRequest(
     string Bundle,
     string Recordings,
@@ -27,7 +28,8 @@ internal sealed record CalibrationRequest(
     int Seed,
     EvalCommand.EvalSettings Settings,
     IReadOnlyList<string>? Features = null,
-    double Penalty = LogisticRegression.DefaultPenalty);
+    double Penalty = LogisticRegression.DefaultPenalty,
+    double? MinConfidence = null);
 
 /// <summary>A fitted calibration and the figures it was judged by, on the validation windows.</summary>
 internal sealed record CalibrationResult(
@@ -172,9 +174,11 @@ internal static class ConfidenceCalibrator
         var calibrated = rows.Select(x => (double)(float)block.Apply(x)).ToArray();
         var before = CalibrationError.Expected([.. results.Select(r => (double)r.SequenceConfidence)], targets);
         var after = CalibrationError.Expected(calibrated, targets);
-        var choice = MinConfidenceChoice.Choose(
-            [.. recordings.Select((_, i) => (calibrated[i], named[i]))],
-            [.. quiet.Select((q, i) => (calibrated[recordings.Count + i], RecordingEvaluation.IsFalseAlarm(q, names, 0)))]);
+        (double, bool)[] namedRecordings = [.. recordings.Select((_, i) => (calibrated[i], named[i]))];
+        (double, bool)[] quietAlarms = [.. quiet.Select((q, i) => (calibrated[recordings.Count + i], RecordingEvaluation.IsFalseAlarm(q, names, 0)))];
+        var choice = request.MinConfidence is { } given
+            ? MinConfidenceChoice.At(given, namedRecordings, quietAlarms)
+            : MinConfidenceChoice.Choose(namedRecordings, quietAlarms);
         var categories = recordings.Select(r => (string?)r.Category).Concat(quiet.Select(_ => (string?)null)).ToArray();
         var thresholds = LabelThresholds.Choose(manifest.Labels, [.. results.Select(r => r.LabelProbabilities)], categories);
         return new CalibrationResult(

@@ -40,7 +40,20 @@ internal sealed record MinConfidenceChoice(double MinConfidence, double QuietFal
             min = highestToDrop >= 1 ? 1 : (highestToDrop + above) / 2;
         }
 
-        var falseAlarms = (double)alarms.Count(c => c >= min) / quiet.Count;
+        return At(min, recordings, quiet);
+    }
+
+    /// <summary>
+    /// A given minimum confidence (<c>calibrate --min-confidence</c>, e.g. one chosen on the test split) and what it keeps
+    /// and drops on the validation windows.
+    /// </summary>
+    public static MinConfidenceChoice At(double min, IReadOnlyList<(double Confidence, bool Named)> recordings, IReadOnlyList<(double Confidence, bool FalseAlarm)> quiet)
+    {
+        ArgumentNullException.ThrowIfNull(recordings);
+        ArgumentNullException.ThrowIfNull(quiet);
+        ArgumentOutOfRangeException.ThrowIfLessThan(min, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(min, 1);
+        var falseAlarms = quiet.Count == 0 ? 0 : (double)quiet.Count(q => q.FalseAlarm && q.Confidence >= min) / quiet.Count;
         return new MinConfidenceChoice(min, falseAlarms, recordings.Count(r => r.Named && r.Confidence >= min), recordings.Count(r => r.Named));
     }
 }

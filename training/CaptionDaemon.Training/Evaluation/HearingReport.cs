@@ -108,8 +108,8 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// <c>expected_calibration_error</c>, <c>min_confidence</c> and <c>min_confidence_source</c> (<c>flag</c>,
     /// <c>bundle</c> or <c>daemon_default</c>), <c>isolated_recall_at_min_confidence</c>,
     /// <c>quiet_false_alarms</c> (at <c>min_confidence</c>), <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
-    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption and labels for a
-    /// bundle with labels); <c>label_recall</c>, <c>label_precision</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
+    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption, confidence and labels
+    /// for a bundle with labels); <c>label_recall</c>, <c>label_precision</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -134,7 +134,12 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
         foreach (var recording in Recordings)
         {
             captions[recording.Recording.Path] = HasLabels
-                ? new JsonObject { ["caption"] = recording.Caption, ["labels"] = new JsonArray([.. recording.Labels.Select(l => (JsonNode)l)]) }
+                ? new JsonObject
+                {
+                    ["caption"] = recording.Caption,
+                    ["confidence"] = Round(recording.Confidence),
+                    ["labels"] = new JsonArray([.. recording.Labels.Select(l => (JsonNode)l)]),
+                }
                 : recording.Caption;
         }
 
