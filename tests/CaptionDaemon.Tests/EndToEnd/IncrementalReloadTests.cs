@@ -27,7 +27,8 @@ public sealed class IncrementalReloadTests
             Sources = new { kitchen = new { Type = "wav", Path = Path.Combine(_demo, "vacuum-scene.wav"), Loop = true } },
             Sinks = new { file = new { Type = "jsonl", Path = captions, FlushEachBatch = true } },
             Broker = new { Enabled = false },
-            Captions = new { SuppressRepeats = false },
+            // Every window published: the base names nothing in the scene, so its captions sit under the bundle's recommended minimum.
+            Captions = new { SuppressRepeats = false, MinConfidence = 0.0 },
             Model = new { ReloadPollSeconds = 1 },
         }));
         await using var daemon = DaemonProcess.Start(["run", "--model", model, "--hop", "1", "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}", "--config", config]);
