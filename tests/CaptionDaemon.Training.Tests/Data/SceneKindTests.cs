@@ -148,6 +148,36 @@ public sealed class SceneKindTests : IDisposable
     }
 
     [Fact]
+    public void Generate_DigitalSilenceChance_SomeClipsHaveNoNoiseFloorAndTheDefaultDrawsNothingNew()
+    {
+        var library = SoundLibrary.Load(_sounds, SampleRate, CancellationToken.None);
+        var plain = new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4);
+        var explicitZero = new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4, digitalSilenceChance: 0);
+        var silent = new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4, shares: SceneKindShares.Parse("single=1"), backgroundChance: 0, digitalSilenceChance: 1);
+        var half = new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4, digitalSilenceChance: 0.5);
+
+        // Chance 0 leaves the random sequence alone: the same clips, sample for sample, as a generator without the option.
+        var (a, audioA) = plain.Generate(ClothoDataset.Development, "0.wav", new Random(11));
+        var (b, audioB) = explicitZero.Generate(ClothoDataset.Development, "0.wav", new Random(11));
+        Assert.Equal(audioA, audioB);
+        Assert.NotNull(a.NoiseDb);
+        Assert.Equal(a.NoiseDb, b.NoiseDb);
+
+        // Chance 1, one event and no background: no noise floor, so most of the clip is exactly zero.
+        for (var i = 0; i < 5; i++)
+        {
+            var (scene, audio) = silent.Generate(ClothoDataset.Development, $"{i}.wav", new Random(100 + i));
+            Assert.Null(scene.NoiseDb);
+            Assert.True(audio.Count(x => x == 0) > audio.Length / 4, $"clip {i}: {audio.Count(x => x == 0)} of {audio.Length} samples are zero");
+        }
+
+        var floors = Enumerable.Range(0, 40).Select(i => half.Generate(ClothoDataset.Development, $"{i}.wav", new Random(200 + i)).Scene.NoiseDb).ToList();
+        Assert.InRange(floors.Count(f => f is null), 8, 32);
+        Assert.All(floors.OfType<double>(), f => Assert.InRange(f, -66, -54));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4, digitalSilenceChance: 1.5));
+    }
+
+    [Fact]
     public void Parse_UnknownKind_ThrowsNamingIt()
     {
         var error = Assert.Throws<ArgumentException>(() => SceneKindShares.Parse("single=1,radio=0.5"));

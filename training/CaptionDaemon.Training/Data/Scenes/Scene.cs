@@ -60,7 +60,7 @@ internal sealed record SceneBackground(
 /// <param name="Seconds">Clip length.</param>
 /// <param name="Events">The events, in order of onset; none in ambience and quiet clips.</param>
 /// <param name="Background">Steady ambience, hum, or radio/television; null when none.</param>
-/// <param name="NoiseDb">Level of the noise floor, dBFS.</param>
+/// <param name="NoiseDb">Level of the noise floor, dBFS; null for none (digital silence between the sounds).</param>
 /// <param name="HumDb">Level of a synthetic mains hum (quiet clips), dBFS; null when none.</param>
 /// <param name="Captions">The five captions.</param>
 /// <param name="Quiet">Whether nothing notable happens (<see cref="SceneKinds.IsQuiet"/>).</param>
@@ -72,6 +72,6 @@ internal sealed record Scene(
     double Seconds,
     IReadOnlyList<SceneEvent> Events,
     SceneBackground? Background,
-    double NoiseDb,
+    double? NoiseDb,
     double? HumDb,
     IReadOnlyList<string> Captions);

@@ -58,8 +58,14 @@ internal static class SceneCommand
             DefaultValueFactory = _ => 1.0,
         };
 
+        var digitalSilence = new Option<double>("--digital-silence-chance")
+        {
+            Description = "Share of clips (0-1) with no noise floor: digital silence between the sounds, as in a sound file. A captioner that never heard an event in digital silence invents a background for it ('... over a radio playing in the background').",
+            DefaultValueFactory = _ => 0.0,
+        };
+
         var command = new Command("scenes", "Mix the fetched recordings into captioned 10 s scenes like a microphone's day (single events, mixtures, speech, music, a radio or TV in the room, steady backgrounds, quiet rooms; reverberation and distance; five captions each), split (by the index's package split, else by recording unless --split-by clip) into development/validation/evaluation in the Clotho layout.");
-        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories, kinds, backgroundChance })
+        foreach (var option in new Option[] { sounds, output, clips, seed, seconds, validation, test, splitBy, categories, kinds, backgroundChance, digitalSilence })
         {
             command.Options.Add(option);
         }
@@ -83,8 +89,15 @@ internal static class SceneCommand
                 return Task.FromResult(2);
             }
 
+            if (parseResult.GetValue(digitalSilence) is var silent && !(silent >= 0 && silent <= 1))
+            {
+                Console.Error.WriteLine($"data scenes: --digital-silence-chance must be a number from 0 to 1, not {silent.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+                return Task.FromResult(2);
+            }
+
             var options = new SceneSetOptions
             {
+                DigitalSilenceChance = parseResult.GetValue(digitalSilence),
                 Kinds = shares,
                 BackgroundChance = parseResult.GetValue(backgroundChance),
                 SoundsDirectory = parseResult.GetValue(sounds)!,

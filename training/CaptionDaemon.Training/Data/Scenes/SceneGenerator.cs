@@ -17,6 +17,7 @@ internal sealed class SceneGenerator
     private readonly double _seconds;
     private readonly SceneKindShares _shares;
     private readonly double _backgroundChance;
+    private readonly double _digitalSilenceChance;
     private readonly Dictionary<string, SplitSounds> _splits;
 
     /// <summary>
@@ -24,7 +25,7 @@ internal sealed class SceneGenerator
     /// every split to draw from all of them. <paramref name="backgroundChance"/> scales the chance of a steady background
     /// under single events, mixtures, speech and music (1: the defaults of <see cref="MaybeAmbience"/>; 0: never).
     /// </summary>
-    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds, SceneKindShares? shares = null, double backgroundChance = 1.0)
+    public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds, SceneKindShares? shares = null, double backgroundChance = 1.0, double digitalSilenceChance = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(seconds, 4.0);
         if (!(backgroundChance >= 0 && double.IsFinite(backgroundChance)))
@@ -32,7 +33,13 @@ internal sealed class SceneGenerator
             throw new ArgumentOutOfRangeException(nameof(backgroundChance), backgroundChance, "The background chance must be a finite number of 0 or more.");
         }
 
+        if (!(digitalSilenceChance >= 0 && digitalSilenceChance <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(digitalSilenceChance), digitalSilenceChance, "The digital-silence chance must be a number from 0 to 1.");
+        }
+
         _backgroundChance = backgroundChance;
+        _digitalSilenceChance = digitalSilenceChance;
         _sampleRate = sampleRate;
         _seconds = seconds;
         _shares = shares ?? SceneKindShares.Default;
@@ -60,8 +67,14 @@ internal sealed class SceneGenerator
 
         var kind = sounds.Feasible(_shares.Pick(random));
         var mix = new Mix(new float[_length]);
-        mix.NoiseDb = Uniform(random, -66, -54);
-        AddNoise(mix.Audio, mix.NoiseDb, random);
+        // A file's clip may have no noise floor at all: digital silence between its sounds. Drawn only when asked for, so
+        // a set made without it is the same clip for clip as before the option existed.
+        if (!(_digitalSilenceChance > 0 && random.NextDouble() < _digitalSilenceChance))
+        {
+            mix.NoiseDb = Uniform(random, -66, -54);
+            AddNoise(mix.Audio, mix.NoiseDb.Value, random);
+        }
+
         IReadOnlyList<string> captions;
         switch (kind)
         {
@@ -96,7 +109,7 @@ internal sealed class SceneGenerator
 
         var quiet = SceneKinds.IsQuiet(mix.Events.Count, mix.Background?.Category);
         var scene = new Scene(
-            file, split, SceneKinds.Name(kind), quiet, _seconds, mix.Events, mix.Background, Round(mix.NoiseDb), mix.HumDb is { } hum ? Round(hum) : null, captions);
+            file, split, SceneKinds.Name(kind), quiet, _seconds, mix.Events, mix.Background, mix.NoiseDb is { } noise ? Round(noise) : null, mix.HumDb is { } hum ? Round(hum) : null, captions);
         return (scene, mix.Audio);
     }
 
@@ -542,7 +555,8 @@ internal sealed class SceneGenerator
         /// <summary>Level of the background events are set against; null over the bare noise floor.</summary>
         public double? FloorDb { get; set; }
 
-        public double NoiseDb { get; set; }
+        /// <summary>Level of the noise floor; null for digital silence.</summary>
+        public double? NoiseDb { get; set; }
 
         public double? HumDb { get; set; }
     }

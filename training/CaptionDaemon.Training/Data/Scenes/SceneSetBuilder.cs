@@ -47,6 +47,9 @@ internal sealed record SceneSetOptions
     /// <summary>Scales the chance of a steady background under events (1: a microphone's day as designed; lower: more events in a bare room).</summary>
     public double BackgroundChance { get; init; } = 1.0;
 
+    /// <summary>Share of clips with no noise floor (digital silence between the sounds, as in a sound file); 0: every clip has one.</summary>
+    public double DigitalSilenceChance { get; init; }
+
     /// <summary>Only recordings of these categories (events and backgrounds); null: all. Class-incremental tasks use it.</summary>
     public IReadOnlySet<string>? Categories { get; init; }
 }
@@ -120,7 +123,7 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             throw new ArgumentException($"No recording of {library.Sounds.Count} has one of the categories {string.Join(", ", options.Categories!)}.");
         }
 
-        var generator = new SceneGenerator(sounds, SplitOf(sounds), options.SampleRate, options.Seconds, options.Kinds, options.BackgroundChance);
+        var generator = new SceneGenerator(sounds, SplitOf(sounds), options.SampleRate, options.Seconds, options.Kinds, options.BackgroundChance, options.DigitalSilenceChance);
         var plan = PlanClips();
         foreach (var split in ClothoDataset.Splits.Where(s => plan.Any(p => p.Split == s)))
         {
@@ -135,7 +138,7 @@ internal sealed class SceneSetBuilder(SceneSetOptions options, TextWriter log)
             _log.WriteLine($"{split}: {plan.Count(p => p.Split == split)} clips from {events} event and {backgrounds} background recordings");
         }
 
-        _log.WriteLine($"clip kinds: {options.Kinds}; background chance x{options.BackgroundChance.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        _log.WriteLine($"clip kinds: {options.Kinds}; background chance x{options.BackgroundChance.ToString(System.Globalization.CultureInfo.InvariantCulture)}; digital silence in {options.DigitalSilenceChance.ToString(System.Globalization.CultureInfo.InvariantCulture)} of clips");
 
         stopwatch.Restart();
         var scenes = new Scene[plan.Count];
