@@ -208,6 +208,10 @@ internal static class DaemonConfiguration
         return Path.Combine(root, "captiond");
     }
 
+    /// <summary>True when an enabled sink keeps its outbox on disk (<c>Outbox:Persist</c>).</summary>
+    public static bool AnyOutboxPersists(IConfiguration configuration) =>
+        EnabledSinks(configuration).Any(s => bool.TryParse(s["Outbox:Persist"], out var persist) && persist);
+
     /// <summary>The plugin folders, in order.</summary>
     public static IReadOnlyList<string> PluginDirectories(IConfiguration configuration) =>
         [.. configuration.GetSection("Plugins:Directories").GetChildren().Select(c => c.Value).OfType<string>()];

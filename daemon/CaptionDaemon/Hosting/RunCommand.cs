@@ -87,6 +87,20 @@ internal static partial class RunCommand
         return 0;
     }
 
+    private static CaptionNumbering Numbering(IConfiguration configuration, ILogger logger)
+    {
+        if (!DaemonConfiguration.AnyOutboxPersists(configuration))
+            return CaptionNumbering.InMemory();
+        var path = Path.Combine(DaemonConfiguration.StateDirectory(configuration), "sequences");
+        var numbering = CaptionNumbering.Persistent(path);
+        if (numbering.Problem is { } problem)
+            LogNumberingRestarted(logger, problem, numbering.Run);
+        return numbering;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Caption numbering: {Problem}; captions are numbered from 1 under a new run {Run}")]
+    private static partial void LogNumberingRestarted(ILogger logger, string problem, string run);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration: {Warning}")]
     private static partial void LogUnknownKey(ILogger logger, string warning);
 
@@ -137,6 +151,8 @@ internal static partial class RunCommand
 
         // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them, and their levels.
         services.AddSingleton<SourceLevels>();
+        // Sequence numbers continue across restarts when captions of an earlier start may still be delivered.
+        services.AddSingleton(sp => Numbering(configuration, sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Captions")));
         services.AddCaptionPipeline(configuration);
         services.AddSingleton<SourceSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<SourceSupervisor>());
