@@ -2,8 +2,10 @@ namespace CaptionDaemon.Sources;
 
 /// <summary>
 /// Holds one live source to real time: it may deliver audio as fast as the clock runs, plus a burst of up to
-/// <c>Scheduler:MaxBurstSeconds</c> ahead (a sender catching up after a pause); audio beyond that is refused, so that a
-/// flooding or faster-than-real-time source costs the others nothing beyond its own share. A token bucket of seconds of
+/// <c>Scheduler:MaxBurstSeconds</c> ahead (a sender catching up after a pause); beyond that the host stops reading it
+/// for as long as the audio is ahead. A file or pipe then waits (paced at real time, nothing lost); a push source such as
+/// UDP loses what arrives meanwhile in its own receive buffer, at no cost to the daemon. Either way a flooding or
+/// faster-than-real-time source costs the others nothing beyond its own real-time share. A token bucket of seconds of
 /// audio, refilled by the wall clock.
 /// </summary>
 internal sealed class RealtimePacer
@@ -23,19 +25,17 @@ internal sealed class RealtimePacer
         _last = time.GetTimestamp();
     }
 
-    /// <summary>True when a chunk of <paramref name="seconds"/> of audio that has just arrived keeps the source within real time plus the burst.</summary>
-    public bool Admit(double seconds)
+    /// <summary>
+    /// Takes <paramref name="seconds"/> of audio that has just arrived, and returns how long to hold the source before its
+    /// next chunk so that it stays within real time plus the burst (zero while it does).
+    /// </summary>
+    public TimeSpan Take(double seconds)
     {
         var now = _time.GetTimestamp();
         _credit = Math.Min(_burstSeconds, _credit + _time.GetElapsedTime(_last, now).TotalSeconds);
         _last = now;
-        // A chunk longer than the whole burst is taken when the bucket is full, and repaid by the clock afterwards.
-        if (_credit < Math.Min(seconds, _burstSeconds))
-        {
-            return false;
-        }
-
         _credit -= seconds;
-        return true;
+        // The debt is repaid by the clock while the source is held.
+        return _credit >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_credit);
     }
 }

@@ -170,7 +170,6 @@ internal sealed partial class SourceSupervisor : BackgroundService
             var windower = _windowers.Create(id, format);
             var pacer = new RealtimePacer(_maxBurst, _time);
             var sourceTag = new KeyValuePair<string, object?>("source", id);
-            var throttled = false;
             var throttleLogged = false;
             try
             {
@@ -180,23 +179,23 @@ internal sealed partial class SourceSupervisor : BackgroundService
                     if (status.Current != SourceState.Online)
                         status.Report(SourceState.Online);
                     var seconds = (double)chunk.Samples.Length / format.Channels / format.SampleRate;
-                    if (!pacer.Admit(seconds))
+                    var timestamp = chunk.Timestamp;
+                    var hold = pacer.Take(seconds);
+                    if (hold > TimeSpan.Zero)
                     {
-                        // Faster than real time beyond the burst: dropped on this source's account only.
-                        _metrics.SourceThrottled.Add(seconds, sourceTag);
-                        throttled = true;
+                        // Faster than real time beyond the burst: the source is not read for a while, on its own account.
+                        _metrics.SourceThrottled.Add(hold.TotalSeconds, sourceTag);
                         if (!throttleLogged)
                         {
                             throttleLogged = true;
                             LogThrottled(_logger, id, _maxBurst.TotalSeconds);
                         }
 
-                        continue;
+                        await Task.Delay(hold, _time, stoppingToken).ConfigureAwait(false);
+                        // What the source could not deliver meanwhile may be lost (UDP): date this chunk by now.
+                        timestamp ??= _time.GetUtcNow() - TimeSpan.FromSeconds(seconds);
                     }
 
-                    // After a gap left by dropped audio, the timeline starts again from the chunk's arrival.
-                    var timestamp = chunk.Timestamp ?? (throttled ? _time.GetUtcNow() - TimeSpan.FromSeconds(seconds) : null);
-                    throttled = false;
                     windower.Append(chunk.Samples.Span, timestamp);
                 }
                 windower.Complete();
@@ -248,7 +247,7 @@ internal sealed partial class SourceSupervisor : BackgroundService
             LogSourceState(_logger, id, state, detail ?? string.Empty);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source} delivers audio faster than real time: what exceeds the clock by more than {BurstSeconds} s (Scheduler:MaxBurstSeconds) is dropped and counted in captiond.source.throttled")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source} delivers audio faster than real time: it is held back whenever it is more than {BurstSeconds} s (Scheduler:MaxBurstSeconds) ahead of the clock, counted in captiond.source.throttled")]
     private static partial void LogThrottled(ILogger logger, string source, double burstSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No sources are configured: add one with --source or in the Sources section")]
