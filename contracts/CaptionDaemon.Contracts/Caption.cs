@@ -2,7 +2,10 @@ namespace CaptionDaemon.Contracts;
 
 /// <summary>A caption of one window of one source.</summary>
 /// <param name="SourceId">The source the window came from.</param>
-/// <param name="Sequence">Per source, increasing by one for every caption published; lets a client drop duplicates and see gaps.</param>
+/// <param name="Sequence">
+/// Per source, increasing by one for every caption published within one <see cref="Run"/>; with <see cref="Run"/> it
+/// lets a client drop duplicates and see gaps.
+/// </param>
 /// <param name="Start">UTC time of the window's first sample.</param>
 /// <param name="End">UTC time just after the window's last sample.</param>
 /// <param name="Text">The caption, e.g. "a dog barks while rain falls".</param>
@@ -11,7 +14,10 @@ namespace CaptionDaemon.Contracts;
 /// one, the geometric mean of the chosen tokens' probabilities.
 /// </param>
 /// <param name="Model">The model name of the bundle that wrote it.</param>
-/// <param name="Latency">From the window's end to the moment the caption was handed to the sinks.</param>
+/// <param name="Latency">
+/// From the window's end to delivery: the host sets it as it hands the caption to a sink, so time spent in the outbox
+/// counts.
+/// </param>
 public sealed record Caption(
     string SourceId,
     long Sequence,
@@ -28,4 +34,11 @@ public sealed record Caption(
     /// the model has no labels.
     /// </summary>
     public IReadOnlyList<CaptionLabel> Labels { get; init; } = [];
+
+    /// <summary>
+    /// The numbering that <see cref="Sequence"/> belongs to: the same for as long as sequence numbers continue (across
+    /// restarts when the daemon keeps them on disk), new whenever numbering starts again from 1. A caption is
+    /// identified by (<see cref="SourceId"/>, <see cref="Run"/>, <see cref="Sequence"/>).
+    /// </summary>
+    public string Run { get; init; } = string.Empty;
 }

@@ -39,3 +39,13 @@ public interface ISourceLevelSink
     /// <summary>Called with a source's latest level, at most once per window of the source.</summary>
     Task PublishLevelAsync(SourceLevel level, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Optional: a sink that knows when its destination is reachable again (e.g. an MQTT client that reconnected), so that
+/// the host delivers what waits in the outbox at once instead of at the end of its retry backoff.
+/// </summary>
+public interface ISinkAvailability
+{
+    /// <summary>Completes when the sink can deliver (at once when it can now); cancelled when the host stops waiting.</summary>
+    Task WaitUntilAvailableAsync(CancellationToken cancellationToken);
+}

@@ -23,7 +23,7 @@ namespace CaptionDaemon.Plugins.Mqtt;
 /// longer exist. While disconnected, <see cref="PublishAsync"/> throws <see cref="SinkUnavailableException"/> and the
 /// host keeps the captions in its outbox.
 /// </summary>
-internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourceDescriptionSink, ISourceLevelSink
+internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourceDescriptionSink, ISourceLevelSink, ISinkAvailability
 {
     private const string Online = "online";
     private const string Offline = "offline";
@@ -49,6 +49,8 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
     private readonly ArrayBufferWriter<byte> _captionBuffer = new(512);
     private readonly ArrayBufferWriter<byte> _discoveryBuffer = new(1024);
     private readonly Task _monitor;
+    // Completed (and replaced) at every connection: the host's pump waits on it to deliver as soon as the broker is back.
+    private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _rediscover;
     private long _staleCheckAt = long.MaxValue;
     private int _connections;
@@ -82,6 +84,14 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
 
     /// <summary>Why the last connection attempt failed, or null after a successful one.</summary>
     public string? LastConnectError { get; private set; }
+
+    /// <inheritdoc/>
+    public Task WaitUntilAvailableAsync(CancellationToken cancellationToken)
+    {
+        // Read before the check: a connection made in between has completed this one.
+        var connected = _connected;
+        return _client.IsConnected ? Task.CompletedTask : connected.Task.WaitAsync(cancellationToken);
+    }
 
     public async Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken)
     {
@@ -295,6 +305,7 @@ internal sealed partial class MqttSink : ICaptionSink, ISourceStatusSink, ISourc
                     }
 
                     await OnConnectedAsync(cancellationToken).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _connected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                     connected = true;
                     failureLogged = false;
                     LastConnectError = null;

@@ -131,7 +131,9 @@ internal sealed class MqttSinkSettings
             UseTls = useTls,
             Username = username,
             Password = password,
-            ClientId = NullIfEmpty(section["ClientId"]) ?? $"captiond-{hostName}",
+            // Unique per daemon process: two daemons on one broker (or a restart racing its predecessor's session) never
+            // take over each other's connection.
+            ClientId = NullIfEmpty(section["ClientId"]) ?? $"captiond-{hostName}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}",
             TopicPrefix = prefix,
             AllowUntrustedCertificates = ReadBool(section, "Tls:AllowUntrustedCertificates", false),
             TrustedCertificates = ReadCaFile(section, Key("Tls:CaFile")),

@@ -10,7 +10,7 @@ namespace CaptionDaemon.Plugins.Shared;
 /// The one JSON form of a caption, written by every first-party sink: the MQTT caption topic, each line of
 /// <c>jsonl</c>, each element of a <c>webhook</c> body. README "A caption" documents it with its JSON schema
 /// (<c>docs/caption.schema.json</c>):
-/// <c>{"source","seq","start","end","text","confidence","model","latency_ms","labels":[{"label","score"}]}</c>.
+/// <c>{"source","seq","run","start","end","text","confidence","model","latency_ms","labels":[{"label","score"}]}</c>.
 /// </summary>
 /// <remarks>
 /// This file is compiled into each plugin that writes captions (a plugin shares only the contracts with the host, and
@@ -22,6 +22,7 @@ internal static class CaptionWireFormat
 
     private static readonly JsonEncodedText _source = JsonEncodedText.Encode("source");
     private static readonly JsonEncodedText _seq = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText _run = JsonEncodedText.Encode("run");
     private static readonly JsonEncodedText _start = JsonEncodedText.Encode("start");
     private static readonly JsonEncodedText _end = JsonEncodedText.Encode("end");
     private static readonly JsonEncodedText _text = JsonEncodedText.Encode("text");
@@ -41,7 +42,7 @@ internal static class CaptionWireFormat
     /// <summary>
     /// Writes one caption object. <c>confidence</c> and a label's <c>score</c> are numbers, or <c>null</c> when not finite
     /// (JSON has no NaN; null says "unknown" instead of failing the batch). <c>latency_ms</c> is a number of milliseconds
-    /// rounded to 0.1. Times are UTC with milliseconds and <c>Z</c>.
+    /// rounded to 0.1, from the window's end to delivery (the host sets it as it hands the caption over). Times are UTC with milliseconds and <c>Z</c>.
     /// </summary>
     public static void Write(Utf8JsonWriter writer, Caption caption)
     {
@@ -50,6 +51,7 @@ internal static class CaptionWireFormat
         writer.WriteStartObject();
         writer.WriteString(_source, caption.SourceId);
         writer.WriteNumber(_seq, caption.Sequence);
+        writer.WriteString(_run, caption.Run);
         WriteTime(writer, _start, caption.Start);
         WriteTime(writer, _end, caption.End);
         writer.WriteString(_text, caption.Text);

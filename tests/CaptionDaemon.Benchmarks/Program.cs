@@ -14,6 +14,7 @@ internal static class Program
         root.Subcommands.Add(EncoderScenario.CreateCommand());
         root.Subcommands.Add(TaggerScenario.CreateCommand());
         root.Subcommands.Add(Streams.StreamsScenario.CreateCommand());
+        root.Subcommands.Add(Streams.FloodScenario.CreateCommand());
         root.Subcommands.Add(Audio.NAudioScenario.CreateCommand());
         return root.Parse(args).Invoke();
     }

@@ -14,7 +14,7 @@ public sealed class MqttPayloadsTests
         using var json = JsonDocument.Parse(MqttPayloads.Caption(caption, new ArrayBufferWriter<byte>()));
 
         var root = json.RootElement;
-        Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["source", "seq", "run", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal("kitchen", root.GetProperty("source").GetString());
         Assert.Equal(7, root.GetProperty("seq").GetInt64());
         Assert.Equal("2026-01-02T03:04:12.678Z", root.GetProperty("start").GetString());

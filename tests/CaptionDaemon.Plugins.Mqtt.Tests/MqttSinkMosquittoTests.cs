@@ -29,7 +29,7 @@ public sealed partial class MqttSinkMosquittoTests(ITestOutputHelper output)
         Assert.Equal([1L, 2, 3, 4], payloads.Select(p => p.GetProperty("seq").GetInt64()));
         foreach (var payload in payloads)
         {
-            Assert.Equal(["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], payload.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["source", "seq", "run", "start", "end", "text", "confidence", "model", "latency_ms", "labels"], payload.EnumerateObject().Select(p => p.Name));
             Assert.Matches(Iso8601Utc(), payload.GetProperty("start").GetString());
             Assert.Matches(Iso8601Utc(), payload.GetProperty("end").GetString());
             Assert.Equal(JsonValueKind.Number, payload.GetProperty("confidence").ValueKind);

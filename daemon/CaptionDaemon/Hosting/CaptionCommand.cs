@@ -108,7 +108,7 @@ internal static class CaptionCommand
             {
                 // One bad file must not stop the others: say which and why, and go on.
                 failures++;
-                await Console.Error.WriteLineAsync($"captiond caption: {files[i]}: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"captiond caption: {WithPath(files[i], ex.Message)}").ConfigureAwait(false);
             }
         }
 
@@ -164,11 +164,14 @@ internal static class CaptionCommand
         foreach (var (id, error) in failed)
         {
             failures++;
-            var message = error.Message.Contains(Path.GetFullPath(names[id]), StringComparison.Ordinal) ? error.Message : $"{names[id]}: {error.Message}";
-            await Console.Error.WriteLineAsync($"captiond caption: {message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"captiond caption: {WithPath(names[id], error.Message)}").ConfigureAwait(false);
         }
         return failures == 0 ? 0 : 1;
     }
+
+    /// <summary>The message with the file's path once: most already start with the full path.</summary>
+    private static string WithPath(string file, string message) =>
+        message.Contains(Path.GetFullPath(file), StringComparison.Ordinal) ? message : $"{file}: {message}";
 
     private static IAudioSource CreateSource(PluginCatalog catalog, string id, string file, ILogger logger)
     {

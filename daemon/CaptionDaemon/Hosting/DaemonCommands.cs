@@ -46,11 +46,11 @@ internal static class DaemonCommands
     {
         var root = new RootCommand("captiond: captions the sounds it hears and publishes them over MQTT. Without a command it runs the service.");
         var rootOptions = new DaemonOptions(root);
-        root.SetAction((parse, ct) => RunCommand.RunAsync(rootOptions.Read(parse), ct));
+        root.SetAction((parse, ct) => RunCommand.RunAsync(rootOptions.Read(parse) with { CreateBrokerCredentials = true }, ct));
 
         var run = new Command("run", "Run the service (the default command).");
         var runOptions = new DaemonOptions(run);
-        run.SetAction((parse, ct) => RunCommand.RunAsync(runOptions.Read(parse), ct));
+        run.SetAction((parse, ct) => RunCommand.RunAsync(runOptions.Read(parse) with { CreateBrokerCredentials = true }, ct));
         root.Subcommands.Add(run);
 
         var check = new Command("check-config", "Load the configuration, the plugins and the model as `run` would, validate every source and sink, and say what is wrong.");

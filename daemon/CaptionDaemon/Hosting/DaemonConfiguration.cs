@@ -1,4 +1,5 @@
 using System.Globalization;
+using CaptionDaemon.Mqtt;
 using CaptionDaemon.Sources;
 
 namespace CaptionDaemon.Hosting;
@@ -22,6 +23,12 @@ internal sealed record CommandLineSettings
 
     /// <summary>The system configuration folder instead of <see cref="DaemonConfiguration.SystemDirectory"/> (tests).</summary>
     public string? ConfigDirectory { get; init; }
+
+    /// <summary>
+    /// Generate the embedded broker's credentials into the state directory when none are configured (<c>run</c>); other
+    /// commands only read them if they exist.
+    /// </summary>
+    public bool CreateBrokerCredentials { get; init; }
 }
 
 /// <summary>
@@ -75,7 +82,7 @@ internal static class DaemonConfiguration
         }
         configuration.AddEnvironmentVariables("CAPTIOND__");
         configuration.AddInMemoryCollection(FromCommandLine(configuration, commandLine));
-        configuration.AddInMemoryCollection(Defaults(configuration));
+        configuration.AddInMemoryCollection(Defaults(configuration, commandLine.CreateBrokerCredentials));
     }
 
     private static Dictionary<string, string?> FromCommandLine(IConfiguration configured, CommandLineSettings commandLine)
@@ -109,10 +116,24 @@ internal static class DaemonConfiguration
     }
 
     /// <summary>The embedded defaults, for what no configuration source set.</summary>
-    private static Dictionary<string, string?> Defaults(IConfiguration configured)
+    private static Dictionary<string, string?> Defaults(IConfiguration configured, bool createBrokerCredentials)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var brokerEnabled = BrokerEnabled(configured);
+        var brokerUser = configured["Broker:Username"];
+        var brokerPassword = configured["Broker:Password"];
+        // Credentials by default: generated once into the state directory, unless configured or anonymous is allowed.
+        if (brokerEnabled && string.IsNullOrEmpty(brokerUser) && string.IsNullOrEmpty(brokerPassword)
+            && !(bool.TryParse(configured["Broker:AllowAnonymous"], out var anonymous) && anonymous))
+        {
+            var stateDirectory = StateDirectory(configured);
+            if (createBrokerCredentials || File.Exists(BrokerCredentials.FilePath(stateDirectory)))
+            {
+                var generated = BrokerCredentials.LoadOrCreate(stateDirectory);
+                values["Broker:Username"] = brokerUser = generated.Username;
+                values["Broker:Password"] = brokerPassword = generated.Password;
+            }
+        }
         if (brokerEnabled && configured["Broker:Host"] is null)
             values["Broker:Host"] = "127.0.0.1";
         if (brokerEnabled && configured["Broker:Port"] is null)
@@ -142,10 +163,10 @@ internal static class DaemonConfiguration
             var connectHost = host is "0.0.0.0" or "::" or "[::]" ? "127.0.0.1" : host;
             values["Sinks:mqtt:Type"] = "mqtt";
             values["Sinks:mqtt:Url"] = $"mqtt://{connectHost}:{configured["Broker:Port"] ?? "1883"}";
-            if (configured["Broker:Username"] is { } user)
-                values["Sinks:mqtt:Username"] = user;
-            if (configured["Broker:Password"] is { } password)
-                values["Sinks:mqtt:Password"] = password;
+            if (brokerUser is not null)
+                values["Sinks:mqtt:Username"] = brokerUser;
+            if (brokerPassword is not null)
+                values["Sinks:mqtt:Password"] = brokerPassword;
         }
         return values;
     }
@@ -207,6 +228,10 @@ internal static class DaemonConfiguration
             : xdg;
         return Path.Combine(root, "captiond");
     }
+
+    /// <summary>True when an enabled sink keeps its outbox on disk (<c>Outbox:Persist</c>).</summary>
+    public static bool AnyOutboxPersists(IConfiguration configuration) =>
+        EnabledSinks(configuration).Any(s => bool.TryParse(s["Outbox:Persist"], out var persist) && persist);
 
     /// <summary>The plugin folders, in order.</summary>
     public static IReadOnlyList<string> PluginDirectories(IConfiguration configuration) =>

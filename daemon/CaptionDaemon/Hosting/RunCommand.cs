@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Mqtt;
@@ -25,6 +26,12 @@ internal static partial class RunCommand
             await Console.Error.WriteLineAsync($"captiond: {DaemonConfiguration.Describe(ex)}").ConfigureAwait(false);
             return 2;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The state directory (where the broker's credentials are generated) cannot be written.
+            await Console.Error.WriteLineAsync($"captiond: cannot start: {ex.Message} (see StateDirectory)").ConfigureAwait(false);
+            return 1;
+        }
 
         await using (app.ConfigureAwait(false))
         {
@@ -42,6 +49,9 @@ internal static partial class RunCommand
             var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Configuration");
             foreach (var warning in ConfigurationValidation.UnknownKeys(app.Configuration, app.Services.GetRequiredService<PluginCatalog>()))
                 LogUnknownKey(startupLogger, warning);
+            var metricsListen = TelemetryEndpoints.ParseListen(app.Configuration["Metrics:Listen"] ?? "127.0.0.1:9464");
+            if (!IPAddress.IsLoopback(metricsListen.Address))
+                LogMetricsBeyondLoopback(startupLogger, metricsListen.ToString());
 
             try
             {
@@ -86,6 +96,23 @@ internal static partial class RunCommand
         }
         return 0;
     }
+
+    private static CaptionNumbering Numbering(IConfiguration configuration, ILogger logger)
+    {
+        if (!DaemonConfiguration.AnyOutboxPersists(configuration))
+            return CaptionNumbering.InMemory();
+        var path = Path.Combine(DaemonConfiguration.StateDirectory(configuration), "sequences");
+        var numbering = CaptionNumbering.Persistent(path);
+        if (numbering.Problem is { } problem)
+            LogNumberingRestarted(logger, problem, numbering.Run);
+        return numbering;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Caption numbering: {Problem}; captions are numbered from 1 under a new run {Run}")]
+    private static partial void LogNumberingRestarted(ILogger logger, string problem, string run);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics:Listen is {Endpoint}, reachable beyond this machine: anyone who can reach it reads /metrics and /healthz (source names, states, levels, errors); listen on 127.0.0.1 unless that is intended")]
+    private static partial void LogMetricsBeyondLoopback(ILogger logger, string endpoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration: {Warning}")]
     private static partial void LogUnknownKey(ILogger logger, string warning);
@@ -137,6 +164,8 @@ internal static partial class RunCommand
 
         // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them, and their levels.
         services.AddSingleton<SourceLevels>();
+        // Sequence numbers continue across restarts when captions of an earlier start may still be delivered.
+        services.AddSingleton(sp => Numbering(configuration, sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Captions")));
         services.AddCaptionPipeline(configuration);
         services.AddSingleton<SourceSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<SourceSupervisor>());

@@ -15,7 +15,8 @@ namespace CaptionDaemon.Scheduling;
 /// unset the captioning bundle's recommended value, or 0 (reason <c>low_confidence</c>), not empty (reason <c>empty</c>: the model ended without a word), and not the same text as
 /// the source's last published caption (reason <c>repeat</c>, when <c>Captions:SuppressRepeats</c>) unless
 /// <c>Captions:HeartbeatSeconds</c> have passed since it. Published captions get the source's next sequence number
-/// (from 1, continuous across model reloads and source restarts) and go to the <see cref="ICaptionOutlet"/>.
+/// and the run from <see cref="CaptionNumbering"/> (from 1, continuous across model reloads and source restarts, and
+/// across daemon restarts when the numbering is kept on disk) and go to the <see cref="ICaptionOutlet"/>.
 /// </summary>
 /// <remarks>Called from the scheduler's thread; the lock only guards the per-source state against readers elsewhere.</remarks>
 internal sealed class CaptionPolicy : ICaptionedWindowHandler
@@ -26,6 +27,7 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _heartbeat;
     private readonly SourceTunings? _tunings;
+    private readonly CaptionNumbering _numbering;
     private readonly Dictionary<string, SourceState> _sources = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
@@ -34,7 +36,8 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
     /// <param name="metrics">The daemon's instruments.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="tunings">Each source's own settings (<c>Sources:&lt;id&gt;:MinConfidence</c>, <c>Labels</c>, <c>LabelThresholds</c>); none when null.</param>
-    public CaptionPolicy(IOptions<CaptionPolicyOptions> options, ICaptionOutlet outlet, DaemonMetrics metrics, TimeProvider timeProvider, SourceTunings? tunings = null)
+    /// <param name="numbering">Sequence numbers and run; a new in-memory run when null.</param>
+    public CaptionPolicy(IOptions<CaptionPolicyOptions> options, ICaptionOutlet outlet, DaemonMetrics metrics, TimeProvider timeProvider, SourceTunings? tunings = null, CaptionNumbering? numbering = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(outlet);
@@ -46,16 +49,11 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
         _timeProvider = timeProvider;
         _heartbeat = TimeSpan.FromSeconds(_options.HeartbeatSeconds);
         _tunings = tunings;
+        _numbering = numbering ?? CaptionNumbering.InMemory();
     }
 
     /// <summary>The sequence number of the source's last published caption (0 before the first).</summary>
-    public long LastSequence(string sourceId)
-    {
-        lock (_lock)
-        {
-            return _sources.TryGetValue(sourceId, out var state) ? state.Sequence : 0;
-        }
-    }
+    public long LastSequence(string sourceId) => _numbering.Last(sourceId);
 
     /// <inheritdoc/>
     public void OnCaptioned(in ReadyWindow window, CaptionResult result, string model, double? recommendedMinConfidence, IReadOnlyList<BundleLabel>? modelLabels = null)
@@ -165,12 +163,12 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
                 return Suppress("repeat", sourceId);
             }
 
-            state.Sequence++;
+            var sequence = _numbering.Next(sourceId);
             state.LastText = text;
             state.LastPublished = now;
-            // A source read faster than real time (a file with Realtime false) runs ahead of the clock: no negative latency.
+            // The latency so far; the sink's pump sets it again when it delivers the caption. Never negative.
             var latency = now > end ? now - end : TimeSpan.Zero;
-            return new Caption(sourceId, state.Sequence, start, end, text, confidence, model, latency) { Labels = ToCaptionLabels(labels) };
+            return new Caption(sourceId, sequence, start, end, text, confidence, model, latency) { Labels = ToCaptionLabels(labels), Run = _numbering.Run };
         }
     }
 
@@ -212,8 +210,6 @@ internal sealed class CaptionPolicy : ICaptionedWindowHandler
 
     private sealed class SourceState
     {
-        public long Sequence { get; set; }
-
         public string? LastText { get; set; }
 
         public DateTimeOffset LastPublished { get; set; }

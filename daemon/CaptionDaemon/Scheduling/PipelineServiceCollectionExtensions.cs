@@ -1,3 +1,4 @@
+using CaptionDaemon.Sinks;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
@@ -63,7 +64,15 @@ internal static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<SourceTunings>(),
             sp.GetService<SourceLevels>()));
         services.AddSingleton<WindowCaptioner>();
-        services.AddSingleton<CaptionPolicy>();
+        // The daemon registers a numbering kept on disk when a sink's outbox persists; otherwise each start is a new run.
+        services.TryAddSingleton(_ => CaptionNumbering.InMemory());
+        services.AddSingleton(sp => new CaptionPolicy(
+            sp.GetRequiredService<IOptions<CaptionPolicyOptions>>(),
+            sp.GetRequiredService<ICaptionOutlet>(),
+            sp.GetRequiredService<DaemonMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<SourceTunings>(),
+            sp.GetRequiredService<CaptionNumbering>()));
         services.AddSingleton(sp => new BatchScheduler(
             sp.GetRequiredService<ReadyWindowQueue>(),
             sp.GetRequiredService<WindowCaptioner>(),

@@ -14,25 +14,32 @@ internal enum QueueFullMode
 }
 
 /// <summary>
-/// The bounded queue between the windowers (many producers, one per source) and the batch scheduler (one consumer).
-/// Holds windows by value in a preallocated ring, so queueing allocates nothing.
+/// The bounded queue between the windowers (many producers, one per source) and the batch scheduler (one consumer),
+/// fair between sources: each source has its own lane, windows are taken from the lanes in turn, and no source holds
+/// more than its share of the queue (the capacity divided among the sources that have windows waiting, rounded up).
 /// </summary>
 /// <remarks>
-/// In <see cref="QueueFullMode.DropOldest"/> mode a full queue drops its oldest window: when inference falls behind,
-/// the freshest audio is the most useful to caption. Each drop returns the buffer to the pool, counts
-/// <c>captiond.windows.dropped</c> (reason <c>queue_full</c>, source) and is logged at most every 10 s.
+/// In <see cref="QueueFullMode.DropOldest"/> mode a source at its share drops its own oldest window (reason
+/// <c>source_share</c>), and a full queue drops the oldest window of the source holding the most (reason
+/// <c>queue_full</c>): a flooding source loses its own windows, and the others keep their place and their latency.
+/// When inference falls behind, the freshest audio is the most useful to caption. Each drop returns the buffer to the
+/// pool, counts <c>captiond.windows.dropped</c> (reason, source) and is logged at most every 10 s. Lanes hold windows by
+/// value, so queueing allocates nothing once each lane has grown to its share.
 /// </remarks>
 internal sealed partial class ReadyWindowQueue
 {
     private static readonly TimeSpan _dropLogInterval = TimeSpan.FromSeconds(10);
 
-    private readonly ReadyWindow[] _items;
+    private readonly int _capacity;
+    private readonly Dictionary<string, Queue<ReadyWindow>> _lanesById = new(StringComparer.Ordinal);
+    private readonly List<Queue<ReadyWindow>> _lanes = [];
     private readonly object _lock = new(); // a monitor: producers and the consumer wait on it
     private readonly WindowBufferPool _pool;
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private int _head;
+    private int _nextLane;
+    private int _activeLanes;
     private int _count;
     private bool _completed;
     private int _consumerWaiting;
@@ -47,7 +54,7 @@ internal sealed partial class ReadyWindowQueue
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _items = new ReadyWindow[capacity];
+        _capacity = capacity;
         Mode = mode;
         _pool = pool;
         _metrics = metrics;
@@ -56,7 +63,7 @@ internal sealed partial class ReadyWindowQueue
     }
 
     /// <summary>Windows the queue holds at most.</summary>
-    public int Capacity => _items.Length;
+    public int Capacity => _capacity;
 
     /// <summary>What happens when the queue is full.</summary>
     public QueueFullMode Mode { get; }
@@ -85,6 +92,15 @@ internal sealed partial class ReadyWindowQueue
         }
     }
 
+    /// <summary>Windows of <paramref name="sourceId"/> waiting now.</summary>
+    public int CountOf(string sourceId)
+    {
+        lock (_lock)
+        {
+            return _lanesById.TryGetValue(sourceId, out var lane) ? lane.Count : 0;
+        }
+    }
+
     /// <summary>The pool the windows' buffers go back to.</summary>
     public WindowBufferPool Pool => _pool;
 
@@ -96,11 +112,12 @@ internal sealed partial class ReadyWindowQueue
     /// <exception cref="OperationCanceledException">Waiting for room was cancelled (the buffer went back to the pool).</exception>
     public bool Enqueue(in ReadyWindow window, CancellationToken cancellationToken = default)
     {
-        ReadyWindow dropped = default;
+        string? lastDropped = null;
+        string? reason = null;
         long dropsToLog = 0;
         lock (_lock)
         {
-            while (!_completed && _count == _items.Length && Mode == QueueFullMode.Wait)
+            while (!_completed && _count == _capacity && Mode == QueueFullMode.Wait)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -118,24 +135,41 @@ internal sealed partial class ReadyWindowQueue
                 return false;
             }
 
-            if (_count == _items.Length)
+            var lane = Lane(window.SourceId);
+            if (Mode == QueueFullMode.DropOldest)
             {
-                dropped = _items[_head];
-                _items[_head] = default;
-                _head = (_head + 1) % _items.Length;
-                _count--;
-                _dropsSinceLog++;
-                var now = _timeProvider.GetTimestamp();
-                if (!_droppedBefore || _timeProvider.GetElapsedTime(_lastDropLog, now) >= _dropLogInterval)
+                var sharing = _activeLanes + (lane.Count == 0 ? 1 : 0);
+                var share = (_capacity + sharing - 1) / sharing;
+                // A source over its share (which shrinks as other sources queue windows) goes down to it at once.
+                while (lane.Count >= share)
                 {
-                    dropsToLog = _dropsSinceLog;
-                    _dropsSinceLog = 0;
-                    _lastDropLog = now;
-                    _droppedBefore = true;
+                    lastDropped = Drop(lane, reason = "source_share");
+                }
+
+                if (_count == _capacity)
+                {
+                    lastDropped = Drop(Largest(), reason = "queue_full");
+                }
+
+                if (lastDropped is not null)
+                {
+                    var now = _timeProvider.GetTimestamp();
+                    if (!_droppedBefore || _timeProvider.GetElapsedTime(_lastDropLog, now) >= _dropLogInterval)
+                    {
+                        dropsToLog = _dropsSinceLog;
+                        _dropsSinceLog = 0;
+                        _lastDropLog = now;
+                        _droppedBefore = true;
+                    }
                 }
             }
 
-            _items[(_head + _count) % _items.Length] = window;
+            if (lane.Count == 0)
+            {
+                _activeLanes++;
+            }
+
+            lane.Enqueue(window);
             _count++;
             if (_consumerWaiting > 0 || Mode == QueueFullMode.Wait)
             {
@@ -143,14 +177,9 @@ internal sealed partial class ReadyWindowQueue
             }
         }
 
-        if (dropped.Samples is not null)
+        if (dropsToLog > 0)
         {
-            _pool.Return(dropped.Samples);
-            _metrics.WindowsDropped.Add(1, new("reason", "queue_full"), new("source", dropped.SourceId));
-            if (dropsToLog > 0)
-            {
-                LogDropped(_logger, dropsToLog, _items.Length, dropped.SourceId);
-            }
+            LogDropped(_logger, dropsToLog, _capacity, lastDropped!, reason!);
         }
 
         return true;
@@ -202,10 +231,7 @@ internal sealed partial class ReadyWindowQueue
                 }
             }
 
-            window = _items[_head];
-            _items[_head] = default;
-            _head = (_head + 1) % _items.Length;
-            _count--;
+            window = TakeNextInTurn();
             if (Mode == QueueFullMode.Wait)
             {
                 Monitor.PulseAll(_lock);
@@ -234,7 +260,72 @@ internal sealed partial class ReadyWindowQueue
         }
     }
 
+    private Queue<ReadyWindow> Lane(string sourceId)
+    {
+        if (!_lanesById.TryGetValue(sourceId, out var lane))
+        {
+            lane = new Queue<ReadyWindow>();
+            _lanesById.Add(sourceId, lane);
+            _lanes.Add(lane);
+        }
+
+        return lane;
+    }
+
+    private Queue<ReadyWindow> Largest()
+    {
+        var largest = _lanes[0];
+        foreach (var lane in _lanes)
+        {
+            if (lane.Count > largest.Count)
+            {
+                largest = lane;
+            }
+        }
+
+        return largest;
+    }
+
+    /// <summary>The oldest window of the next lane in turn that has one; the caller holds the lock and knows one waits.</summary>
+    private ReadyWindow TakeNextInTurn()
+    {
+        for (var i = 0; i < _lanes.Count; i++)
+        {
+            var lane = _lanes[(_nextLane + i) % _lanes.Count];
+            if (lane.Count > 0)
+            {
+                _nextLane = (_nextLane + i + 1) % _lanes.Count;
+                return Take(lane);
+            }
+        }
+
+        throw new InvalidOperationException("The ready queue counted a window that no lane holds.");
+    }
+
+    /// <summary>Drops the lane's oldest window: its buffer back to the pool, counted; the caller holds the lock.</summary>
+    /// <returns>The window's source.</returns>
+    private string Drop(Queue<ReadyWindow> lane, string reason)
+    {
+        var dropped = Take(lane);
+        _pool.Return(dropped.Samples);
+        _dropsSinceLog++;
+        _metrics.WindowsDropped.Add(1, new("reason", reason), new("source", dropped.SourceId));
+        return dropped.SourceId;
+    }
+
+    private ReadyWindow Take(Queue<ReadyWindow> lane)
+    {
+        var window = lane.Dequeue();
+        _count--;
+        if (lane.Count == 0)
+        {
+            _activeLanes--;
+        }
+
+        return window;
+    }
+
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning,
-        Message = "Inference is behind: dropped {Dropped} oldest ready window(s) since the last report (queue of {Capacity} full; latest from source {SourceId})")]
-    private static partial void LogDropped(ILogger logger, long dropped, int capacity, string sourceId);
+        Message = "Dropped {Dropped} ready window(s) since the last report (queue of {Capacity}; latest from source {SourceId}, reason {Reason}: source_share = the source had its share of the queue, queue_full = inference is behind)")]
+    private static partial void LogDropped(ILogger logger, long dropped, int capacity, string sourceId, string reason);
 }

@@ -39,6 +39,15 @@ internal sealed class SchedulerOptions
     [SettingRange(1, 16, ErrorMessage = "Scheduler:Beam must be between 1 and 16.")]
     public int Beam { get; set; } = 3;
 
+    /// <summary>
+    /// <c>Scheduler:MaxBurstSeconds</c>: how far ahead of real time a live source may deliver audio (default 4 s, two hops): a
+    /// sender catching up after a pause is taken whole, but a source that floods or runs faster than real time is not read
+    /// while it is further ahead (a file waits; UDP loses what arrives meanwhile in its own receive buffer), counted in
+    /// <c>captiond.source.throttled</c> (seconds held, tag source). Between 1 and 3600.
+    /// </summary>
+    [SettingRange(1d, 3600d, ErrorMessage = "Scheduler:MaxBurstSeconds must be between 1 and 3600.")]
+    public double MaxBurstSeconds { get; set; } = 4;
+
     /// <summary>The queue capacity in effect.</summary>
     public int EffectiveQueueCapacity => QueueCapacity ?? (2 * MaxBatch);
 }

@@ -9,9 +9,16 @@ namespace CaptionDaemon.Sinks;
 
 /// <summary>
 /// The durable outbox of one sink: an append-only JSON-lines file of captions (<c>outbox.jsonl</c>) and the byte
-/// offset up to which they were delivered (<c>outbox.committed</c>). Only the sink's delivery loop touches it.
-/// Writes are flushed to the operating system, so captions survive a daemon crash or restart (not a power cut).
+/// offset up to which they were delivered (<c>outbox.committed</c>). The caller serializes every call.
 /// </summary>
+/// <remarks>
+/// Durability: <see cref="Append"/> writes the lines and fsyncs the file (<c>fdatasync</c> through
+/// <see cref="FileStream.Flush(bool)"/>) before it returns, so an appended caption survives a crash of the daemon and a
+/// power cut. The committed offset is replaced atomically (write, then rename) without an fsync: a power cut can only
+/// move it back, so captions are delivered again, never lost. A torn last line (a crash in the middle of a write) is
+/// dropped on <see cref="Load"/>; it was never acknowledged. Rewriting the file goes through a new file and a rename,
+/// so a crash at any point leaves the old or the new journal whole.
+/// </remarks>
 internal sealed class OutboxJournal : IDisposable
 {
     private const string JournalFileName = "outbox.jsonl";
@@ -99,7 +106,7 @@ internal sealed class OutboxJournal : IDisposable
             Lines++;
         }
 
-        stream.Flush();
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>Records that everything up to <paramref name="offset"/> is delivered.</summary>
@@ -118,8 +125,9 @@ internal sealed class OutboxJournal : IDisposable
     public void Clear()
     {
         var stream = _stream ?? throw new InvalidOperationException("The journal is not loaded.");
+        // A crash between the two leaves an empty journal and an offset past its end, which Load reads as "nothing".
         stream.SetLength(0);
-        stream.Flush();
+        stream.Flush(flushToDisk: true);
         Lines = 0;
         _committed = 0;
         WriteCommitted(0);
@@ -129,14 +137,28 @@ internal sealed class OutboxJournal : IDisposable
     public void Rewrite(IReadOnlyList<OutboxEntry> entries)
     {
         var stream = _stream ?? throw new InvalidOperationException("The journal is not loaded.");
-        // Truncate in place: a crash between the truncation and the rewrite loses at most those entries, and the
-        // committed offset is reset first so that it never points past the new end.
+        // The new journal is written whole and fsynced beside the old one before it replaces it. The committed offset is
+        // reset in between: a crash there leaves the old journal read from its start, which delivers some captions
+        // twice but loses none.
+        var temporary = _journalPath + ".new";
+        var replacement = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        try
+        {
+            _stream = replacement;
+            Lines = 0;
+            Append(entries);
+        }
+        catch
+        {
+            _stream = stream;
+            replacement.Dispose();
+            throw;
+        }
+
         _committed = 0;
         WriteCommitted(0);
-        stream.SetLength(0);
-        stream.Seek(0, SeekOrigin.Begin);
-        Lines = 0;
-        Append(entries);
+        File.Move(temporary, _journalPath, overwrite: true);
+        stream.Dispose();
     }
 
     public void Dispose()

@@ -6,9 +6,11 @@ namespace CaptionDaemon.Sinks;
 
 /// <summary>
 /// Feeds one sink: a bounded outbox (oldest dropped and counted when full, optionally journaled on disk), and one
-/// delivery loop that hands the sink batches in order, retries a batch with backoff while the sink is unavailable, and
-/// when it throws anything else reports it failed and tries it again on a slow timer (<c>FailedRetrySeconds</c>). The
-/// producer never blocks.
+/// delivery loop that hands the sink batches in order, retries a batch with backoff while the sink is unavailable (at
+/// once when an <see cref="ISinkAvailability"/> sink says it is back), and when it throws anything else reports it
+/// failed and tries it again on a slow timer (<c>FailedRetrySeconds</c>). The producer never waits for the sink; with
+/// <c>Outbox:Persist</c> it waits for the disk: <see cref="Publish"/> returns once the caption is in the journal and
+/// fsynced, whatever the sink's state.
 /// </summary>
 internal sealed partial class SinkPump : IAsyncDisposable
 {
@@ -25,6 +27,9 @@ internal sealed partial class SinkPump : IAsyncDisposable
     private readonly string? _journalDirectory;
     private readonly KeyValuePair<string, object?> _sinkTag;
     private readonly Lock _lock = new();
+    // Serializes the journal: appends (the producer) against commits, clears and rewrites (the delivery loop). Taken
+    // before _lock, never inside it.
+    private readonly Lock _journalLock = new();
     private readonly Queue<OutboxEntry> _queue = new();
     private readonly List<OutboxEntry> _inFlight = [];
     private readonly List<Caption> _batch = [];
@@ -34,8 +39,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _abort = new();
 
-    // Written by the producer, taken by the loop (persistence only): arrival order, so the journal keeps it too.
-    private List<OutboxEntry> _unjournaled = [];
+    private readonly ISinkAvailability? _availability;
     private OutboxJournal? _journal;
     private Task? _loop;
     private volatile bool _stopRequested;
@@ -67,6 +71,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
         _statusSink = sink as ISourceStatusSink;
         _descriptionSink = sink as ISourceDescriptionSink;
         _levelSink = sink as ISourceLevelSink;
+        _availability = sink as ISinkAvailability;
         _options = options;
         _journalDirectory = options.Outbox.Persist ? journalDirectory : null;
         _metrics = metrics;
@@ -76,6 +81,11 @@ internal sealed partial class SinkPump : IAsyncDisposable
         _sinkTag = new KeyValuePair<string, object?>("sink", Name);
         _lastDropWarning = _time.GetTimestamp() - (long)(_dropWarningInterval.TotalSeconds * _time.TimestampFrequency);
         metrics.ObserveOutbox(Name, () => Depth);
+        if (_journalDirectory is not null)
+        {
+            // Restored now, not at Start: whatever is published from now on is journaled after what the last run left.
+            RestoreJournal(_journalDirectory);
+        }
     }
 
     public string Name { get; }
@@ -92,7 +102,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the delivery loop; with persistence, first restores what the last run left undelivered.</summary>
+    /// <summary>Starts the delivery loop (what the last run left in the journal was restored by the constructor).</summary>
     public void Start()
     {
         if (_loop is not null)
@@ -100,15 +110,14 @@ internal sealed partial class SinkPump : IAsyncDisposable
             throw new InvalidOperationException($"The pump of sink '{Name}' is already started.");
         }
 
-        if (_journalDirectory is not null)
-        {
-            RestoreJournal(_journalDirectory);
-        }
-
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Queues a caption; never blocks. When the outbox is full the oldest caption is dropped and counted.</summary>
+    /// <summary>
+    /// Queues a caption; never waits for the sink. With persistence the caption is first appended to the journal and
+    /// fsynced: when this returns, the caption survives a crash. When the outbox is full the oldest caption is dropped
+    /// and counted.
+    /// </summary>
     public void Publish(Caption caption)
     {
         ArgumentNullException.ThrowIfNull(caption);
@@ -117,22 +126,18 @@ internal sealed partial class SinkPump : IAsyncDisposable
             return;
         }
 
-        var dropped = false;
-        lock (_lock)
+        var entry = new OutboxEntry(caption);
+        bool dropped;
+        if (_journal is null)
         {
-            if (_queue.Count >= _options.Outbox.Capacity)
+            dropped = Enqueue(entry);
+        }
+        else
+        {
+            lock (_journalLock)
             {
-                _queue.Dequeue();
-                _dropped++;
-                _dropsNotReported++;
-                dropped = true;
-            }
-
-            var entry = new OutboxEntry(caption);
-            _queue.Enqueue(entry);
-            if (_journalDirectory is not null)
-            {
-                _unjournaled.Add(entry);
+                JournalAppend(entry);
+                dropped = Enqueue(entry);
             }
         }
 
@@ -143,6 +148,24 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
 
         _doorbell.Writer.TryWrite(true);
+    }
+
+    private bool Enqueue(OutboxEntry entry)
+    {
+        lock (_lock)
+        {
+            var dropped = false;
+            if (_queue.Count >= _options.Outbox.Capacity)
+            {
+                _queue.Dequeue();
+                _dropped++;
+                _dropsNotReported++;
+                dropped = true;
+            }
+
+            _queue.Enqueue(entry);
+            return dropped;
+        }
     }
 
     /// <summary>Queues a source state for a sink that publishes states; only the latest per source is kept.</summary>
@@ -254,6 +277,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
                     await DeliverLevelsAsync(levels, abort).ConfigureAwait(false);
                     if (_inFlight.Count > 0)
                     {
+                        StampLatency();
                         await _sink.PublishAsync(_batch, abort).ConfigureAwait(false);
                         Delivered();
                     }
@@ -280,7 +304,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
                         SetState(SinkState.Retrying, ex.Message);
                     }
 
-                    await Task.Delay(delay, _time, abort).ConfigureAwait(false);
+                    await WaitBeforeRetryAsync(delay, abort).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
                 }
                 catch (OperationCanceledException) when (abort.IsCancellationRequested)
@@ -309,10 +333,48 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes the pending statuses, descriptions and levels and, when no batch is in flight, the next batch; journals new captions.</summary>
+    /// <summary>
+    /// Waits <paramref name="delay"/> before the next attempt, or less when the sink says it can deliver again (an MQTT
+    /// sink that reconnected): what waits in the outbox goes out as soon as the destination is back.
+    /// </summary>
+    private async Task WaitBeforeRetryAsync(TimeSpan delay, CancellationToken abort)
+    {
+        if (_availability is null)
+        {
+            await Task.Delay(delay, _time, abort).ConfigureAwait(false);
+            return;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        wait.CancelAfter(delay);
+        try
+        {
+            await _availability.WaitUntilAvailableAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+        {
+            // The backoff delay ran out first: the next attempt tells.
+        }
+    }
+
+    /// <summary>
+    /// A caption's latency runs from its window's end to its delivery, outbox time included: set as the batch is handed
+    /// to the sink (again at every attempt).
+    /// </summary>
+    private void StampLatency()
+    {
+        var now = _time.GetUtcNow();
+        for (var i = 0; i < _inFlight.Count; i++)
+        {
+            var caption = _inFlight[i].Caption;
+            var latency = now > caption.End ? now - caption.End : TimeSpan.Zero;
+            _batch[i] = caption with { Latency = latency };
+        }
+    }
+
+    /// <summary>Takes the pending statuses, descriptions and levels and, when no batch is in flight, the next batch.</summary>
     private void TakeWork(List<SourceStatus> statuses, List<SourceDescription> descriptions, List<SourceLevel> levels)
     {
-        List<OutboxEntry>? toJournal = null;
         lock (_lock)
         {
             TakeLatest(_statuses, statuses);
@@ -327,16 +389,6 @@ internal sealed partial class SinkPump : IAsyncDisposable
                 }
             }
 
-            if (_unjournaled.Count > 0)
-            {
-                toJournal = _unjournaled;
-                _unjournaled = [];
-            }
-        }
-
-        if (toJournal is not null)
-        {
-            JournalAppend(toJournal);
         }
     }
 
@@ -426,17 +478,32 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
 
         _metrics.CaptionsPublished.Add(_inFlight.Count, _sinkTag);
-        var journalEnd = _inFlight[^1].JournalEnd;
-        bool empty;
+        if (_journal is null)
+        {
+            MarkDelivered();
+            return;
+        }
+
+        lock (_journalLock)
+        {
+            // Under the journal's lock, so that no caption is appended between "the outbox is empty" and the clear, and
+            // the offset is not one of a journal that a rewrite has just replaced.
+            var journalEnd = _inFlight[^1].JournalEnd;
+            var empty = MarkDelivered();
+            JournalCommit(journalEnd, empty);
+        }
+    }
+
+    /// <returns>True when nothing is left to deliver.</returns>
+    private bool MarkDelivered()
+    {
         lock (_lock)
         {
             _delivered += _inFlight.Count;
             _inFlight.Clear();
             _batch.Clear();
-            empty = _queue.Count == 0 && _unjournaled.Count == 0;
+            return _queue.Count == 0;
         }
-
-        JournalCommit(journalEnd, empty);
     }
 
     private void SetState(SinkState state, string? error)
@@ -476,18 +543,6 @@ internal sealed partial class SinkPump : IAsyncDisposable
 
     private void Finish()
     {
-        if (_journal is not null)
-        {
-            List<OutboxEntry> toJournal;
-            lock (_lock)
-            {
-                toJournal = _unjournaled;
-                _unjournaled = [];
-            }
-
-            JournalAppend(toJournal);
-        }
-
         int left;
         lock (_lock)
         {
@@ -498,15 +553,23 @@ internal sealed partial class SinkPump : IAsyncDisposable
             _statuses.Clear();
         }
 
-        if (_journal is not null)
+        var journaled = false;
+        lock (_journalLock)
+        {
+            if (_journal is not null)
+            {
+                journaled = true;
+                _journal.Dispose();
+                _journal = null;
+            }
+        }
+
+        if (journaled)
         {
             if (left > 0)
             {
                 LogKeptInJournal(_logger, Name, left);
             }
-
-            _journal.Dispose();
-            _journal = null;
         }
         else if (left > 0)
         {
@@ -541,10 +604,7 @@ internal sealed partial class SinkPump : IAsyncDisposable
             var dropped = 0;
             lock (_lock)
             {
-                // Captions queued before Start are newer than the restored ones: restored go first.
-                var newer = _queue.ToArray();
-                _queue.Clear();
-                foreach (var entry in restored.Concat(newer))
+                foreach (var entry in restored)
                 {
                     if (_queue.Count >= _options.Outbox.Capacity)
                     {
@@ -572,7 +632,8 @@ internal sealed partial class SinkPump : IAsyncDisposable
         }
     }
 
-    private void JournalAppend(List<OutboxEntry> entries)
+    /// <summary>Appends one caption to the journal (fsynced); the caller holds <see cref="_journalLock"/>.</summary>
+    private void JournalAppend(OutboxEntry entry)
     {
         if (_journal is null)
         {
@@ -581,20 +642,20 @@ internal sealed partial class SinkPump : IAsyncDisposable
 
         try
         {
-            _journal.Append(entries);
-            // Bound the file: delivered lines stay in it until everything is delivered, so during a long outage
-            // rewrite it from what is still in the outbox.
-            if (_journal.Lines > 2L * _options.Outbox.Capacity)
+            // Bound the file: delivered lines stay in it until everything is delivered, so during a long outage it is
+            // rewritten from what is still in the outbox, before the new caption goes after them.
+            if (_journal.Lines >= 2L * _options.Outbox.Capacity)
             {
                 OutboxEntry[] pending;
                 lock (_lock)
                 {
-                    // Only what is already journaled: newer captions are appended after the rewrite, in order.
-                    pending = [.. _inFlight.Where(e => e.JournalEnd > 0), .. _queue.Where(e => e.JournalEnd > 0)];
+                    pending = [.. _inFlight, .. _queue];
                 }
 
                 _journal.Rewrite(pending);
             }
+
+            _journal.Append([entry]);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -633,7 +694,6 @@ internal sealed partial class SinkPump : IAsyncDisposable
         _journal = null;
         lock (_lock)
         {
-            _unjournaled.Clear();
             _lastError = ex.Message;
         }
 

@@ -7,6 +7,7 @@ using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Telemetry;
 using CaptionDaemon.Windowing;
+using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Sources;
 
@@ -41,6 +42,7 @@ internal sealed partial class SourceSupervisor : BackgroundService
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _maxBurst;
     private readonly ConcurrentDictionary<string, SourceReport> _reports = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _described = new(StringComparer.Ordinal);
 
@@ -53,7 +55,8 @@ internal sealed partial class SourceSupervisor : BackgroundService
         ModelRuntime model,
         SourceTunings tunings,
         ILoggerFactory loggerFactory,
-        TimeProvider time)
+        TimeProvider time,
+        IOptions<SchedulerOptions>? scheduler = null)
     {
         _configuration = configuration;
         _plugins = plugins;
@@ -65,6 +68,7 @@ internal sealed partial class SourceSupervisor : BackgroundService
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<SourceSupervisor>();
         _time = time;
+        _maxBurst = TimeSpan.FromSeconds((scheduler?.Value ?? new SchedulerOptions()).MaxBurstSeconds);
         _model.Switched += OnModelSwitched;
     }
 
@@ -164,6 +168,9 @@ internal sealed partial class SourceSupervisor : BackgroundService
                 return null;
             }
             var windower = _windowers.Create(id, format);
+            var pacer = new RealtimePacer(_maxBurst, _time);
+            var sourceTag = new KeyValuePair<string, object?>("source", id);
+            var throttleLogged = false;
             try
             {
                 await foreach (var chunk in source.ReadAsync(stoppingToken).ConfigureAwait(false))
@@ -171,7 +178,25 @@ internal sealed partial class SourceSupervisor : BackgroundService
                     // Audio is what online means: shown without the plugin having to say so.
                     if (status.Current != SourceState.Online)
                         status.Report(SourceState.Online);
-                    windower.Append(chunk.Samples.Span, chunk.Timestamp);
+                    var seconds = (double)chunk.Samples.Length / format.Channels / format.SampleRate;
+                    var timestamp = chunk.Timestamp;
+                    var hold = pacer.Take(seconds);
+                    if (hold > TimeSpan.Zero)
+                    {
+                        // Faster than real time beyond the burst: the source is not read for a while, on its own account.
+                        _metrics.SourceThrottled.Add(hold.TotalSeconds, sourceTag);
+                        if (!throttleLogged)
+                        {
+                            throttleLogged = true;
+                            LogThrottled(_logger, id, _maxBurst.TotalSeconds);
+                        }
+
+                        await Task.Delay(hold, _time, stoppingToken).ConfigureAwait(false);
+                        // What the source could not deliver meanwhile may be lost (UDP): date this chunk by now.
+                        timestamp ??= _time.GetUtcNow() - TimeSpan.FromSeconds(seconds);
+                    }
+
+                    windower.Append(chunk.Samples.Span, timestamp);
                 }
                 windower.Complete();
                 if (status.Current != SourceState.Offline)
@@ -221,6 +246,9 @@ internal sealed partial class SourceSupervisor : BackgroundService
         else if (previous?.State != state || previous.Detail != detail)
             LogSourceState(_logger, id, state, detail ?? string.Empty);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source} delivers audio faster than real time: it is held back whenever it is more than {BurstSeconds} s (Scheduler:MaxBurstSeconds) ahead of the clock, counted in captiond.source.throttled")]
+    private static partial void LogThrottled(ILogger logger, string source, double burstSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No sources are configured: add one with --source or in the Sources section")]
     private static partial void LogNoSources(ILogger logger);

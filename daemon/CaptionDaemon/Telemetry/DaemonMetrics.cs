@@ -32,6 +32,7 @@ internal sealed class DaemonMetrics
         CaptionsPublished = meter.CreateCounter<long>("captiond.captions.published", "{caption}", "Captions delivered by a sink (tag sink).");
         CaptionsSuppressed = meter.CreateCounter<long>("captiond.captions.suppressed", "{caption}", "Captions held back by the caption policy (tag reason: repeat, low_confidence).");
         OutboxDropped = meter.CreateCounter<long>("captiond.sink.outbox.dropped", "{caption}", "Captions dropped because a sink's outbox was full (tag sink).");
+        SourceThrottled = meter.CreateCounter<double>("captiond.source.throttled", "s", "Seconds a source was held back (not read) because it delivered faster than real time beyond Scheduler:MaxBurstSeconds (tag source); a push source such as UDP loses what it receives meanwhile.");
         PluginFailures = meter.CreateCounter<long>("captiond.plugin.failures", "{failure}", "Plugins, sources or sinks disabled after a failure (tags plugin, kind).");
         ModelReloads = meter.CreateCounter<long>("captiond.model.reloads", "{reload}", "Model bundle reloads (tag result: ok, refused).");
         InferenceDuration = meter.CreateHistogram("captiond.inference.duration", "s", "Wall time of one batched encoder + decoder run.",
@@ -64,6 +65,8 @@ internal sealed class DaemonMetrics
     public Counter<long> CaptionsSuppressed { get; }
 
     public Counter<long> OutboxDropped { get; }
+
+    public Counter<double> SourceThrottled { get; }
 
     public Counter<long> PluginFailures { get; }
 

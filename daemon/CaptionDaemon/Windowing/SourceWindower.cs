@@ -74,6 +74,14 @@ internal sealed class SourceWindower
     /// <summary>The source id the windows carry.</summary>
     public string SourceId { get; }
 
+    /// <summary>
+    /// True for the daemon's live sources: audio cannot end after the moment it arrived, so a chunk whose place on the
+    /// continued timeline (or whose own timestamp) would end in the future is dated to end now instead. A burst (a sender
+    /// that sends 20 s at once, a file read faster than real time) is then dated by its arrival, never in the future.
+    /// False for offline captioning, where a file's timeline runs ahead of the clock by design.
+    /// </summary>
+    public bool LiveClock { get; set; }
+
     /// <summary>Windows that passed the gate and were queued.</summary>
     public long WindowsQueued { get; private set; }
 
@@ -99,13 +107,20 @@ internal sealed class SourceWindower
             throw new ArgumentException($"Source '{SourceId}': a chunk of {interleaved.Length} samples is not a whole number of {_channels}-channel frames.", nameof(interleaved));
         }
 
+        var frames = interleaved.Length / _channels;
         if (timestamp is { } time)
         {
-            Anchor(time.ToUniversalTime());
+            var start = time.ToUniversalTime();
+            if (LiveClock)
+            {
+                var latest = _timeProvider.GetUtcNow() - SampleClock.Duration(frames, _resampler.InputRate);
+                start = start > latest ? latest : start;
+            }
+
+            Anchor(start);
         }
-        else if (!_anchored)
+        else if (!_anchored || (LiveClock && TimelineEnd(frames) > _timeProvider.GetUtcNow()))
         {
-            var frames = interleaved.Length / _channels;
             Anchor(_timeProvider.GetUtcNow() - SampleClock.Duration(frames, _resampler.InputRate));
         }
 
@@ -140,6 +155,10 @@ internal sealed class SourceWindower
         Deliver(first, produced);
         _ring.EmitPadded();
     }
+
+    /// <summary>Where a chunk of <paramref name="frames"/> would end on the timeline as it runs now.</summary>
+    private DateTimeOffset TimelineEnd(int frames) =>
+        _anchorTime + SampleClock.Duration(_resampler.InputFrames + frames - _anchorFrame, _resampler.InputRate);
 
     private void Anchor(DateTimeOffset time)
     {

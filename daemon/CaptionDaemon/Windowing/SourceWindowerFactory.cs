@@ -71,12 +71,15 @@ internal sealed class SourceWindowerFactory
 
     /// <summary>
     /// A windower for one stream of a source, into the daemon's ready queue (full: drop oldest) with the configured
-    /// silence gate. Create a new one when the source restarts its stream; sequence numbers continue regardless.
+    /// silence gate, on a live clock (windows never dated after the moment their audio arrived). Create a new one when
+    /// the source restarts its stream; sequence numbers continue regardless.
     /// </summary>
     public SourceWindower Create(string sourceId, AudioFormat format)
     {
         var gate = _tunings?.For(sourceId).SilenceThresholdDbfs is { } threshold ? new SilenceGate(threshold) : Gate;
-        return Create(sourceId, format, _queue, gate, _levels);
+        var windower = Create(sourceId, format, _queue, gate, _levels);
+        windower.LiveClock = true;
+        return windower;
     }
 
     /// <summary>A windower into another queue, e.g. a waiting one for offline captioning, with the given gate.</summary>

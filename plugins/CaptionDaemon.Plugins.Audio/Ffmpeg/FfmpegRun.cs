@@ -20,9 +20,14 @@ internal sealed partial class FfmpegRun : IAsyncDisposable
     private readonly CancellationTokenRegistration _killOnCancel;
     private int _disposed;
 
-    private FfmpegRun(Process process, ILogger logger, CancellationToken cancellationToken)
+    private readonly string? _concatScript;
+    private readonly string _shownInput;
+
+    private FfmpegRun(Process process, ILogger logger, string? concatScript, string shownInput, CancellationToken cancellationToken)
     {
         _process = process;
+        _concatScript = concatScript;
+        _shownInput = shownInput;
         _logger = logger;
         ProcessId = process.Id;
         _stderrPump = Task.Run(PumpStandardErrorAsync, CancellationToken.None);
@@ -56,7 +61,8 @@ internal sealed partial class FfmpegRun : IAsyncDisposable
             RedirectStandardError = true,
             CreateNoWindow = true,
         };
-        foreach (var argument in options.Arguments())
+        var concatScript = options.InputHasCredentials ? WritePrivateScript(options.ConcatScript()) : null;
+        foreach (var argument in options.Arguments(concatScript))
             startInfo.ArgumentList.Add(argument);
         var process = new Process { StartInfo = startInfo };
         try
@@ -66,11 +72,12 @@ internal sealed partial class FfmpegRun : IAsyncDisposable
         catch (Win32Exception ex)
         {
             process.Dispose();
+            DeleteScript(concatScript);
             throw new IOException($"cannot start ffmpeg '{options.FfmpegPath}': {ex.Message} (install ffmpeg, e.g. apt-get install ffmpeg, or set FfmpegPath)", ex);
         }
         // ffmpeg runs with -nostdin; a closed stdin makes sure it never waits for a key press.
         process.StandardInput.Close();
-        return new FfmpegRun(process, logger, cancellationToken);
+        return new FfmpegRun(process, logger, concatScript, UrlCredentials.Redact(options.Input), cancellationToken);
     }
 
     /// <summary>Waits for ffmpeg to exit and for its last stderr lines, and returns its exit code.</summary>
@@ -98,6 +105,33 @@ internal sealed partial class FfmpegRun : IAsyncDisposable
         }
         await DrainStandardErrorAsync(CancellationToken.None).ConfigureAwait(false);
         _process.Dispose();
+        DeleteScript(_concatScript);
+    }
+
+    /// <summary>Writes the input's script to a new file that only this user can read (mode 0600).</summary>
+    private static string WritePrivateScript(string content)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"captiond-ffmpeg-{Guid.NewGuid():N}.ffconcat");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(path, options))
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(content));
+        return path;
+    }
+
+    private static void DeleteScript(string? path)
+    {
+        if (path is null)
+            return;
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left in the temporary folder, readable by this user only; nothing else depends on it.
+        }
     }
 
     private async Task DrainStandardErrorAsync(CancellationToken cancellationToken)
@@ -138,7 +172,8 @@ internal sealed partial class FfmpegRun : IAsyncDisposable
             {
                 if (line.Length == 0)
                     continue;
-                var shown = UrlCredentials.Redact(line);
+                // ffmpeg names its input: the script's path means nothing to a reader, the URL (without credentials) does.
+                var shown = UrlCredentials.Redact(_concatScript is null ? line : line.Replace(_concatScript, _shownInput, StringComparison.Ordinal));
                 LogStandardError(_logger, shown);
                 lock (_linesLock)
                 {

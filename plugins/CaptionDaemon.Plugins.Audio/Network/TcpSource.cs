@@ -52,6 +52,9 @@ internal sealed partial class TcpSource : IAudioSource
 
     public AudioFormat Format => _pcm.Format;
 
+    /// <summary>A connection that delivers nothing for this long is closed as stalled (<c>StallTimeoutSeconds</c>).</summary>
+    internal TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>In Listen mode, the address actually bound (the real port when port 0 was configured); else null.</summary>
     internal IPEndPoint? LocalEndPoint => _localEndPoint;
 
@@ -81,12 +84,13 @@ internal sealed partial class TcpSource : IAudioSource
                 await foreach (var chunk in ReceiveAsync(connection, outcome, cancellationToken).ConfigureAwait(false))
                     yield return chunk;
                 LogSenderDisconnected(_logger, remote, outcome.Error ?? "it closed the connection");
+                var waiting = $"waiting for a sender on tcp {_localEndPoint}";
+                _status.Report(SourceState.Reconnecting, outcome.Stalled ? $"{waiting} (sender {remote} stalled: {outcome.Error})" : waiting);
             }
             finally
             {
                 connection.Dispose();
             }
-            _status.Report(SourceState.Reconnecting, $"waiting for a sender on tcp {_localEndPoint}");
         }
     }
 
@@ -146,18 +150,31 @@ internal sealed partial class TcpSource : IAudioSource
         var bytesPerSample = SampleDecoder.BytesPerSample(_pcm.Encoding);
         var carried = 0;
         _timeline.Restart();
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         while (true)
         {
             int received;
+            stall.CancelAfter(StallTimeout);
             try
             {
-                received = await socket.ReceiveAsync(_bytes.AsMemory(carried), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                received = await socket.ReceiveAsync(_bytes.AsMemory(carried), SocketFlags.None, stall.Token).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {
                 outcome.Error = ex.Message;
                 received = 0;
             }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Connected but silent: a sender that hung (or a half-open connection) must not hold the source.
+                outcome.Error = string.Create(CultureInfo.InvariantCulture, $"no audio for {StallTimeout.TotalSeconds:0} s");
+                outcome.Stalled = true;
+                LogStalled(_logger, Id, StallTimeout.TotalSeconds);
+                break;
+            }
+
+            if (!stall.TryReset())
+                break; // cancelled just as data came: the source is stopping
             if (received == 0)
                 break;
 
@@ -198,6 +215,9 @@ internal sealed partial class TcpSource : IAudioSource
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening for a PCM sender on tcp {EndPoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source}: no audio for {Seconds} s (StallTimeoutSeconds); closing the connection")]
+    private static partial void LogStalled(ILogger logger, string source, double seconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Sender {Remote} connected")]
     private static partial void LogSenderConnected(ILogger logger, string remote);
 
@@ -216,5 +236,7 @@ internal sealed partial class TcpSource : IAudioSource
         public bool Delivered { get; set; }
 
         public string? Error { get; set; }
+
+        public bool Stalled { get; set; }
     }
 }

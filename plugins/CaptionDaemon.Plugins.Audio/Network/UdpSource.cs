@@ -44,6 +44,9 @@ internal sealed partial class UdpSource : IAudioSource
 
     public AudioFormat Format => _pcm.Format;
 
+    /// <summary>After this long without a datagram the status says the source is waiting (<c>StallTimeoutSeconds</c>).</summary>
+    internal TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     internal SampleEncoding Encoding => _pcm.Encoding;
 
     /// <summary>The address actually bound (with the real port when port 0 was configured); null before reading starts.</summary>
@@ -64,22 +67,51 @@ internal sealed partial class UdpSource : IAudioSource
         var datagram = new byte[MaxDatagram];
         var samples = new float[MaxDatagram / SampleDecoder.BytesPerSample(_pcm.Encoding)];
         var online = false;
-        while (true)
+        var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
         {
-            var received = await socket.ReceiveAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (!online)
+            while (true)
             {
-                online = true;
-                _status.Report(SourceState.Online);
+                int received;
+                stall.CancelAfter(StallTimeout);
+                try
+                {
+                    received = await socket.ReceiveAsync(datagram, SocketFlags.None, stall.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Senders come and go on UDP: say so, and keep listening (a timed-out token cannot be reset: a new one).
+                    if (online)
+                    {
+                        online = false;
+                        _status.Report(SourceState.Reconnecting, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"no audio on udp {_localEndPoint} for {StallTimeout.TotalSeconds:0} s (stalled); waiting for datagrams"));
+                    }
+
+                    stall.Dispose();
+                    stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    continue;
+                }
+
+                stall.TryReset();
+                if (!online)
+                {
+                    online = true;
+                    _status.Report(SourceState.Online);
+                }
+                var whole = received / frameBytes * frameBytes;
+                if (whole != received)
+                    _tally.PartialFrame(received - whole);
+                var count = whole / SampleDecoder.BytesPerSample(_pcm.Encoding);
+                _tally.NonFinite(SampleDecoder.Decode(_pcm.Encoding, datagram.AsSpan(0, whole), samples));
+                _tally.WarnIfDue();
+                if (count > 0)
+                    yield return new AudioChunk(samples.AsMemory(0, count), _timeline.Stamp(count));
             }
-            var whole = received / frameBytes * frameBytes;
-            if (whole != received)
-                _tally.PartialFrame(received - whole);
-            var count = whole / SampleDecoder.BytesPerSample(_pcm.Encoding);
-            _tally.NonFinite(SampleDecoder.Decode(_pcm.Encoding, datagram.AsSpan(0, whole), samples));
-            _tally.WarnIfDue();
-            if (count > 0)
-                yield return new AudioChunk(samples.AsMemory(0, count), _timeline.Stamp(count));
+        }
+        finally
+        {
+            stall.Dispose();
         }
     }
 

@@ -71,6 +71,8 @@ internal sealed partial class WavFileSource : IAudioSource
 
                 stream.Position = header.DataOffset;
                 long passFrames = 0;
+                long nonFinite = 0;
+                long firstNonFinite = -1;
                 while (remaining >= blockAlign)
                 {
                     var want = (int)Math.Min(bytes.Length, remaining);
@@ -79,7 +81,22 @@ internal sealed partial class WavFileSource : IAudioSource
                     var frames = got / blockAlign;
                     if (frames == 0)
                         break;
-                    SampleDecoder.Decode(header.Encoding, bytes.AsSpan(0, frames * blockAlign), samples);
+                    var chunkOffset = stream.Position - got;
+                    var bad = SampleDecoder.Decode(header.Encoding, bytes.AsSpan(0, frames * blockAlign), samples);
+                    remaining -= got;
+                    if (bad > 0)
+                    {
+                        if (firstNonFinite < 0)
+                            firstNonFinite = chunkOffset;
+                        nonFinite += bad;
+                        if (bad == frames * channels)
+                        {
+                            // Nothing but NaN or infinity: not audio, so not captioned as if it were silence.
+                            if (got < want)
+                                break;
+                            continue;
+                        }
+                    }
 
                     if (_realtime)
                     {
@@ -103,16 +120,19 @@ internal sealed partial class WavFileSource : IAudioSource
                     // A short read means the file ended early (it shrank, or a streamed WAV ended).
                     if (got < want)
                         break;
-                    remaining -= got;
                 }
 
-                if (!_loop)
-                    break;
+                if (nonFinite > 0)
+                    LogNonFinite(_logger, _path, nonFinite, firstNonFinite);
                 if (passFrames == 0)
                 {
-                    LogNothingToLoop(_logger, _path);
-                    break;
+                    // Exit 0 with no caption and no word was the old answer to an empty file.
+                    throw new InvalidDataException(nonFinite > 0
+                        ? $"{_path}: at byte offset {firstNonFinite}: every sample is NaN or infinite, so there is no audio to caption"
+                        : $"{_path}: at byte offset {header.DataOffset}: the data chunk holds no audio frame");
                 }
+                if (!_loop)
+                    break;
             }
             _status.Report(SourceState.Offline, "the file ended");
         }
@@ -124,6 +144,6 @@ internal sealed partial class WavFileSource : IAudioSource
         Message = "{Path} is truncated: its data chunk declares {DeclaredBytes} bytes but the file holds {PresentBytes} ({MissingBytes} missing); delivering the {Frames} whole frames that are there")]
     private static partial void LogTruncated(ILogger logger, string path, long declaredBytes, long presentBytes, long frames, long missingBytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} holds no whole audio frame, so there is nothing to loop; the source ends")]
-    private static partial void LogNothingToLoop(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {Count} samples are NaN or infinite, the first at byte offset {Offset}: chunks of nothing else are skipped, the others read them as silence")]
+    private static partial void LogNonFinite(ILogger logger, string path, long count, long offset);
 }

@@ -80,9 +80,11 @@ internal sealed record WavHeader(SampleEncoding Encoding, AudioFormat Format, in
             position += 8L + size + (size & 1);
         }
 
+        // The last chunk may declare more bytes than the file holds: the search ends at the file's end, not past it.
+        var end = Math.Min(position, fileLength);
         return fmt is null
-            ? throw Bad(path, position, "no fmt chunk before the end of the file")
-            : throw Bad(path, position, "no data chunk before the end of the file");
+            ? throw Bad(path, end, "no fmt chunk before the end of the file")
+            : throw Bad(path, end, "no data chunk before the end of the file");
     }
 
     /// <summary>Where this pass over the samples ends, given the file's current length.</summary>

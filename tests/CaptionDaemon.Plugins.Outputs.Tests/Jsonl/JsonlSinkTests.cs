@@ -6,7 +6,7 @@ namespace CaptionDaemon.Plugins.Outputs.Tests.Jsonl;
 
 public sealed class JsonlSinkTests : IDisposable
 {
-    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
+    private static readonly string[] _payloadKeys = ["source", "seq", "run", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
 
     private readonly TempFolder _state = new();
     private readonly JsonlSinkFactory _factory = new();

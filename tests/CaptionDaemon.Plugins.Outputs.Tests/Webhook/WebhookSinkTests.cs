@@ -8,7 +8,7 @@ namespace CaptionDaemon.Plugins.Outputs.Tests.Webhook;
 
 public sealed class WebhookSinkTests : IAsyncLifetime, IDisposable
 {
-    private static readonly string[] _payloadKeys = ["source", "seq", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
+    private static readonly string[] _payloadKeys = ["source", "seq", "run", "start", "end", "text", "confidence", "model", "latency_ms", "labels"];
 
     private readonly TempFolder _state = new();
     private readonly WebhookSinkFactory _factory = new();

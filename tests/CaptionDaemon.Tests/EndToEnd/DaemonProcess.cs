@@ -137,6 +137,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>SIGKILL, at once: no shutdown code of the daemon runs.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+            _ = Signal(_process.Id, 9);
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends a POSIX signal (15 = TERM, 1 = HUP) with kill(1).</summary>
     public static bool Signal(int pid, int signal)
     {

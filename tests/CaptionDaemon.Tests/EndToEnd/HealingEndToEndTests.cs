@@ -21,10 +21,13 @@ public sealed class HealingEndToEndTests
         var tcpPort = DaemonProcess.FreePort();
         var brokerPort = DaemonProcess.FreePort();
         var metricsPort = DaemonProcess.FreePort();
-        var config = Path.Combine(Directory.CreateTempSubdirectory("captiond-heal-").FullName, "captiond.json");
+        var temp = Directory.CreateTempSubdirectory("captiond-heal-").FullName;
+        var config = Path.Combine(temp, "captiond.json");
+        var state = Path.Combine(temp, "state");
         await File.WriteAllTextAsync(config, $$"""
             {
-              "Sources": { "porch": { "Type": "tcp", "Listen": "127.0.0.1:{{tcpPort}}", "SampleRate": 16000, "Encoding": "f32le" } },
+              "StateDirectory": "{{state}}",
+              "Sources": { "porch": { "Type": "tcp", "Listen": "127.0.0.1:{{tcpPort}}", "SampleRate": 16000, "Encoding": "f32le", "StallTimeoutSeconds": 2 } },
               "Broker": { "Port": {{brokerPort}} }
             }
             """);
@@ -35,7 +38,8 @@ public sealed class HealingEndToEndTests
         var degraded = await PollHealthAsync(http, metricsPort, h => h.GetProperty("status").GetString() == "degraded", daemon);
         Assert.Contains(degraded.GetProperty("problems").EnumerateArray(), p => p.GetString()!.Contains("source porch", StringComparison.Ordinal));
 
-        using var subscriber = SubscriberProcess.Start(brokerPort, "#");
+        // The embedded broker requires the credentials the daemon generated; mosquitto_sub reads them from their file.
+        using var subscriber = SubscriberProcess.Start(brokerPort, "#", optionsFolder: Path.Combine(state, "mqtt-client"));
         using var sender = new TcpClient();
         await sender.ConnectAsync(IPAddress.Loopback, tcpPort);
         using var stream = sender.GetStream();
@@ -62,8 +66,29 @@ public sealed class HealingEndToEndTests
         var gauge = metrics.Split('\n').Single(l => l.StartsWith("captiond_source_level_dbfs{", StringComparison.Ordinal) && l.Contains("source=\"porch\"", StringComparison.Ordinal));
         Assert.InRange(double.Parse(gauge[(gauge.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture), -15, -12);
 
+        // Nobody else may publish: an anonymous client is refused.
+        using (var fake = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_pub", ["-h", "127.0.0.1", "-p", $"{brokerPort}", "-t", "captiond/porch/caption", "-m", "fake"]) { RedirectStandardError = true })!)
+        {
+            await fake.WaitForExitAsync();
+            Assert.NotEqual(0, fake.ExitCode);
+        }
+        Assert.DoesNotContain(subscriber.Lines, l => l == "captiond/porch/caption fake");
+
+        // A sender that stays connected but sends nothing stalls: the status says so, and the next sender is accepted.
         await send.CancelAsync();
         await sending;
+        var stalled = await PollHealthAsync(http, metricsPort, h => h.GetProperty("sources")[0].GetProperty("state").GetString() == "reconnecting", daemon);
+        Assert.Contains("stalled", stalled.GetProperty("sources")[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await subscriber.WaitForLineAsync(l => l.StartsWith("captiond/porch/status reconnecting", StringComparison.Ordinal) && l.Contains("stalled", StringComparison.Ordinal), _timeout, daemon);
+        using var next = new TcpClient();
+        await next.ConnectAsync(IPAddress.Loopback, tcpPort);
+        using var nextStream = next.GetStream();
+        using var sendNext = new CancellationTokenSource();
+        var sendingNext = SendToneAsync(nextStream, sendNext.Token);
+        await PollHealthAsync(http, metricsPort, h => h.GetProperty("sources")[0].GetProperty("state").GetString() == "online", daemon);
+        await sendNext.CancelAsync();
+        await sendingNext;
+        GC.KeepAlive(sender);
     }
 
     [Fact]

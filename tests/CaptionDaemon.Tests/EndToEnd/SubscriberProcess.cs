@@ -17,9 +17,15 @@ internal sealed class SubscriberProcess : IDisposable
     public IReadOnlyCollection<string> Lines => _lines;
 
     /// <summary>Subscribes at QoS 1; <paramref name="clientId"/> with a persistent session survives broker restarts.</summary>
-    public static SubscriberProcess Start(int port, string topic, string? clientId = null)
+    /// <param name="port">The broker's port on 127.0.0.1.</param>
+    /// <param name="topic">The topic filter.</param>
+    /// <param name="clientId">A fixed client id with a persistent session, or null.</param>
+    /// <param name="optionsFolder">A folder holding a <c>mosquitto_sub</c> options file (the daemon's generated credentials), given as XDG_CONFIG_HOME.</param>
+    public static SubscriberProcess Start(int port, string topic, string? clientId = null, string? optionsFolder = null)
     {
         var start = new ProcessStartInfo("mosquitto_sub") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (optionsFolder is not null)
+            start.Environment["XDG_CONFIG_HOME"] = optionsFolder;
         foreach (var arg in new[] { "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", topic, "-v", "-q", "1" })
             start.ArgumentList.Add(arg);
         if (clientId is not null)

@@ -31,6 +31,33 @@ public sealed class ReadyWindowQueueTests : IDisposable
     }
 
     [Fact]
+    public void Enqueue_OneSourceFloods_ItDropsItsOwnWindowsAndTheOtherKeepsItsPlaceAndTurn()
+    {
+        var queue = new ReadyWindowQueue(8, QueueFullMode.DropOldest, new WindowBufferPool(4, 64), _recorder.Metrics, _logger, _time);
+
+        // The flood fills the whole queue while it is alone, then a real-time source's window arrives, then more flood.
+        for (var i = 0; i < 100; i++)
+        {
+            queue.Enqueue(Window("flood", i, queue.Pool));
+        }
+
+        queue.Enqueue(Window("calm", 1000, queue.Pool));
+        for (var i = 100; i < 200; i++)
+        {
+            queue.Enqueue(Window("flood", i, queue.Pool));
+        }
+
+        // Bounded by its share: half of the queue once two sources wait.
+        Assert.Equal(4, queue.CountOf("flood"));
+        Assert.Equal(1, queue.CountOf("calm"));
+        // The calm source's window is taken within the first two, however much the flood sent.
+        var firstTwo = Drain(queue).Take(2).Select(w => w.SourceId).ToList();
+        Assert.Contains("calm", firstTwo);
+        Assert.Equal(0, _recorder.Sum("captiond.windows.dropped", ("source", "calm")));
+        Assert.Equal(196, _recorder.Sum("captiond.windows.dropped", ("source", "flood")));
+    }
+
+    [Fact]
     public void Enqueue_ManyDrops_LogsAtMostEveryTenSeconds()
     {
         var queue = new ReadyWindowQueue(1, QueueFullMode.DropOldest, _pool, _recorder.Metrics, _logger, _time);
@@ -45,8 +72,8 @@ public sealed class ReadyWindowQueueTests : IDisposable
         Assert.Equal(19, _recorder.Sum("captiond.windows.dropped"));
         var warnings = _logger.Entries.Where(e => e.Level == LogLevel.Warning).ToList();
         Assert.Equal(2, warnings.Count);
-        Assert.Contains("dropped 1 oldest", warnings[0].Message, StringComparison.Ordinal);
-        Assert.Contains("dropped 10 oldest", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("Dropped 1 ready", warnings[0].Message, StringComparison.Ordinal);
+        Assert.Contains("Dropped 10 ready", warnings[1].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,8 +147,8 @@ public sealed class ReadyWindowQueueTests : IDisposable
         Assert.False(await consumer.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
-    private ReadyWindow Window(string source, long index) =>
-        new(source, _pool.Rent(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, index, 0);
+    private ReadyWindow Window(string source, long index, WindowBufferPool? pool = null) =>
+        new(source, (pool ?? _pool).Rent(), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, index, 0);
 
     private List<ReadyWindow> Drain(ReadyWindowQueue queue)
     {

@@ -203,10 +203,80 @@ public sealed class SinkPumpTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([26L, 27, 28, 29, 30], up.Sequences);
     }
 
+    [Fact]
+    public async Task Persist_SinkDownAndRetrying_EveryPublishedCaptionIsInTheJournalWhenPublishReturns()
+    {
+        // The captions published while the pump sleeps between retries were in memory only before (issue 16).
+        var options = new SinkPumpOptions { Outbox = { Persist = true } };
+        var down = new RecordingSink("down") { Unavailable = true };
+        await using var pump = Pump(down, options);
+        options.RetryInitialDelay = TimeSpan.FromSeconds(30);
+        options.RetryMaxDelay = TimeSpan.FromSeconds(30);
+        pump.Start();
+        pump.Publish(Captions.Make(1));
+        await Poll.UntilAsync(() => pump.Snapshot().State == SinkState.Retrying, _wait, "retrying");
+        for (var i = 2; i <= 6; i++)
+        {
+            pump.Publish(Captions.Make(i));
+            // Read by another handle at once, as a restarted daemon would.
+            using var journal = new OutboxJournal(Path.Combine(_directory, "copy-" + i));
+            File.Copy(Path.Combine(_directory, "outbox.jsonl"), Path.Combine(_directory, "copy-" + i, "outbox.jsonl"));
+            Assert.Equal(Enumerable.Range(1, i).Select(n => (long)n), journal.Load().Select(e => e.Caption.Sequence));
+        }
+    }
+
+    [Fact]
+    public async Task Publish_CaptionWaitsInTheOutbox_LatencyIncludesTheWait()
+    {
+        var sink = new RecordingSink("late") { Unavailable = true };
+        await using var pump = Pump(sink, new SinkPumpOptions());
+        var end = DateTimeOffset.UtcNow;
+        pump.Publish(new Caption("kitchen", 1, end.AddSeconds(-10), end, "a dog barks", 0.9, "m", TimeSpan.Zero));
+        pump.Start();
+        await Task.Delay(1500);
+        sink.Unavailable = false;
+        await Poll.UntilAsync(() => sink.Sequences.Count == 1, _wait, "the caption");
+        Assert.InRange(sink.Batches[0][0].Latency.TotalMilliseconds, 1400, 20_000);
+    }
+
+    [Fact]
+    public async Task Publish_SinkSaysItIsAvailableAgain_DeliveredBeforeTheBackoffEnds()
+    {
+        var sink = new WakingSink();
+        var options = new SinkPumpOptions();
+        await using var pump = new SinkPump(sink, options, _directory, _probe.Metrics, new XunitLogger(output, "pump"));
+        options.RetryInitialDelay = TimeSpan.FromSeconds(60);
+        options.RetryMaxDelay = TimeSpan.FromSeconds(60);
+        pump.Start();
+        pump.Publish(Captions.Make(1));
+        await Poll.UntilAsync(() => pump.Snapshot().State == SinkState.Retrying, _wait, "retrying");
+        var back = System.Diagnostics.Stopwatch.StartNew();
+        sink.ComeBack();
+        await Poll.UntilAsync(() => pump.Snapshot().Delivered == 1, _wait, "delivery after the sink came back");
+        Assert.True(back.Elapsed < TimeSpan.FromSeconds(5), $"delivered {back.Elapsed} after the sink came back");
+    }
+
     public void Dispose()
     {
         _probe.Dispose();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Unavailable until <see cref="ComeBack"/>, which also tells a waiting pump (as the MQTT sink does on reconnecting).</summary>
+    private sealed class WakingSink : ICaptionSink, ISinkAvailability
+    {
+        private readonly TaskCompletionSource _back = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => "waking";
+
+        public void ComeBack() => _back.TrySetResult();
+
+        public Task PublishAsync(IReadOnlyList<Caption> captions, CancellationToken cancellationToken) =>
+            _back.Task.IsCompleted ? Task.CompletedTask : throw new SinkUnavailableException("down");
+
+        public Task WaitUntilAvailableAsync(CancellationToken cancellationToken) => _back.Task.WaitAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private SinkPump Pump(RecordingSink sink, SinkPumpOptions options)

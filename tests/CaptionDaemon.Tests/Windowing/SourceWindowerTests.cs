@@ -48,6 +48,41 @@ public sealed class SourceWindowerTests : IDisposable
     }
 
     [Fact]
+    public void Append_LiveBurstOfTwentySecondsAtOnce_NoWindowDatedAfterItsAudioArrived()
+    {
+        // A TCP sender that sends 20 s at once after a 1 s chunk; the clock stands still: the audio all arrived now.
+        var time = new ManualTimeProvider(_t0);
+        var queue = new ReadyWindowQueue(64, QueueFullMode.DropOldest, _pool, _recorder.Metrics, NullLogger.Instance, time);
+        var windower = new SourceWindower("porch", new AudioFormat(16000, 1), _model, new SilenceGate(-70), queue, _pool, _recorder.Metrics, time) { LiveClock = true };
+        var audio = ResamplerTests.Sine(440, 0.5, 16000, 16000 * 21, channels: 1);
+
+        windower.Append(audio.AsSpan(0, 16000), null);
+        time.Advance(TimeSpan.FromSeconds(1));
+        for (var offset = 16000; offset < audio.Length; offset += 1600)
+        {
+            windower.Append(audio.AsSpan(offset, 1600), offset == 16000 ? time.GetUtcNow() - TimeSpan.FromSeconds(0.1) : null);
+        }
+
+        var windows = Drain(queue);
+        Assert.True(windows.Count >= 30, $"{windows.Count} windows");
+        Assert.All(windows, w => Assert.True(w.End <= time.GetUtcNow(), $"a window ends at {w.End:O}, after now {time.GetUtcNow():O}"));
+        // Time never runs backwards from one window to the next.
+        Assert.All(windows.Zip(windows.Skip(1)), p => Assert.True(p.Second.End >= p.First.End));
+    }
+
+    [Fact]
+    public void Append_OfflineFileFasterThanRealTime_KeepsItsOwnTimeline()
+    {
+        // Offline captioning (no live clock) dates by the file's own timeline, ahead of the clock by design.
+        var queue = Queue(64);
+        var windower = Windower("file", new AudioFormat(16000, 1), queue, new SilenceGate(-70));
+        windower.Append(ResamplerTests.Sine(440, 0.5, 16000, 16000 * 4, channels: 1), _t0);
+
+        var windows = Drain(queue);
+        Assert.Equal(_t0 + TimeSpan.FromSeconds(0.5 * (windows.Count - 1)) + TimeSpan.FromSeconds(1), windows[^1].End);
+    }
+
+    [Fact]
     public void Complete_StreamShorterThanAWindow_QueuesOneZeroPaddedWindow()
     {
         var queue = Queue(8);
