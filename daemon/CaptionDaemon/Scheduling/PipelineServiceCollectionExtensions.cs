@@ -1,5 +1,6 @@
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -61,7 +62,8 @@ internal static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<DaemonMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SourceTunings>(),
-            sp.GetService<SourceLevels>()));
+            sp.GetService<SourceLevels>(),
+            sp.GetService<RecentAudio>()));
         services.AddSingleton<WindowCaptioner>();
         services.AddSingleton<CaptionPolicy>();
         services.AddSingleton(sp => new BatchScheduler(
