@@ -49,20 +49,23 @@ internal enum RingReadResult
 /// A bounded ring of one source's model-rate mono audio as 16-bit samples, with the UTC time of its samples. Written by
 /// the source's reading thread (a lock per chunk, which only a page's read ever contends), read by the page.
 /// </summary>
+/// <remarks>
+/// The ring keeps the source's timeline as its windower does: a chunk whose time does not continue the previous one (the
+/// source stamped it after a gap, or restarted) re-anchors it, and a window's times are reckoned from the anchor in force
+/// when it ended. So the anchors are kept, and a window is found through the one its end falls under.
+/// </remarks>
 internal sealed class SourceAudioRing
 {
-    /// <summary>A chunk that starts this far from where the previous one ended starts a new timeline (a restart, a jump).</summary>
-    private static readonly TimeSpan _discontinuity = TimeSpan.FromMilliseconds(50);
+    /// <summary>A chunk whose time is further than this from where the previous one ended re-anchors the timeline.</summary>
+    private static readonly TimeSpan _discontinuity = TimeSpan.FromMilliseconds(20);
 
     private readonly short[] _samples;
     private readonly Lock _lock = new();
-    private long _written;
 
-    // The timeline: sample _anchorSample was heard at _anchorTime, and every later one 1 / rate after the one before.
-    // A discontinuity moves the anchor; audio from before it can no longer be placed and counts as gone.
-    private long _anchorSample;
-    private DateTimeOffset _anchorTime;
-    private bool _anchored;
+    // Anchor k: sample Sample was heard at Time, and each later one 1 / rate after the one before, up to anchor k + 1.
+    // Oldest first; anchors whose stretch is wholly older than the ring are dropped.
+    private readonly List<(long Sample, DateTimeOffset Time)> _segments = [];
+    private long _written;
 
     public SourceAudioRing(int capacity, int sampleRate)
     {
@@ -81,15 +84,14 @@ internal sealed class SourceAudioRing
     {
         lock (_lock)
         {
-            if (!_anchored || (TimeOfLocked(_written) - time).Duration() > _discontinuity)
+            if (_segments.Count == 0 || (TimeOf(_segments[^1], _written) - time).Duration() > _discontinuity)
             {
-                _anchorSample = _written;
-                _anchorTime = time;
-                _anchored = true;
+                _segments.Add((_written, time));
             }
 
             if (samples.Length > _samples.Length)
             {
+                // Only the chunk's last samples fit; the segment's timeline runs on through the skipped ones.
                 _written += samples.Length - _samples.Length;
                 samples = samples[^_samples.Length..];
             }
@@ -99,6 +101,10 @@ internal sealed class SourceAudioRing
             Convert(samples[..first], _samples.AsSpan(position, first));
             Convert(samples[first..], _samples.AsSpan(0, samples.Length - first));
             _written += samples.Length;
+
+            var oldest = _written - _samples.Length;
+            while (_segments.Count > 1 && _segments[1].Sample <= oldest)
+                _segments.RemoveAt(0);
         }
     }
 
@@ -106,27 +112,40 @@ internal sealed class SourceAudioRing
     public RingReadResult Read(DateTimeOffset start, DateTimeOffset end, out short[] samples)
     {
         samples = [];
+        var count = (long)Math.Round((end - start).TotalSeconds * SampleRate);
+        var tolerance = (long)(_discontinuity.TotalSeconds * SampleRate);
         lock (_lock)
         {
-            if (!_anchored)
-                return RingReadResult.NotYet;
-            var first = SampleAt(start);
-            var last = SampleAt(end);
-            if (first < Math.Max(_anchorSample, _written - _samples.Length))
-                return RingReadResult.Gone;
-            if (last > _written)
-                return RingReadResult.NotYet;
-            samples = new short[Math.Max(0, last - first)];
-            for (var i = 0; i < samples.Length; i++)
-                samples[i] = _samples[(int)((first + i) % _samples.Length)];
-            return RingReadResult.Ok;
+            for (var k = _segments.Count - 1; k >= 0; k--)
+            {
+                var segment = _segments[k];
+                var segmentEnd = k + 1 < _segments.Count ? _segments[k + 1].Sample : _written;
+                var last = SampleAt(segment, end);
+                if (last < segment.Sample - tolerance)
+                    continue;
+                if (last > segmentEnd + tolerance)
+                    return k + 1 < _segments.Count ? RingReadResult.Gone : RingReadResult.NotYet;
+
+                // The window ended under this anchor; it may have begun before it (the windower reckons back from it too).
+                last = Math.Clamp(last, segment.Sample, segmentEnd);
+                var first = last - count;
+                if (first < 0 || first < _written - _samples.Length)
+                    return RingReadResult.Gone;
+                samples = new short[count];
+                for (var i = 0; i < samples.Length; i++)
+                    samples[i] = _samples[(int)((first + i) % _samples.Length)];
+                return RingReadResult.Ok;
+            }
+
+            return _segments.Count == 0 ? RingReadResult.NotYet : RingReadResult.Gone;
         }
     }
 
-    private long SampleAt(DateTimeOffset time) =>
-        _anchorSample + (long)Math.Round((time - _anchorTime).TotalSeconds * SampleRate);
+    private long SampleAt((long Sample, DateTimeOffset Time) segment, DateTimeOffset time) =>
+        segment.Sample + (long)Math.Round((time - segment.Time).TotalSeconds * SampleRate);
 
-    private DateTimeOffset TimeOfLocked(long sample) => _anchorTime + TimeSpan.FromSeconds((double)(sample - _anchorSample) / SampleRate);
+    private DateTimeOffset TimeOf((long Sample, DateTimeOffset Time) segment, long sample) =>
+        segment.Time + TimeSpan.FromSeconds((double)(sample - segment.Sample) / SampleRate);
 
     private static void Convert(ReadOnlySpan<float> from, Span<short> to)
     {

@@ -37,12 +37,12 @@ public sealed partial class LivePageBrowserTests : IDisposable
             },
             Sinks = new { file = new { Type = "jsonl", Path = captions } },
             Broker = new { Enabled = false },
-            Ui = new { KeepAudioSeconds = 30 },
+            Ui = new { KeepAudioSeconds = 60 },
             StateDirectory = Path.Combine(_temp.FullName, "state"),
         }));
         var port = DaemonProcess.FreePort();
         var page = new Uri($"http://127.0.0.1:{port}/");
-        await using var daemon = DaemonProcess.Start(["run", "--config", config, "--metrics", $"127.0.0.1:{port}", "--hop", "1"]);
+        await using var daemon = DaemonProcess.Start(["run", "--config", config, "--metrics", $"127.0.0.1:{port}"]);
         using var http = new HttpClient { BaseAddress = page };
 
         // Nobody watches yet: windows are captioned, and nothing is done for the page.
@@ -57,9 +57,9 @@ public sealed partial class LivePageBrowserTests : IDisposable
         await tab.NavigateAsync(page);
 
         // A caption of the recording appears, the one the daemon published to its jsonl sink.
-        var shown = (await tab.WaitForAsync("document.querySelector('.caption .text')?.textContent ?? null", _captionTimeout, daemon.Output)).GetValue<string>();
-        var published = File.ReadAllLines(captions).Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>()).ToList();
-        Assert.Contains(shown, published);
+        var shown = (await tab.WaitForAsync("(() => { const c = document.querySelector('.caption'); return c ? [Number(c.dataset.seq), c.querySelector('.text').textContent] : null; })()", _captionTimeout, daemon.Output)).AsArray();
+        var published = await PublishedAsync(captions, (long)shown[0]!.GetValue<double>());
+        Assert.Equal(published[(long)shown[0]!.GetValue<double>()]["text"]!.GetValue<string>(), shown[1]!.GetValue<string>());
         Assert.Matches(@"^\d+(\.\d)?%$", (await tab.EvaluateAsync("document.querySelector('.caption .confidence').textContent"))!.GetValue<string>());
         Assert.NotEqual(string.Empty, (await tab.EvaluateAsync("document.querySelector('.caption time').dateTime"))!.GetValue<string>());
 
@@ -69,6 +69,16 @@ public sealed partial class LivePageBrowserTests : IDisposable
             _captionTimeout,
             daemon.Output)).AsArray().Select(n => n!.GetValue<double>()).ToList();
         Assert.Equal(sequence.OrderDescending(), sequence);
+
+        // Each row carries its caption's labels, as the jsonl sink got them.
+        var rows = (await tab.EvaluateAsync("[...document.querySelectorAll('.caption')].map(c => [Number(c.dataset.seq), [...c.querySelectorAll('.label')].map(l => l.textContent)])"))!.AsArray();
+        published = await PublishedAsync(captions, sequence.Max(s => (long)s));
+        foreach (var row in rows)
+        {
+            var shownLabels = row![1]!.AsArray().Select(l => l!.GetValue<string>().Split(' ')[0]).ToList();
+            var labels = published[(long)row[0]!.GetValue<double>()]["labels"]!.AsArray().Select(l => l!["label"]!.GetValue<string>());
+            Assert.Equal(labels, shownLabels);
+        }
 
         // The level meter moves: levels of successive windows of the recording differ.
         var levels = new HashSet<string>(StringComparer.Ordinal);
@@ -109,11 +119,13 @@ public sealed partial class LivePageBrowserTests : IDisposable
 
         // A caption row opens to play back its 10 s window from the kept audio.
         await tab.EvaluateAsync("document.querySelector('.caption summary').click()");
-        var duration = (await tab.WaitForAsync(
-            "(() => { const a = document.querySelector('.caption .playback audio'); return a && isFinite(a.duration) ? a.duration : null; })()",
-            TimeSpan.FromSeconds(15),
-            () => "playback: " + daemon.Output())).GetValue<double>();
-        Assert.InRange(duration, 9.99, 10.01);
+        var playback = (await tab.WaitForAsync(
+            "(() => { const p = document.querySelector('.caption .playback'); const a = p.querySelector('audio');"
+            + " return a ? (isFinite(a.duration) ? a.duration : null) : (p.textContent.startsWith('Loading') ? null : p.textContent); })()",
+            TimeSpan.FromSeconds(30),
+            daemon.Output))!;
+        Assert.True(playback.GetValueKind() == JsonValueKind.Number, $"the caption's window did not play: {playback}");
+        Assert.InRange(playback.GetValue<double>(), 9.99, 10.01);
 
         // A window whose audio has left the ring says so.
         var old = DateTimeOffset.UtcNow.AddHours(-2);
@@ -158,6 +170,19 @@ public sealed partial class LivePageBrowserTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, name), png);
         if (Environment.GetEnvironmentVariable("CAPTIOND_PAGE_SCREENSHOTS") is { Length: > 0 } folder)
             await File.WriteAllBytesAsync(Path.Combine(folder, name), png);
+    }
+
+    /// <summary>The captions the jsonl sink wrote, by sequence number, once it has written <paramref name="seq"/> (the page may show a caption a moment before the sink delivers it).</summary>
+    private static async Task<Dictionary<long, JsonNode>> PublishedAsync(string path, long seq)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var captions = File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).ToDictionary(c => c["seq"]!.GetValue<long>());
+            if (captions.ContainsKey(seq) || clock.Elapsed > TimeSpan.FromSeconds(15))
+                return captions;
+            await Task.Delay(100);
+        }
     }
 
     private static async Task WaitForFileLineAsync(string path, DaemonProcess daemon)

@@ -36,15 +36,25 @@ public sealed class SourceAudioRingTests
     }
 
     [Fact]
-    public void Read_BeforeAJumpInTheSourcesTime_IsGone()
+    public void Read_AcrossARestart_FindsTheWindowOnEitherSide()
     {
         var ring = new SourceAudioRing(10 * Rate, Rate);
-        ring.Append(Ramp(2), _t0);
-        // The source restarted a minute later: what came before can no longer be placed on its timeline.
-        ring.Append(Ramp(2), _t0.AddMinutes(1));
+        var ramp = Ramp(3);
+        ring.Append(ramp.AsSpan(0, 2 * Rate), _t0);
+        // The source restarted (a new ffmpeg) and its time went on from a minute later.
+        var later = _t0.AddMinutes(1);
+        ring.Append(ramp.AsSpan(Rate, 2 * Rate), later);
 
-        Assert.Equal(RingReadResult.Gone, ring.Read(_t0, _t0.AddSeconds(1), out _));
-        Assert.Equal(RingReadResult.Ok, ring.Read(_t0.AddMinutes(1), _t0.AddMinutes(1).AddSeconds(2), out var samples));
-        Assert.Equal(2 * Rate, samples.Length);
+        Assert.Equal(RingReadResult.Ok, ring.Read(_t0.AddSeconds(0.5), _t0.AddSeconds(1.5), out var before));
+        Assert.Equal((short)Math.Round(ramp[Rate / 2] * 32767), before[0]);
+        Assert.Equal(RingReadResult.Ok, ring.Read(later, later.AddSeconds(2), out var after));
+        Assert.Equal(2 * Rate, after.Length);
+        Assert.Equal((short)Math.Round(ramp[Rate] * 32767), after[0]);
+        // A window that ended after the restart is reckoned back from it, as the windower timed it: across the restart.
+        Assert.Equal(RingReadResult.Ok, ring.Read(later.AddSeconds(-0.5), later.AddSeconds(1.5), out var across));
+        Assert.Equal((short)Math.Round(ramp[(3 * Rate) / 2] * 32767), across[0]);
+        Assert.Equal((short)Math.Round(ramp[Rate] * 32767), across[Rate / 2]);
+        // A window that would end in the gap was never heard.
+        Assert.Equal(RingReadResult.Gone, ring.Read(_t0.AddSeconds(1.5), _t0.AddSeconds(2.5), out _));
     }
 }
