@@ -152,6 +152,8 @@ internal static class StreamRun
         services.AddSingleton<ICaptionOutlet>(sp => new WatchedOutlet(sp.GetRequiredService<SinkHub>(), sp.GetRequiredService<LiveFeed>()));
         services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
         services.AddUiOptions(configuration);
+        // Each window's level goes to the metric, the sinks and the page, as in the daemon.
+        services.AddSingleton<CaptionDaemon.Sources.SourceLevels>();
         services.AddSingleton(sp => new RecentAudio(sp.GetRequiredService<IOptions<UiOptions>>(), sp.GetRequiredService<ModelRuntime>().SampleRate));
         services.AddCaptionPipeline(configuration);
 
