@@ -21,6 +21,8 @@ python3 -c 'import jinja2' 2>/dev/null || need+=(python3-jinja2)
 command -v fluidsynth >/dev/null || need+=(fluidsynth)
 # The unit file is checked with systemd-analyze.
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# The live page is tested in Debian's headless chromium, driven through its DevTools protocol.
+command -v chromium >/dev/null || need+=(chromium)
 
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -5,6 +5,7 @@ using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
+using CaptionDaemon.Ui;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Hosting;
@@ -47,6 +48,7 @@ internal static class CheckConfigCommand
         services.AddCaptionPipeline(configuration);
         services.AddOptionsWithValidateOnStart<EmbeddedBrokerOptions>().Bind(configuration.GetSection(EmbeddedBrokerOptions.SectionName));
         services.AddSingleton<IValidateOptions<EmbeddedBrokerOptions>, EmbeddedBrokerOptionsValidator>();
+        services.AddUiOptions(configuration);
         using (var provider = services.BuildServiceProvider())
             problems.AddRange(ConfigurationValidation.OptionProblems(provider));
 
@@ -94,6 +96,7 @@ internal static class CheckConfigCommand
             ? $"broker:  embedded, {configuration[EmbeddedBrokerOptions.SectionName + ":Host"]}:{configuration[EmbeddedBrokerOptions.SectionName + ":Port"]}"
             : "broker:  external");
         output.WriteLine($"metrics: http://{configuration["Metrics:Listen"]}/metrics");
+        output.WriteLine($"page:    http://{configuration["Metrics:Listen"]}/");
 
         var warnings = ConfigurationValidation.UnknownKeys(configuration, catalog);
         foreach (var warning in warnings)

@@ -6,6 +6,7 @@ using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Sources;
+using CaptionDaemon.Ui;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Options;
 
@@ -32,6 +33,7 @@ internal static partial class ConfigurationValidation
         (SchedulerOptions.SectionName, typeof(SchedulerOptions)),
         (CaptionPolicyOptions.SectionName, typeof(CaptionPolicyOptions)),
         (EmbeddedBrokerOptions.SectionName, typeof(EmbeddedBrokerOptions)),
+        (UiOptions.SectionName, typeof(UiOptions)),
     ];
 
     private static readonly string[] _otherKeys = ["Metrics:Listen", "Plugins:Directories:*", "StateDirectory", "Logging:*", "Sources:*", "Sinks:*"];
@@ -50,6 +52,8 @@ internal static partial class ConfigurationValidation
         Check<CaptionPolicyOptions>();
         if (services.GetService<IOptions<EmbeddedBrokerOptions>>() is not null)
             Check<EmbeddedBrokerOptions>();
+        if (services.GetService<IOptions<UiOptions>>() is not null)
+            Check<UiOptions>();
         return problems;
 
         void Check<T>()

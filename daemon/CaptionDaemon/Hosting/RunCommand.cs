@@ -7,6 +7,7 @@ using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Hosting;
@@ -134,7 +135,8 @@ internal static partial class RunCommand
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
         builder.Services.AddSystemd();
-        builder.AddTelemetry(configuration["Metrics:Listen"] ?? "127.0.0.1:9464");
+        var listen = configuration["Metrics:Listen"] ?? "127.0.0.1:9464";
+        builder.AddTelemetry(listen);
 
         var services = builder.Services;
         services.AddMetrics();
@@ -159,8 +161,11 @@ internal static partial class RunCommand
         // 2. The sinks: stopped after the pipeline, so that the last captions are flushed.
         services.AddSingleton<SinkSet>();
         services.AddSingleton(sp => sp.GetRequiredService<SinkSet>().Hub);
-        services.AddSingleton<ICaptionOutlet>(sp => sp.GetRequiredService<SinkHub>());
+        services.AddSingleton<ICaptionOutlet>(sp => new WatchedOutlet(sp.GetRequiredService<SinkHub>(), sp.GetRequiredService<LiveFeed>()));
         services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
+
+        // The live page on Metrics:Listen: its event stream beside the sinks, the kept audio, who may connect.
+        services.AddLivePage(configuration, TelemetryEndpoints.ParseListen(listen));
 
         // 3. The model, the window queue and the batch scheduler; 4. the sources that feed them, and their levels.
         services.AddSingleton<SourceLevels>();
@@ -176,6 +181,7 @@ internal static partial class RunCommand
         services.AddHostedService<SystemdWatchdog>();
 
         var app = builder.Build();
+        app.MapLivePage();
         app.MapTelemetry();
         return app;
     }

@@ -1,6 +1,7 @@
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -62,7 +63,8 @@ internal static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<DaemonMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SourceTunings>(),
-            sp.GetService<SourceLevels>()));
+            sp.GetService<SourceLevels>(),
+            sp.GetService<RecentAudio>()));
         services.AddSingleton<WindowCaptioner>();
         // The daemon registers a numbering kept on disk when a sink's outbox persists; otherwise each start is a new run.
         services.TryAddSingleton(_ => CaptionNumbering.InMemory());

@@ -35,6 +35,8 @@ internal sealed class DaemonMetrics
         SourceThrottled = meter.CreateCounter<double>("captiond.source.throttled", "s", "Seconds a source was held back (not read) because it delivered faster than real time beyond Scheduler:MaxBurstSeconds (tag source); a push source such as UDP loses what it receives meanwhile.");
         PluginFailures = meter.CreateCounter<long>("captiond.plugin.failures", "{failure}", "Plugins, sources or sinks disabled after a failure (tags plugin, kind).");
         ModelReloads = meter.CreateCounter<long>("captiond.model.reloads", "{reload}", "Model bundle reloads (tag result: ok, refused).");
+        UiEvents = meter.CreateCounter<long>("captiond.ui.events", "{event}", "Captions and levels formatted for the live page's event stream; none while no page is open.");
+        UiPages = meter.CreateUpDownCounter<int>("captiond.ui.pages", "{page}", "Live pages connected to the event stream.");
         InferenceDuration = meter.CreateHistogram("captiond.inference.duration", "s", "Wall time of one batched encoder + decoder run.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = _durationBuckets });
         CaptionLatency = meter.CreateHistogram("captiond.caption.latency", "s", "From a window's end to the caption's delivery by a sink (tag sink).",
@@ -71,6 +73,10 @@ internal sealed class DaemonMetrics
     public Counter<long> PluginFailures { get; }
 
     public Counter<long> ModelReloads { get; }
+
+    public Counter<long> UiEvents { get; }
+
+    public UpDownCounter<int> UiPages { get; }
 
     public Histogram<double> InferenceDuration { get; }
 

@@ -2,6 +2,7 @@ using CaptionDaemon.Contracts;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 
 namespace CaptionDaemon.Windowing;
 
@@ -25,6 +26,7 @@ internal sealed class SourceWindower
     private readonly DaemonMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly SourceLevels? _levels;
+    private readonly SourceAudioRing? _recentAudio;
     private readonly KeyValuePair<string, object?> _sourceTag;
     private readonly float[] _scratch;
     private readonly int _channels;
@@ -43,7 +45,8 @@ internal sealed class SourceWindower
         WindowBufferPool pool,
         DaemonMetrics metrics,
         TimeProvider timeProvider,
-        SourceLevels? levels = null)
+        SourceLevels? levels = null,
+        SourceAudioRing? recentAudio = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(sourceId);
         ArgumentNullException.ThrowIfNull(format);
@@ -67,6 +70,7 @@ internal sealed class SourceWindower
         _metrics = metrics;
         _timeProvider = timeProvider;
         _levels = levels;
+        _recentAudio = recentAudio;
         _sourceTag = new("source", sourceId);
         _scratch = new float[Math.Max(_resampler.MaxOutputFor(Resampler.BlockFrames), _resampler.MaxFlushOutput)];
     }
@@ -178,7 +182,9 @@ internal sealed class SourceWindower
         var time = _anchorTime
             + SampleClock.Duration(firstOutput, _resampler.OutputRate)
             - SampleClock.Duration(_anchorFrame, _resampler.InputRate);
-        _ring.Append(_scratch.AsSpan(0, produced), time);
+        var samples = _scratch.AsSpan(0, produced);
+        _recentAudio?.Append(samples, time);
+        _ring.Append(samples, time);
     }
 
     private void OnWindow(ReadOnlySpan<float> window, in WindowTiming timing)

@@ -2,6 +2,7 @@ using CaptionDaemon.Contracts;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sources;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 using Microsoft.Extensions.Options;
 
 namespace CaptionDaemon.Windowing;
@@ -17,6 +18,7 @@ internal sealed class SourceWindowerFactory
     private readonly TimeProvider _timeProvider;
     private readonly SourceTunings? _tunings;
     private readonly SourceLevels? _levels;
+    private readonly RecentAudio? _recentAudio;
 
     /// <param name="runtime">The model the windows are sized for.</param>
     /// <param name="queue">The daemon's ready queue.</param>
@@ -25,6 +27,7 @@ internal sealed class SourceWindowerFactory
     /// <param name="timeProvider">The clock.</param>
     /// <param name="tunings">Each source's own settings (its <c>SilenceThresholdDbfs</c>); none when null.</param>
     /// <param name="levels">Where each window's level goes (metric, sinks); nowhere when null.</param>
+    /// <param name="recentAudio">Where each source's recent audio is kept for the page (<c>Ui:KeepAudioSeconds</c>); nowhere when null.</param>
     public SourceWindowerFactory(
         ModelRuntime runtime,
         ReadyWindowQueue queue,
@@ -32,7 +35,8 @@ internal sealed class SourceWindowerFactory
         DaemonMetrics metrics,
         TimeProvider timeProvider,
         SourceTunings? tunings = null,
-        SourceLevels? levels = null)
+        SourceLevels? levels = null,
+        RecentAudio? recentAudio = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(queue);
@@ -58,6 +62,7 @@ internal sealed class SourceWindowerFactory
         _timeProvider = timeProvider;
         _tunings = tunings;
         _levels = levels;
+        _recentAudio = recentAudio;
     }
 
     /// <summary>The model rate, window and hop every windower uses.</summary>
@@ -77,13 +82,13 @@ internal sealed class SourceWindowerFactory
     public SourceWindower Create(string sourceId, AudioFormat format)
     {
         var gate = _tunings?.For(sourceId).SilenceThresholdDbfs is { } threshold ? new SilenceGate(threshold) : Gate;
-        var windower = Create(sourceId, format, _queue, gate, _levels);
+        var windower = Create(sourceId, format, _queue, gate, _levels, _recentAudio?.For(sourceId));
         windower.LiveClock = true;
         return windower;
     }
 
     /// <summary>A windower into another queue, e.g. a waiting one for offline captioning, with the given gate.</summary>
-    public SourceWindower Create(string sourceId, AudioFormat format, ReadyWindowQueue queue, SilenceGate gate, SourceLevels? levels = null)
+    public SourceWindower Create(string sourceId, AudioFormat format, ReadyWindowQueue queue, SilenceGate gate, SourceLevels? levels = null, SourceAudioRing? recentAudio = null)
     {
         ArgumentNullException.ThrowIfNull(format);
         ArgumentNullException.ThrowIfNull(queue);
@@ -92,6 +97,6 @@ internal sealed class SourceWindowerFactory
             throw new ArgumentException($"Source '{sourceId}' announced an impossible format: {format.SampleRate} Hz, {format.Channels} channel(s).", nameof(format));
         }
 
-        return new SourceWindower(sourceId, format, Model, gate, queue, queue.Pool, _metrics, _timeProvider, levels);
+        return new SourceWindower(sourceId, format, Model, gate, queue, queue.Pool, _metrics, _timeProvider, levels, recentAudio);
     }
 }

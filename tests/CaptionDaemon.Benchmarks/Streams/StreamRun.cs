@@ -6,6 +6,7 @@ using CaptionDaemon.Plugins;
 using CaptionDaemon.Scheduling;
 using CaptionDaemon.Sinks;
 using CaptionDaemon.Telemetry;
+using CaptionDaemon.Ui;
 using CaptionDaemon.Windowing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ namespace CaptionDaemon.Benchmarks.Streams;
 /// <param name="Overrides">Further configuration (KEY=VALUE from --set), applied last.</param>
 /// <param name="Aligned">Start every source at the same instant (all windows due together) instead of spread over one hop.</param>
 /// <param name="ProgressSeconds">Print RSS, CPU and counts this often while feeding; 0: quiet.</param>
+/// <param name="PageClients">Live pages (event-stream clients) held open while feeding.</param>
 internal sealed record StreamRunSettings(
     int Streams,
     double DurationSeconds,
@@ -34,12 +36,19 @@ internal sealed record StreamRunSettings(
     string PluginDirectory,
     IReadOnlyDictionary<string, string?> Overrides,
     bool Aligned,
-    int ProgressSeconds);
+    int ProgressSeconds,
+    int PageClients = 0);
 
 /// <summary>The figures of one run; counts are taken when feeding stops, except the totals after the drain.</summary>
 internal sealed record StreamRunResult
 {
     public required int Streams { get; init; }
+    /// <summary>Live pages held open while feeding.</summary>
+    public int PageClients { get; init; }
+    /// <summary>Captions and levels the daemon formatted for live pages (0 without pages).</summary>
+    public long PageEventsFormatted { get; init; }
+    /// <summary>Events all the pages received.</summary>
+    public long PageEventsReceived { get; init; }
     /// <summary>The execution provider the model ran on (<c>cpu</c>, <c>cuda</c>).</summary>
     public required string Provider { get; init; }
     public required double FedSeconds { get; init; }
@@ -135,11 +144,17 @@ internal static class StreamRun
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionDaemon.Plugins")));
 
         // As RunCommand.Build: the sinks first (stopped after the pipeline, so the last captions are flushed), then the
-        // model, the window queue and the batch scheduler. The sources are this benchmark's pacing loop.
+        // model, the window queue and the batch scheduler. The sources are this benchmark's pacing loop. The live page's
+        // feed sits beside the sinks in every run, as in the daemon, whether or not pages are held open.
         services.AddSingleton<SinkSet>();
         services.AddSingleton(sp => sp.GetRequiredService<SinkSet>().Hub);
-        services.AddSingleton<ICaptionOutlet>(sp => sp.GetRequiredService<SinkHub>());
+        services.AddSingleton<LiveFeed>();
+        services.AddSingleton<ICaptionOutlet>(sp => new WatchedOutlet(sp.GetRequiredService<SinkHub>(), sp.GetRequiredService<LiveFeed>()));
         services.AddHostedService(sp => sp.GetRequiredService<SinkSet>());
+        services.AddUiOptions(configuration);
+        // Each window's level goes to the metric, the sinks and the page, as in the daemon.
+        services.AddSingleton<CaptionDaemon.Sources.SourceLevels>();
+        services.AddSingleton(sp => new RecentAudio(sp.GetRequiredService<IOptions<UiOptions>>(), sp.GetRequiredService<ModelRuntime>().SampleRate));
         services.AddCaptionPipeline(configuration);
 
         await using var provider = services.BuildServiceProvider();
@@ -210,6 +225,12 @@ internal static class StreamRun
             sources[i] = new StreamSource(windowers.Create($"stream{i:D3}", format), startChunk, tapeChunk);
         }
 
+        // The pages connect before the baseline: what they cost while open is counted, not their one-off start.
+        var feed = provider.GetRequiredService<LiveFeed>();
+        await using var pages = settings.PageClients > 0
+            ? await PageWatchers.StartAsync(feed, provider.GetRequiredService<RecentAudio>(), settings.PageClients, cancellationToken)
+            : null;
+
         ProcessResources.Settle();
         await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         var rssBaseline = ProcessResources.RssMegabytes();
@@ -236,6 +257,8 @@ internal static class StreamRun
         var dropped = probe.Dropped;
         var outboxDropped = probe.OutboxDropped;
         var rssEnd = ProcessResources.RssMegabytes();
+        var pageEventsFormatted = feed.EventsFormatted;
+        var pageEventsReceived = pages?.EventsReceived ?? 0;
         await stopSampling.CancelAsync();
         await sampling;
         rss.Add(new RssSample(fed.TotalSeconds, rssEnd));
@@ -306,6 +329,9 @@ internal static class StreamRun
         return new StreamRunResult
         {
             Streams = n,
+            PageClients = settings.PageClients,
+            PageEventsFormatted = pageEventsFormatted,
+            PageEventsReceived = pageEventsReceived,
             Provider = provider.GetRequiredService<ModelRuntime>().Status.Provider,
             FedSeconds = fed.TotalSeconds,
             WindowsExpected = expected - silent,

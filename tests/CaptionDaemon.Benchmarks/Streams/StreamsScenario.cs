@@ -29,10 +29,16 @@ internal static class StreamsScenario
         var alignedOption = new Option<bool>("--aligned") { Description = "Start every source at the same instant (all windows due together) instead of spread over one hop." };
         var progressOption = new Option<int>("--progress") { Description = "Print RSS, CPU and counts every this many seconds while feeding (0: quiet).", DefaultValueFactory = _ => 0 };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the figures to this JSON file." };
+        var pagesOption = new Option<int[]>("--page-clients")
+        {
+            Description = "Live pages (clients of the page's /events stream) held open while feeding. Several values (e.g. 0 10) with --streams run that N once per value, each in a process of its own, for a comparison from one command.",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [0],
+        };
         var providerOption = ProviderOption.Create();
 
         var command = new Command("streams", "Real-time streams through the daemon's pipeline to a jsonl sink: max streams, latency, CPU and RSS per stream.");
-        foreach (var option in new Option[] { streamsOption, durationOption, hopOption, warmupOption, startOption, maxOption, modelOption, pluginsOption, setOption, alignedOption, progressOption, jsonOption, providerOption })
+        foreach (var option in new Option[] { streamsOption, durationOption, hopOption, warmupOption, startOption, maxOption, modelOption, pluginsOption, setOption, alignedOption, progressOption, jsonOption, providerOption, pagesOption })
         {
             command.Options.Add(option);
         }
@@ -63,6 +69,19 @@ internal static class StreamsScenario
                 return 2;
             }
 
+            var pageClients = parse.GetValue(pagesOption) ?? [0];
+            if (pageClients.Length == 0 || pageClients.Any(p => p < 0 || p > Ui.LiveFeed.MaxWatchers))
+            {
+                Console.Error.WriteLine($"--page-clients: between 0 and {Ui.LiveFeed.MaxWatchers} each.");
+                return 2;
+            }
+
+            if (pageClients.Length > 1 && parse.GetValue(streamsOption) is null)
+            {
+                Console.Error.WriteLine("--page-clients with several values compares them at one N: give --streams.");
+                return 2;
+            }
+
             var template = new StreamRunSettings(
                 Streams: 0,
                 DurationSeconds: duration,
@@ -72,20 +91,22 @@ internal static class StreamsScenario
                 PluginDirectory: parse.GetValue(pluginsOption)?.FullName ?? Metadata("CaptionDaemon.DaemonPlugins"),
                 Overrides: overrides,
                 Aligned: parse.GetValue(alignedOption),
-                ProgressSeconds: parse.GetValue(progressOption));
+                ProgressSeconds: parse.GetValue(progressOption),
+                PageClients: pageClients[0]);
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"streams: model {template.ModelDirectory}, hop {hop} s, {duration} s per run, {Environment.ProcessorCount} cores"));
-            Console.WriteLine($"{"streams",7} {"fed s",6} {"windows",8} {"dropped",7} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"batch",6} {"infer ms",8} {"cpu %/str",9} {"rss MB/str",10} {"rss MB",7}  verdict");
+            Console.WriteLine($"{"streams",7} {"pages",5} {"fed s",6} {"windows",8} {"dropped",7} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"batch",6} {"infer ms",8} {"cpu %/str",9} {"rss MB/str",10} {"rss MB",7}  verdict");
 
             var runs = new List<StreamRunResult>();
             var childArguments = ChildArguments(parse.Tokens.Where(t => t.Type != TokenType.Command).Select(t => t.Value).ToList());
-            async Task<StreamRunResult> RunAsync(int n, bool isolated)
+            async Task<StreamRunResult> RunAsync(int n, bool isolated, int pages)
             {
-                // A search runs each N in a process of its own, so that one run's memory and threads do not count in the next.
+                // A search (or a comparison) runs each N in a process of its own, so that one run's memory and threads do
+                // not count in the next.
                 var result = isolated
-                    ? await RunIsolatedAsync(n, childArguments, cancellationToken)
-                    : await StreamRun.RunAsync(template with { Streams = n }, cancellationToken);
+                    ? await RunIsolatedAsync(n, pages, childArguments, cancellationToken)
+                    : await StreamRun.RunAsync(template with { Streams = n, PageClients = pages }, cancellationToken);
                 runs.Add(result);
                 Print(result);
                 return result;
@@ -100,12 +121,19 @@ internal static class StreamsScenario
                     return 2;
                 }
 
-                var result = await RunAsync(fixedStreams, isolated: false);
-                best = result.Held ? result : null;
+                StreamRunResult? result = null;
+                var allHeld = true;
+                foreach (var pages in pageClients)
+                {
+                    result = await RunAsync(fixedStreams, isolated: pageClients.Length > 1, pages);
+                    allHeld &= result.Held;
+                }
+
+                best = allHeld ? result : null;
             }
             else
             {
-                best = await SearchAsync(n => RunAsync(n, isolated: true), Math.Max(1, parse.GetValue(startOption)), parse.GetValue(maxOption));
+                best = await SearchAsync(n => RunAsync(n, isolated: true, pageClients[0]), Math.Max(1, parse.GetValue(startOption)), parse.GetValue(maxOption));
             }
 
             var reported = best ?? runs[^1];
@@ -158,6 +186,17 @@ internal static class StreamsScenario
                 continue;
             }
 
+            if (tokens[i] == "--page-clients")
+            {
+                // Its values, up to the next option: each child gets one.
+                while (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
             kept.Add(tokens[i]);
         }
 
@@ -165,11 +204,11 @@ internal static class StreamsScenario
     }
 
     /// <summary>Runs <c>streams --streams N --json TEMP</c> in a child process and reads its one run back.</summary>
-    private static async Task<StreamRunResult> RunIsolatedAsync(int streams, List<string> arguments, CancellationToken cancellationToken)
+    private static async Task<StreamRunResult> RunIsolatedAsync(int streams, int pages, List<string> arguments, CancellationToken cancellationToken)
     {
         var json = Path.Combine(Path.GetTempPath(), $"captiond-streams-{Environment.ProcessId}-{streams}.json");
         var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        foreach (var argument in (IEnumerable<string>)["streams", .. arguments, "--streams", streams.ToString(CultureInfo.InvariantCulture), "--json", json])
+        foreach (var argument in (IEnumerable<string>)["streams", .. arguments, "--streams", streams.ToString(CultureInfo.InvariantCulture), "--page-clients", pages.ToString(CultureInfo.InvariantCulture), "--json", json])
         {
             start.ArgumentList.Add(argument);
         }
@@ -239,7 +278,7 @@ internal static class StreamsScenario
 
     private static void Print(StreamRunResult r) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Streams,7} {r.FedSeconds,6:F0} {r.Captioned,8} {r.Dropped,7} {r.LatencyP50Ms,7:F0} {r.LatencyP99Ms,7:F0} {r.LatencyMaxMs,7:F0} {r.MeanBatch,6:F1} {r.MeanInferenceMs,8:F0} {r.CpuPercentPerStream,9:F2} {r.RssMbPerStream,10:F2} {r.RssEndMb,7:F0}  {r.Verdict}"));
+            $"{r.Streams,7} {r.PageClients,5} {r.FedSeconds,6:F0} {r.Captioned,8} {r.Dropped,7} {r.LatencyP50Ms,7:F0} {r.LatencyP99Ms,7:F0} {r.LatencyMaxMs,7:F0} {r.MeanBatch,6:F1} {r.MeanInferenceMs,8:F0} {r.CpuPercentPerStream,9:F2} {r.RssMbPerStream,10:F2} {r.RssEndMb,7:F0}  {r.Verdict}"));
 
     private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : -1;
 

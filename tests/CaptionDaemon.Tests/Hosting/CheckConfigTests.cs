@@ -121,6 +121,12 @@ public sealed class CheckConfigTests : IDisposable
             { "Broker:Password without Username", "Broker:Enabled=true;Broker:Password=secret", "Broker:" },
             // Metrics
             { "Metrics:Listen", "Metrics:Listen=999.1.1.1:99999", "Metrics:Listen" },
+            // Ui (the live page)
+            { "Ui:KeepAudioSeconds negative", "Ui:KeepAudioSeconds=-1", "Ui:KeepAudioSeconds" },
+            { "Ui:KeepAudioSeconds too long", "Ui:KeepAudioSeconds=7200", "Ui:KeepAudioSeconds" },
+            { "Ui:KeepAudioSeconds text", "Ui:KeepAudioSeconds=lots", "Ui:KeepAudioSeconds" },
+            { "Ui:Username", "Ui:Username=a:b", "Ui:Username" },
+            { "Ui:Password", "Ui:Password=short", "Ui:Password" },
         };
     }
 
@@ -155,6 +161,7 @@ public sealed class CheckConfigTests : IDisposable
     [InlineData("Sources:s:Lop=true", "Sources:s:Lop: unknown key, ignored (did you mean Sources:s:Loop?)")]
     [InlineData("Sinks:file:Outbox:Capcity=5", "Sinks:file:Outbox:Capcity: unknown key, ignored (did you mean Sinks:file:Outbox:Capacity?)")]
     [InlineData("Modle:Path=x", "Modle:Path: unknown key, ignored (did you mean Model:Path?)")]
+    [InlineData("Ui:KeepAudioSecond=30", "Ui:KeepAudioSecond: unknown key, ignored (did you mean Ui:KeepAudioSeconds?)")]
     [InlineData("Whatever=1", "Whatever: unknown key, ignored")]
     public void CheckConfig_UnknownKey_WarnsWithTheNearestKnownKeyAndStillPasses(string settings, string warning)
     {
