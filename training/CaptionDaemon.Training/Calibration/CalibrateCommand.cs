@@ -64,9 +64,9 @@ internal static class CalibrateCommand
                 new EvalCommand.EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), null),
                 features,
                 MinConfidence: parse.GetValue(minConfidenceOption));
-            if (request.MinConfidence is < 0 or > 1)
+            if (request.MinConfidence is { } given && !(given >= 0 && given <= 1))
             {
-                Console.Error.WriteLine($"calibrate: --min-confidence {request.MinConfidence} is not in [0, 1].");
+                Console.Error.WriteLine($"calibrate: --min-confidence must be a number from 0 to 1, not {given.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
                 return Task.FromResult(2);
             }
 

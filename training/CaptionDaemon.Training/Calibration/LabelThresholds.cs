@@ -15,7 +15,7 @@ internal sealed record LabelThreshold(string Name, double Threshold, int Positiv
 /// windows are negatives), placed midway between the lowest probability reported and the next lower one, so that it
 /// is not fitted to the last digit of one window; ties go to the higher threshold (fewer false labels). Labels with
 /// fewer positives get the pooled threshold: the one that maximises F1 over every (label, window) pair at once, since a
-/// val split holds recordings of only some categories (130 recordings of 30 categories for 200 labels), and a fixed
+/// val split holds recordings of only some categories (130 recordings of 36 categories for 200 labels), and a fixed
 /// 0.5 there kept all but one label in eighteen off the test split's captions. <c>nothing</c>, never reported, keeps
 /// its threshold. A chosen threshold is never below <see cref="Floor"/>: on a val split with a handful of positives
 /// per label the F1 optimum often sits at a probability of 0.01 or less, which on the test split reported 'wolf' for

@@ -24,6 +24,7 @@ internal sealed class SceneGenerator
     /// A generator over <paramref name="sounds"/>; <paramref name="splitOf"/> gives every recording's split, or is null for
     /// every split to draw from all of them. <paramref name="backgroundChance"/> scales the chance of a steady background
     /// under single events, mixtures, speech and music (1: the defaults of <see cref="MaybeAmbience"/>; 0: never).
+    /// <paramref name="digitalSilenceChance"/> is the share of clips with no noise floor (0: all have one).
     /// </summary>
     public SceneGenerator(IReadOnlyList<SourceSound> sounds, IReadOnlyDictionary<string, string>? splitOf, int sampleRate, double seconds, SceneKindShares? shares = null, double backgroundChance = 1.0, double digitalSilenceChance = 0)
     {
