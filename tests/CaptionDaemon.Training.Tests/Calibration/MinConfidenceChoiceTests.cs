@@ -54,4 +54,30 @@ public sealed class MinConfidenceChoiceTests
         Assert.Equal((1, 2), (choice.NamedKept, choice.Named));
         Assert.Throws<ArgumentOutOfRangeException>(() => MinConfidenceChoice.At(1.5, recordings, quiet));
     }
+
+    [Fact]
+    public void ForUncaptionedShare_TenPercentOfTwenty_KeepsAllButTheTwoLowest()
+    {
+        // Two of twenty may go: the minimum lies half a reported unit under the third lowest, so it stays.
+        var confidences = Enumerable.Range(1, 20).Select(i => i / 100.0).Reverse().ToArray();
+
+        var min = MinConfidenceChoice.ForUncaptionedShare(confidences, 0.10);
+
+        Assert.Equal(0.02995, min, 12);
+        Assert.Equal(2, confidences.Count(c => c < min));
+    }
+
+    [Fact]
+    public void ForUncaptionedShare_TiesAtTheLimit_KeepTheWholeTie()
+    {
+        // Three recordings at 0.1 straddle the allowed two: all three stay rather than dropping part of a tie.
+        double[] confidences = [0.05, 0.1, 0.1, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+        var min = MinConfidenceChoice.ForUncaptionedShare(confidences, 0.2);
+
+        Assert.Equal(1, confidences.Count(c => c < min));
+        Assert.Equal(0, MinConfidenceChoice.ForUncaptionedShare([0.00001, 0.5], 0.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MinConfidenceChoice.ForUncaptionedShare(confidences, 1.0));
+        Assert.Throws<ArgumentException>(() => MinConfidenceChoice.ForUncaptionedShare([], 0.1));
+    }
 }

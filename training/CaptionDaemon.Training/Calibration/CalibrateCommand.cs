@@ -36,6 +36,15 @@ internal static class CalibrateCommand
         {
             Description = "Recommend this min_confidence instead of the smallest one with at most 5% quiet false alarms on the quiet windows (e.g. one chosen on the test split with 'eval --recordings --min-confidence').",
         };
+        var fromOption = new Option<FileInfo?>("--min-confidence-from")
+        {
+            Description = "Recommend the largest min_confidence that leaves at most --max-uncaptioned of these recordings uncaptioned: the JSON of 'eval --recordings TEST.tsv --json FILE' on this bundle as calibrated by the same command (the fit is deterministic, so the confidences match).",
+        };
+        var maxUncaptionedOption = new Option<double>("--max-uncaptioned")
+        {
+            Description = "With --min-confidence-from: the largest share of its recordings left uncaptioned.",
+            DefaultValueFactory = _ => 0.10,
+        };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Also write the printed report (JSON) to this file." };
         var dryRunOption = new Option<bool>("--dry-run") { Description = "Fit and report, but leave the manifest as it is." };
         var beamOption = new Option<int>("--beam") { Description = "Beam size (1 = greedy); use the daemon's.", DefaultValueFactory = _ => 3 };
@@ -45,7 +54,7 @@ internal static class CalibrateCommand
         var command = new Command(
             "calibrate",
             "Fit a bundle's confidence (logistic on its label probabilities and sequence score) to whether captions name what was heard, choose label thresholds and the recommended min_confidence on validation recordings and quiet windows, and write them into manifest.json.");
-        foreach (var option in new Option[] { bundleOption, recordingsOption, soundsOption, quietOption, seedOption, featuresOption, minConfidenceOption, jsonOption, dryRunOption, beamOption, batchOption, threadsOption })
+        foreach (var option in new Option[] { bundleOption, recordingsOption, soundsOption, quietOption, seedOption, featuresOption, minConfidenceOption, fromOption, maxUncaptionedOption, jsonOption, dryRunOption, beamOption, batchOption, threadsOption })
         {
             command.Options.Add(option);
         }
@@ -55,6 +64,34 @@ internal static class CalibrateCommand
             var bundle = parse.GetValue(bundleOption)!.FullName;
             var list = parse.GetValue(recordingsOption)!.FullName;
             var features = parse.GetValue(featuresOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            double? minConfidence = parse.GetValue(minConfidenceOption);
+            if (parse.GetValue(fromOption) is { } from)
+            {
+                if (minConfidence is not null)
+                {
+                    Console.Error.WriteLine("calibrate: give --min-confidence or --min-confidence-from, not both.");
+                    return Task.FromResult(2);
+                }
+
+                var maxUncaptioned = parse.GetValue(maxUncaptionedOption);
+                if (!(maxUncaptioned >= 0 && maxUncaptioned < 1))
+                {
+                    Console.Error.WriteLine($"calibrate: --max-uncaptioned must be at least 0 and under 1, not {maxUncaptioned.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+                    return Task.FromResult(2);
+                }
+
+                try
+                {
+                    minConfidence = MinConfidenceChoice.ForUncaptionedShare(ReadReportedConfidences(from.FullName), maxUncaptioned);
+                    Console.Error.WriteLine($"min_confidence {minConfidence.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: at most {maxUncaptioned:P0} of the recordings of {from.Name} under it");
+                }
+                catch (InvalidDataException e)
+                {
+                    Console.Error.WriteLine("calibrate: " + e.Message);
+                    return Task.FromResult(2);
+                }
+            }
+
             var request = new CalibrationRequest(
                 bundle,
                 list,
@@ -63,7 +100,7 @@ internal static class CalibrateCommand
                 parse.GetValue(seedOption),
                 new EvalCommand.EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), null),
                 features,
-                MinConfidence: parse.GetValue(minConfidenceOption));
+                MinConfidence: minConfidence);
             if (request.MinConfidence is { } given && !(given >= 0 && given <= 1))
             {
                 Console.Error.WriteLine($"calibrate: --min-confidence must be a number from 0 to 1, not {given.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
@@ -99,6 +136,28 @@ internal static class CalibrateCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The per-recording confidences of an <c>eval --recordings --json</c> report (its <c>captions</c>).</summary>
+    private static double[] ReadReportedConfidences(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: no such file (the JSON of 'eval --recordings --json').");
+        }
+
+        try
+        {
+            var captions = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["captions"] as System.Text.Json.Nodes.JsonObject
+                ?? throw new InvalidDataException($"{path}: no 'captions' object; is it the JSON of 'eval --recordings --json'?");
+            var confidences = captions.Select(c => c.Value?["confidence"]?.GetValue<double>()
+                ?? throw new InvalidDataException($"{path}: caption of {c.Key} has no confidence (evaluated before the bundle was calibrated?)")).ToArray();
+            return confidences.Length > 0 ? confidences : throw new InvalidDataException($"{path}: no captions.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not the JSON of 'eval --recordings --json' ({e.Message})", e);
+        }
     }
 
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
