@@ -83,7 +83,7 @@ internal static class CalibrateCommand
                 try
                 {
                     minConfidence = MinConfidenceChoice.ForUncaptionedShare(ReadReportedConfidences(from.FullName), maxUncaptioned);
-                    Console.Error.WriteLine($"min_confidence {minConfidence.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: at most {maxUncaptioned:P0} of the recordings of {from.Name} under it");
+                    Console.Error.WriteLine($"min_confidence {minConfidence.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: at most {maxUncaptioned * 100:0.##}% of the recordings of {from.Name} under it");
                 }
                 catch (InvalidDataException e)
                 {

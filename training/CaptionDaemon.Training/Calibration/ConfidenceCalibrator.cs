@@ -98,7 +98,7 @@ internal sealed record CalibrationResult(
             $"expected calibration error on {Recordings} val recordings + {QuietWindows} quiet windows: {CalibrationErrorBefore:0.0000} before (sequence confidence), {CalibrationErrorAfter:0.0000} after"));
         var m = MinConfidence;
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"min_confidence {m.MinConfidence:0.####}: quiet false alarms {m.QuietFalseAlarms:0.000} (at most {MinConfidenceChoice.MaxQuietFalseAlarms}), named recordings kept {m.NamedKept} of {m.Named}"));
+            $"min_confidence {m.MinConfidence:0.#####}: quiet false alarms {m.QuietFalseAlarms:0.000} (at most {MinConfidenceChoice.MaxQuietFalseAlarms}), named recordings kept {m.NamedKept} of {m.Named}"));
         foreach (var t in Thresholds)
         {
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
