@@ -34,5 +34,12 @@ internal static class Program
             error.WriteLine($"captiond-train: {ex.Message}");
             return 1;
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C or SIGTERM: the command stopped where it was; what it had saved stays (training checkpoints every
+            // --checkpoint-minutes and at epoch ends), so this is not a crash to report with a stack trace.
+            error.WriteLine("captiond-train: stopped by a signal before it finished; a training run continues from its last checkpoint with --resume");
+            return 130;
+        }
     }
 }
