@@ -132,7 +132,7 @@ public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFix
         var chart = KdCharts.Hearing([Row("teacher", 1, 1, 0.5, 0.8, 0.6), Row("sup", 1, 1, 0.2, 0.2, null), Row("sup", 1, 2, 0.4, 0.4, null)]);
 
         Assert.Equal(["CIDEr-D", "isolated recall", "event recall"], chart.SeriesNames);
-        Assert.Equal(["teacher", "sup 1"], chart.Groups.Select(g => g.Name));
+        Assert.Equal(["teacher", "sup\nlabelled 1"], chart.Groups.Select(g => g.Name));
         Assert.Equal([0.5, 0.8, 0.6], chart.Groups[0].Values);
         Assert.Equal(0.3, chart.Groups[1].Values[0], 9);
         Assert.Equal(0.3, chart.Groups[1].Values[1], 9);

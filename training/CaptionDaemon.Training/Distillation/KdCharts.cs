@@ -77,7 +77,8 @@ internal static class KdCharts
         var groups = rows
             .GroupBy(r => (r.Method, r.LabelledFraction, r.Unlabelled))
             .Select(g => new BarGroup(
-                g.Key.Method == KdReproduction.TeacherMethod ? g.Key.Method : string.Create(CultureInfo.InvariantCulture, $"{g.Key.Method} {g.Key.LabelledFraction:0.##}"),
+                // Two lines (method, then fraction): ten groups of long method names would overlap on one.
+                g.Key.Method == KdReproduction.TeacherMethod ? g.Key.Method : string.Create(CultureInfo.InvariantCulture, $"{g.Key.Method}\nlabelled {g.Key.LabelledFraction:0.##}"),
                 [g.Average(r => r.CiderD), Mean(g.Select(r => r.IsolatedRecall)), Mean(g.Select(r => r.EventRecall))]))
             .ToArray();
         return new BarChart
@@ -86,7 +87,7 @@ internal static class KdCharts
             YLabel = "score",
             SeriesNames = ["CIDEr-D", "isolated recall", "event recall"],
             Groups = groups,
-            ValueFormat = "0.00",
+            ValueFormat = "0.000",
             Width = 1400,
             Height = 640,
         };
