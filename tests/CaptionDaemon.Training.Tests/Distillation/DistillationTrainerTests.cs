@@ -137,6 +137,37 @@ public sealed class DistillationTrainerTests(DistillationFixture fixture) : ICla
     }
 
     [Fact]
+    public void Run_TaggerStudentWithEncoderPretrainingAndEveryEpochFrozen_OnlyThePretrainingMovesTheTagger()
+    {
+        var studentTagger = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "student-tagger"), width: 1, seed: 6);
+        var output = fixture.NewDirectory();
+        var options = new DistillOptions
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output) with { ModelConfig = null, EncoderDirectory = studentTagger, FreezeEncoderEpochs = 1 },
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = fixture.NewDirectory(),
+            SequenceWeight = 0,
+            EncoderKd = EncoderDistillation.Contrastive,
+            EncoderSharedDim = 8,
+            EncoderPretrainEpochs = 1,
+        };
+        using var log = new StringWriter();
+
+        var record = new DistillationTrainer(options, new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Equal("sup+contrastive+enc-pretrain", record.Method);
+        Assert.Contains("encoder pre-training epoch 1", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("warning: the encoder is frozen in every epoch", log.ToString(), StringComparison.Ordinal);
+        // The one epoch of the full loss is frozen, so every change to the tagger's own layers is the pre-training's.
+        using var original = TaggerTrainer.Load(studentTagger);
+        using var student = CaptionModel.LoadCheckpoint(Path.Combine(output, CaptionTrainer.LastDirectoryName));
+        // Weights, not BatchNorm statistics: forward passes in training mode alone would move those.
+        var weights = student.Tagger!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var changed = original.named_parameters().Count(p => !p.name.StartsWith("_projection", StringComparison.Ordinal) && !p.parameter.equal(weights[p.name]).all().item<bool>());
+        Assert.True(changed > 0, "encoder pre-training left the tagger's weights as they were");
+    }
+
+    [Fact]
     public void FrozenEncoderNote_EveryEpochFrozen_WarnsThatEncoderKdNeverReachesTheEncoder()
     {
         Assert.Null(DistillationTrainer.FrozenEncoderNote(frozenEpochs: 2, epochs: 4, encoderKd: false));
