@@ -87,7 +87,7 @@ internal static class KdCharts
             YLabel = "score",
             SeriesNames = ["CIDEr-D", "isolated recall", "event recall"],
             Groups = groups,
-            ValueFormat = "0.000",
+            ValueFormat = "0.###",
             Width = 1400,
             Height = 640,
         };
