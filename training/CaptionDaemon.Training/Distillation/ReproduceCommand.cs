@@ -11,7 +11,7 @@ internal static class ReproduceCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder for the runs, bundles, results.json, results.md and reproduction.json.", Required = true };
-        var quick = new Option<bool>("--quick") { Description = "A small scene set, smaller teacher and student, one seed and short training: the whole pipeline in minutes." };
+        var quick = new Option<bool>("--quick") { Description = "A small scene set, smaller CNN teacher and student (the given taggers with --student-encoder/--teacher-encoder), one seed and short training: the whole pipeline in minutes." };
         var data = new Option<string?>("--data") { Description = "Scene set in the Clotho layout (default: generate one into OUT/data from --sounds)." };
         var sounds = new Option<string>("--sounds") { Description = "Sounds folder of 'data fetch', for generating the scenes.", DefaultValueFactory = _ => Data.Sounds.SoundFetcher.DefaultDirectory };
         var clips = new Option<int?>("--clips") { Description = "Clips of the generated scene set (default 2000; 60 with --quick)." };
