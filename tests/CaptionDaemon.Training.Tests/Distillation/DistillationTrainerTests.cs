@@ -3,6 +3,8 @@ using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Distillation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tagging;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Tests.Training;
 using CaptionDaemon.Training.Training;
 
@@ -76,6 +78,102 @@ public sealed class DistillationTrainerTests(DistillationFixture fixture) : ICla
         // The KD heads are training-only: the exported student has exactly the student's parameters.
         using var student = CaptionModel.LoadCheckpoint(Path.Combine(output, CaptionTrainer.BestDirectoryName));
         Assert.Equal(student.CountParameters().Total, bundle.Manifest.Parameters.Total);
+    }
+
+    [Fact]
+    public void Run_TaggerStudentAndTaggerTeacher_StartsFromTheTaggerKeepsItWhileFrozenAndDistilsTheEncoderOnceUnfrozen()
+    {
+        // The teacher: 'train --encoder' on a tagger twice as wide as the student's, so the pooled embeddings differ in size (48 against 24).
+        var teacherTagger = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "teacher-tagger"), width: 2, seed: 5);
+        var studentTagger = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "student-tagger"), width: 1, seed: 6);
+        var teacherRun = fixture.NewDirectory();
+        new CaptionTrainer(
+            DistillationFixture.StudentTrainOptions(fixture.Root, teacherRun) with { ModelConfig = null, EncoderDirectory = teacherTagger, MinWordCount = 1 },
+            new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        var output = fixture.NewDirectory();
+        var cache = fixture.NewDirectory();
+        DistillOptions Options(int epochs, bool resume = false) => new()
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output, epochs) with { ModelConfig = null, EncoderDirectory = studentTagger, FreezeEncoderEpochs = 1, Resume = resume },
+            TeacherDirectory = teacherRun,
+            TargetsCacheDirectory = cache,
+            EncoderKd = EncoderDistillation.Mse,
+            EncoderSharedDim = 8,
+        };
+        using var original = TaggerTrainer.Load(studentTagger);
+        var originalState = original.state_dict();
+        static bool IsMemoryLayer(string key) => key.StartsWith("_projection", StringComparison.Ordinal) || key.StartsWith("_label", StringComparison.Ordinal);
+        var last = Path.Combine(output, CaptionTrainer.LastDirectoryName);
+        using var log = new StringWriter();
+
+        var frozenRecord = new DistillationTrainer(Options(epochs: 1), new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Equal(Path.GetFullPath(studentTagger), frozenRecord.Encoder);
+        Assert.Equal(1, frozenRecord.FreezeEncoderEpochs);
+        Assert.Contains("L_enc trains only the KD projection heads", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("epoch 1 (encoder frozen):", log.ToString(), StringComparison.Ordinal);
+        Assert.True(frozenRecord.Distillation!["last_epoch_terms"]!["encoder"]!.GetValue<double>() > 0);
+        using (var frozen = CaptionModel.LoadCheckpoint(last))
+        {
+            Assert.Equal(["beep", "static", "nothing"], frozen.Config.Labels);
+            Assert.Equal(24, frozen.Config.EmbeddingDim);
+            var state = frozen.Tagger!.state_dict();
+            // The tagger's weights were loaded, and L_sup, L_seq and L_enc left them alone while the encoder was frozen.
+            Assert.All(originalState.Where(p => !IsMemoryLayer(p.Key)), p => Assert.True(p.Value.equal(state[p.Key]).all().item<bool>(), $"{p.Key} differs from the tagger's"));
+        }
+
+        // The student learns in the teacher's vocabulary.
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(teacherRun, CaptionTrainer.BestDirectoryName, CaptionModel.VocabFileName)),
+            File.ReadAllText(Path.Combine(last, CaptionModel.VocabFileName)));
+
+        var tunedRecord = new DistillationTrainer(Options(epochs: 2, resume: true), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+
+        Assert.Equal(2, tunedRecord.History.Count);
+        using var tuned = CaptionModel.LoadCheckpoint(last);
+        var tunedState = tuned.Tagger!.state_dict();
+        var changed = originalState.Count(p => !IsMemoryLayer(p.Key) && !p.Value.equal(tunedState[p.Key]).all().item<bool>());
+        Assert.True(changed > originalState.Count / 2, $"the unfrozen epoch changed only {changed} of {originalState.Count} encoder tensors");
+    }
+
+    [Fact]
+    public void Run_TaggerStudentWithEncoderPretrainingAndEveryEpochFrozen_OnlyThePretrainingMovesTheTagger()
+    {
+        var studentTagger = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "student-tagger"), width: 1, seed: 6);
+        var output = fixture.NewDirectory();
+        var options = new DistillOptions
+        {
+            Train = DistillationFixture.StudentTrainOptions(fixture.Root, output) with { ModelConfig = null, EncoderDirectory = studentTagger, FreezeEncoderEpochs = 1 },
+            TeacherDirectory = fixture.TeacherRun,
+            TargetsCacheDirectory = fixture.NewDirectory(),
+            SequenceWeight = 0,
+            EncoderKd = EncoderDistillation.Contrastive,
+            EncoderSharedDim = 8,
+            EncoderPretrainEpochs = 1,
+        };
+        using var log = new StringWriter();
+
+        var record = new DistillationTrainer(options, new TrainingProgress(log, isTerminal: false)).Run();
+
+        Assert.Equal("sup+contrastive+enc-pretrain", record.Method);
+        Assert.Contains("encoder pre-training epoch 1", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("warning: the encoder is frozen in every epoch", log.ToString(), StringComparison.Ordinal);
+        // The one epoch of the full loss is frozen, so every change to the tagger's own layers is the pre-training's.
+        using var original = TaggerTrainer.Load(studentTagger);
+        using var student = CaptionModel.LoadCheckpoint(Path.Combine(output, CaptionTrainer.LastDirectoryName));
+        // Weights, not BatchNorm statistics: forward passes in training mode alone would move those.
+        var weights = student.Tagger!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var changed = original.named_parameters().Count(p => !p.name.StartsWith("_projection", StringComparison.Ordinal) && !p.parameter.equal(weights[p.name]).all().item<bool>());
+        Assert.True(changed > 0, "encoder pre-training left the tagger's weights as they were");
+    }
+
+    [Fact]
+    public void FrozenEncoderNote_EveryEpochFrozen_WarnsThatEncoderKdNeverReachesTheEncoder()
+    {
+        Assert.Null(DistillationTrainer.FrozenEncoderNote(frozenEpochs: 2, epochs: 4, encoderKd: false));
+        Assert.Null(DistillationTrainer.FrozenEncoderNote(frozenEpochs: 0, epochs: 4, encoderKd: true));
+        Assert.Contains("from epoch 3", DistillationTrainer.FrozenEncoderNote(frozenEpochs: 2, epochs: 4, encoderKd: true), StringComparison.Ordinal);
+        Assert.StartsWith("warning: ", DistillationTrainer.FrozenEncoderNote(frozenEpochs: 4, epochs: 4, encoderKd: true), StringComparison.Ordinal);
     }
 
     [Fact]

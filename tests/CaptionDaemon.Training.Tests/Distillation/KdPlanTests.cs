@@ -37,4 +37,44 @@ public sealed class KdPlanTests
         Assert.Equal(0, plan.Runs[0].Epochs);
         Assert.Equal(20 * options.Cost.TeacherEvaluationSecondsPerClip, plan.Runs[0].EstimatedSeconds, 6);
     }
+
+    [Fact]
+    public void Create_TaggerStudentsAndRecordings_CountsTheRecordingsInEveryEvaluationAndSaysTheCostsAreUnmeasured()
+    {
+        var cnn = new KdReproductionOptions { OutputDirectory = "unused", TeacherDirectory = "trained", Seeds = [1] };
+        var onTaggers = cnn with { StudentEncoder = "small-tagger" };
+
+        var without = KdPlan.Create(cnn, developmentClips: 100, validationClips: 10, evaluationClips: 20);
+        var with = KdPlan.Create(onTaggers, developmentClips: 100, validationClips: 10, evaluationClips: 20, recordings: 30);
+
+        Assert.Equal(50 * cnn.Cost.TeacherEvaluationSecondsPerClip, with.Runs[0].EstimatedSeconds, 6);
+        Assert.All(with.Runs.Skip(1).Zip(without.Runs.Skip(1)), pair => Assert.Equal(30 * cnn.Cost.StudentEvaluationSecondsPerClip, pair.First.EstimatedSeconds - pair.Second.EstimatedSeconds, 6));
+        Assert.Contains("20 evaluation clips and 30 isolated recordings", with.Describe(), StringComparison.Ordinal);
+        Assert.Contains("have not been measured", with.Describe(), StringComparison.Ordinal);
+        Assert.DoesNotContain("have not been measured", without.Describe(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 2, 20, 0)]
+    [InlineData(1, 2, 2, 1)]
+    [InlineData(1, 2, 20, 10)]   // scarce labels: 10x the epochs, the same half of the steps frozen
+    [InlineData(1, 3, 3, 1)]
+    [InlineData(2, 3, 4, 3)]
+    [InlineData(1, 20, 20, 1)]
+    public void EqualStepFrozenEpochs_LongerRuns_FreezeTheSameShareOfStepsAndKeepAnUnfrozenEpoch(int frozen, int studentEpochs, int runEpochs, int expected)
+    {
+        Assert.Equal(expected, KdReproduction.EqualStepFrozenEpochs(frozen, studentEpochs, runEpochs));
+    }
+
+    [Fact]
+    public void Options_FreezingEveryStudentEpoch_IsRefusedBecauseEncoderKdWouldOnlyTrainItsHeads()
+    {
+        var options = new KdReproductionOptions { OutputDirectory = "unused", StudentEncoder = "small-tagger", StudentEpochs = 2, FreezeEncoderEpochs = 2 };
+
+        var error = Assert.Throws<ArgumentException>(() => new KdReproduction(options, new CaptionDaemon.Training.Training.TrainingProgress(TextWriter.Null, isTerminal: false)));
+
+        Assert.Contains("--freeze-encoder-epochs", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (options with { FreezeEncoderEpochs = null }).StudentFrozenEpochs);
+        Assert.Equal(0, (options with { FreezeEncoderEpochs = null, StudentEpochs = 1 }).StudentFrozenEpochs);
+    }
 }

@@ -1,4 +1,5 @@
 using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tagging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,6 +32,30 @@ internal static class TinyModels
         Dropout = 0,
         MaxTokens = 12,
     };
+
+    /// <summary>
+    /// Writes a tagger checkpoint (what <c>tag</c> writes into <c>best/</c>) of a tiny tagging encoder with random weights
+    /// and trained-looking BatchNorms into <paramref name="directory"/>: <paramref name="width"/> scales its channels, so
+    /// a teacher's tagger can be larger than a student's. Returns the folder.
+    /// </summary>
+    public static string TaggerCheckpoint(string directory, int width, int seed)
+    {
+        Directory.CreateDirectory(directory);
+        random.manual_seed(seed);
+        using var encoder = new TaggingEncoder(new TaggingEncoderConfig
+        {
+            Size = "tiny",
+            Labels = ["beep", "static", "nothing"],
+            StemChannels = 4 * width,
+            Stages = [new(8 * width, 1, 2, true), new(12 * width, 1, 2, true), new(16 * width, 1, 2, false)],
+            HeadChannels = 24 * width,
+            DModel = 32,
+        });
+        RandomiseBatchNorms(encoder, seed);
+        File.WriteAllText(Path.Combine(directory, TaggerTrainer.ConfigFileName), encoder.Config.ToJson());
+        encoder.save(Path.Combine(directory, TaggerTrainer.EncoderFileName));
+        return directory;
+    }
 
     /// <summary>Gives every BatchNorm non-trivial running statistics and affine parameters, as after training.</summary>
     public static void RandomiseBatchNorms(nn.Module model, int seed)

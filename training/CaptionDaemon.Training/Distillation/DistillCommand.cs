@@ -28,7 +28,7 @@ internal static class DistillCommand
         var unlabelledFromRest = new Option<bool>("--unlabelled-from-rest") { Description = "Use the development clips that lost their captions (--labelled-fraction) as audio-only data." };
         var encPretrain = new Option<int>("--enc-pretrain-epochs") { Description = "Epochs of encoder-only KD before the full loss.", DefaultValueFactory = _ => 0 };
 
-        var size = new Option<string>("--size") { Description = "Student size: student or teacher.", DefaultValueFactory = _ => "student" };
+        var size = new Option<string>("--size") { Description = "Student size when there is no --encoder: student or teacher (CNN presets).", DefaultValueFactory = _ => "student" };
         size.AcceptOnlyFromAmong("student", "teacher");
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the full loss.", DefaultValueFactory = _ => 30 };
         var batchSize = new Option<int>("--batch-size") { Description = "Labelled clips per step (and as many audio-only clips).", DefaultValueFactory = _ => 16 };
@@ -42,12 +42,14 @@ internal static class DistillCommand
         var augment = new Option<string>("--augment") { Description = "Waveform and SpecAugment augmentation: auto (off for the student), on or off.", DefaultValueFactory = _ => "auto" };
         augment.AcceptOnlyFromAmong("auto", "on", "off");
         var (resume, checkpointMinutes) = TrainCommand.ResumeOptions();
+        var (encoder, freezeEncoderEpochs) = TrainCommand.EncoderOptions();
+        freezeEncoderEpochs.Description += " While frozen, encoder-level KD trains only its projection heads.";
 
         var command = new Command("distill", "Train a student by knowledge distillation: L = L_sup + a_seq L_seq + a_enc L_enc (+ a_tok L_tok), optionally with audio-only data.");
         foreach (var option in new Option[]
         {
             teacher, data, output, targetsCache, seqKd, encKd, encKdWeight, encKdDim, tokKd, tokKdTopK, teacherBeam, unlabelled, labelledFraction, unlabelledFromRest, encPretrain,
-            size, epochs, batchSize, learningRate, weightDecay, warmup, gradientClip, seed, threads, maxTrainClips, augment, resume, checkpointMinutes,
+            size, encoder, freezeEncoderEpochs, epochs, batchSize, learningRate, weightDecay, warmup, gradientClip, seed, threads, maxTrainClips, augment, resume, checkpointMinutes,
         })
         {
             command.Options.Add(option);
@@ -78,6 +80,8 @@ internal static class DistillCommand
                         Resume = parseResult.GetValue(resume),
                         CheckpointInterval = TrainCommand.CheckpointInterval(parseResult.GetValue(checkpointMinutes)),
                         CommandLine = TrainCommand.CommandLine(parseResult),
+                        EncoderDirectory = parseResult.GetValue(encoder),
+                        FreezeEncoderEpochs = parseResult.GetValue(freezeEncoderEpochs),
                     },
                     TeacherDirectory = parseResult.GetValue(teacher)!,
                     TargetsCacheDirectory = parseResult.GetValue(targetsCache),

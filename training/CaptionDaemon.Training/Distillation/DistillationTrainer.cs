@@ -75,9 +75,12 @@ internal sealed class DistillationTrainer
         var vocabulary = teacher.Vocabulary;
 
         random.manual_seed(train.Seed);
-        var config = train.ModelConfig?.Invoke(vocabulary.Count)
-            ?? (train.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
-        using var model = train.Resume ? CaptionModel.LoadCheckpoint(lastDirectory) : new CaptionModel(config);
+        // A tagger-based student starts from its tagger exactly as 'train --encoder' does, in the teacher's vocabulary.
+        using var model = train.Resume ? CaptionModel.LoadCheckpoint(lastDirectory)
+            : train.EncoderDirectory is { } encoderDirectory ? CaptionTrainer.OnTagger(encoderDirectory, vocabulary.Count, train.FreezeEncoderEpochs, _progress)
+            : new CaptionModel(train.ModelConfig?.Invoke(vocabulary.Count)
+                ?? (train.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count)));
+        var config = model.Config;
         using var encoderKd = EncoderDistillation.Create(options.EncoderKd, config.EmbeddingDim, teacher.EmbeddingDim, options.EncoderSharedDim);
         if (train.Resume && encoderKd is not null)
         {
@@ -130,6 +133,11 @@ internal sealed class DistillationTrainer
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
             $"distilling {options.Method}: student {counts.Total:N0} parameters, teacher {teacher.Parameters.Total:N0} ({teacher.Kind} {teacher.Source}); {labelledPool.Length} labelled and {audioOnlyPool.Length} audio-only clips, {stepsPerEpoch} steps per epoch of {batchSize} + {(audioOnlyPool.Length > 0 ? batchSize : 0)} clips"));
 
+        if (FrozenEncoderNote(record.FreezeEncoderEpochs, train.Epochs, encoderKd is not null) is { } note)
+        {
+            _progress.Message(note);
+        }
+
         var weights = new DistillationWeights(1.0, options.SequenceWeight, options.EncoderKd == EncoderDistillation.None ? 0 : options.EncoderWeight, options.TokenWeight);
         var trained = model.parameters().Concat(encoderKd?.parameters() ?? []).ToArray();
         // A checkpoint is only written after pre-training, so a resumed run never repeats it.
@@ -162,10 +170,11 @@ internal sealed class DistillationTrainer
             optimizer,
             record,
             _progress,
-            startEpoch: (_, epochRandom) =>
+            startEpoch: (epoch, epochRandom) =>
             {
                 labelledOrder = Cycle(labelledPool.Length, stepsPerEpoch * batchSize, epochRandom);
                 audioOnlyOrder = audioOnlyPool.Length == 0 ? [] : Cycle(audioOnlyPool.Length, stepsPerEpoch * batchSize, epochRandom);
+                model.EncoderFrozen = epoch <= record.FreezeEncoderEpochs;
                 model.train();
                 encoderKd?.train();
             },
@@ -202,7 +211,7 @@ internal sealed class DistillationTrainer
                 }
 
                 _progress.Message(FormattableString.Invariant(
-                    $"epoch {summary.Epoch}: loss {summary.MeanLoss:0.0000} (sup {terms[0]:0.0000} seq {terms[1]:0.0000} enc {terms[2]:0.0000} tok {terms[3]:0.0000}); validation {CaptionTrainer.DescribeValidation(record, scores, improved)}"));
+                    $"epoch {summary.Epoch}{(model.EncoderFrozen ? " (encoder frozen)" : string.Empty)}: loss {summary.MeanLoss:0.0000} (sup {terms[0]:0.0000} seq {terms[1]:0.0000} enc {terms[2]:0.0000} tok {terms[3]:0.0000}); validation {CaptionTrainer.DescribeValidation(record, scores, improved)}"));
             },
             cancellationToken);
 
@@ -261,6 +270,23 @@ internal sealed class DistillationTrainer
     }
 
     /// <summary>
+    /// What the freeze schedule means for L_enc, or null when nothing is frozen or there is no encoder KD: while the
+    /// encoder is frozen the student's pooled embedding comes from layers that take no gradient, so L_enc trains only the
+    /// projection heads (which prepares them for the unfrozen epochs); when every epoch is frozen it never reaches the encoder.
+    /// </summary>
+    internal static string? FrozenEncoderNote(int frozenEpochs, int epochs, bool encoderKd)
+    {
+        if (!encoderKd || frozenEpochs <= 0)
+        {
+            return null;
+        }
+
+        return frozenEpochs >= epochs
+            ? $"warning: the encoder is frozen in every epoch (--freeze-encoder-epochs {frozenEpochs}, --epochs {epochs}), so L_enc trains only the KD projection heads and never reaches the student's encoder; lower --freeze-encoder-epochs or use --enc-pretrain-epochs for encoder-level KD"
+            : $"the encoder is frozen for the first {frozenEpochs} of {epochs} epochs: L_enc trains only the KD projection heads then, and the encoder from epoch {frozenEpochs + 1}";
+    }
+
+    /// <summary>
     /// <paramref name="length"/> indices into a pool of <paramref name="count"/>: shuffled passes over the pool, one after
     /// another, so that a smaller pool is cycled and each pass is in a new order.
     /// </summary>
@@ -293,6 +319,8 @@ internal sealed class DistillationTrainer
             {
                 ["data"] = record.Data,
                 ["size"] = record.Size,
+                ["encoder"] = record.Encoder,
+                ["freeze_encoder_epochs"] = record.FreezeEncoderEpochs,
                 ["batch_size"] = record.BatchSize,
                 ["seed"] = record.Seed,
                 ["max_train_clips"] = record.MaxTrainClips,
@@ -329,6 +357,7 @@ internal sealed class DistillationTrainer
 
         return TrainingRecord.Begin(train, dataDirectory, vocabSize) with
         {
+            Encoder = train.EncoderDirectory is { } encoder ? Path.GetFullPath(encoder) : null,
             Method = options.Method,
             StepsPerEpoch = stepsPerEpoch,
             WarmupSteps = warmupSteps,

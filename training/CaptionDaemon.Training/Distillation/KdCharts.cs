@@ -6,12 +6,14 @@ namespace CaptionDaemon.Training.Distillation;
 
 /// <summary>
 /// The figures of <c>reproduce kd</c>, written next to results.json: test CIDEr-D against milliseconds per clip (log x),
-/// one labelled point per method and label fraction (means over seeds), and the training curves of every run
-/// (validation CIDEr-D and train loss by epoch).
+/// one labelled point per method and label fraction (means over seeds); CIDEr-D, isolated recall and event recall side
+/// by side per method and label fraction (whether a method's captions name what is heard, next to how much they read
+/// like the references); and the training curves of every run (validation CIDEr-D and train loss by epoch).
 /// </summary>
 internal static class KdCharts
 {
     public const string QualitySpeedFileName = "quality-speed.png";
+    public const string HearingFileName = "hearing.png";
     public const string ValidationCurvesFileName = "curves-validation-cider.png";
     public const string LossCurvesFileName = "curves-train-loss.png";
 
@@ -24,6 +26,7 @@ internal static class KdCharts
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(runs);
         QualitySpeed(rows).WritePng(Path.Combine(outputDirectory, QualitySpeedFileName));
+        Hearing(rows).WritePng(Path.Combine(outputDirectory, HearingFileName));
         var histories = runs
             .Select(run => (run.Name, History: History(run.Directory)))
             .Where(run => run.History.Count > 0)
@@ -56,6 +59,37 @@ internal static class KdCharts
             Width = 1000,
             Height = 640,
             Series = series,
+        };
+    }
+
+    /// <summary>
+    /// One group of bars per method, label fraction and audio-only setting (means over seeds): test CIDEr-D, isolated
+    /// recall and event recall. A metric a row lacks (null) leaves a gap.
+    /// </summary>
+    internal static BarChart Hearing(IReadOnlyList<KdResultRow> rows)
+    {
+        static double Mean(IEnumerable<double?> values)
+        {
+            var all = values.ToArray();
+            return all.All(v => v is not null) ? all.Average(v => v!.Value) : double.NaN;
+        }
+
+        var groups = rows
+            .GroupBy(r => (r.Method, r.LabelledFraction, r.Unlabelled))
+            .Select(g => new BarGroup(
+                // Two lines (method, then fraction): ten groups of long method names would overlap on one.
+                g.Key.Method == KdReproduction.TeacherMethod ? g.Key.Method : string.Create(CultureInfo.InvariantCulture, $"{g.Key.Method}\nlabelled {g.Key.LabelledFraction:0.##}"),
+                [g.Average(r => r.CiderD), Mean(g.Select(r => r.IsolatedRecall)), Mean(g.Select(r => r.EventRecall))]))
+            .ToArray();
+        return new BarChart
+        {
+            Title = "Test CIDEr-D, isolated recall and event recall (beam 3)",
+            YLabel = "score",
+            SeriesNames = ["CIDEr-D", "isolated recall", "event recall"],
+            Groups = groups,
+            ValueFormat = "0.###",
+            Width = 1400,
+            Height = 640,
         };
     }
 

@@ -40,8 +40,10 @@ internal sealed record KdPlannedRun(string Name, int Epochs, int StepsPerEpoch, 
 /// </summary>
 internal sealed class KdPlan
 {
-    private KdPlan(IReadOnlyList<KdPlannedRun> runs, double targetSeconds, int developmentClips, int validationClips, int evaluationClips)
+    private KdPlan(IReadOnlyList<KdPlannedRun> runs, double targetSeconds, int developmentClips, int validationClips, int evaluationClips, int recordings, bool onTaggers)
     {
+        Recordings = recordings;
+        OnTaggers = onTaggers;
         Runs = runs;
         TargetSeconds = targetSeconds;
         DevelopmentClips = developmentClips;
@@ -60,20 +62,27 @@ internal sealed class KdPlan
 
     public int EvaluationClips { get; }
 
+    /// <summary>Isolated recordings every model is also captioned on (scored like evaluation clips).</summary>
+    public int Recordings { get; }
+
+    /// <summary>Whether a student or the trained teacher runs on a tagger: the cost model was measured on the CNN presets.</summary>
+    public bool OnTaggers { get; }
+
     public double TotalSeconds => Runs.Sum(r => r.EstimatedSeconds) + TargetSeconds;
 
     /// <summary>
     /// The plan for <paramref name="options"/> on a set of the given split sizes; the teacher row is left out when a
-    /// trained teacher is given (its evaluation still counts).
+    /// trained teacher is given (its evaluation still counts). Each model is evaluated on the evaluation clips and on
+    /// <paramref name="recordings"/> isolated recordings.
     /// </summary>
-    public static KdPlan Create(KdReproductionOptions options, int developmentClips, int validationClips, int evaluationClips)
+    public static KdPlan Create(KdReproductionOptions options, int developmentClips, int validationClips, int evaluationClips, int recordings = 0)
     {
         ArgumentNullException.ThrowIfNull(options);
         var cost = options.Cost;
         var batch = options.BatchSize;
         var runs = new List<KdPlannedRun>();
         var teacherSteps = Steps(developmentClips, batch);
-        var teacherEvaluation = cost.TeacherEvaluationSecondsPerClip * evaluationClips;
+        var teacherEvaluation = cost.TeacherEvaluationSecondsPerClip * (evaluationClips + recordings);
         runs.Add(options.TeacherDirectory is null
             ? new KdPlannedRun(
                 KdReproduction.TeacherMethod,
@@ -85,7 +94,7 @@ internal sealed class KdPlan
 
         double Student(int epochs, int stepsPerEpoch, int clipsPerStep) =>
             (epochs * ((stepsPerEpoch * clipsPerStep * cost.StudentTrainSecondsPerClip) + (validationClips * cost.StudentValidationSecondsPerClip)))
-            + (evaluationClips * cost.StudentEvaluationSecondsPerClip);
+            + ((evaluationClips + recordings) * cost.StudentEvaluationSecondsPerClip);
 
         foreach (var fraction in new[] { 1.0, options.ScarceFraction })
         {
@@ -111,7 +120,8 @@ internal sealed class KdPlan
             runs.Add(new KdPlannedRun(KdReproduction.RunName("best", options.ScarceFraction, seed, audioOnly: true), epochs, steps, 2 * batch, Student(epochs, steps, 2 * batch)));
         }
 
-        return new KdPlan(runs, developmentClips * cost.TeacherTargetSecondsPerClip, developmentClips, validationClips, evaluationClips);
+        var onTaggers = options.StudentEncoder is not null || (options.TeacherDirectory is null && options.TeacherEncoder is not null);
+        return new KdPlan(runs, developmentClips * cost.TeacherTargetSecondsPerClip, developmentClips, validationClips, evaluationClips, recordings, onTaggers);
     }
 
     /// <summary>A readable plan: one line per run and the estimated total.</summary>
@@ -119,7 +129,12 @@ internal sealed class KdPlan
     {
         var text = new StringBuilder();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"plan: {Runs.Count} runs on {DevelopmentClips} development, {ValidationClips} validation and {EvaluationClips} evaluation clips; estimated {TotalSeconds / 60:0} min at 2 threads on an otherwise idle 2-core machine"));
+            $"plan: {Runs.Count} runs on {DevelopmentClips} development, {ValidationClips} validation and {EvaluationClips} evaluation clips{(Recordings > 0 ? $" and {Recordings} isolated recordings" : string.Empty)}; estimated {TotalSeconds / 60:0} min at 2 threads on an otherwise idle 2-core machine"));
+        if (OnTaggers)
+        {
+            text.AppendLine("  (seconds per clip measured on the CNN presets; the tagger-based models' have not been measured, so take the minutes as a rough guide)");
+        }
+
         foreach (var run in Runs)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,

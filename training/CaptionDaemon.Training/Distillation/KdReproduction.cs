@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Data.Scenes;
+using CaptionDaemon.Training.Data.Sounds;
+using CaptionDaemon.Training.Data.Sounds.Labelling;
 using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Models;
@@ -34,6 +36,45 @@ internal sealed record KdReproductionOptions
 
     /// <summary>A trained teacher (run folder, checkpoint or bundle); null: train one into <c>OUT/teacher</c>.</summary>
     public string? TeacherDirectory { get; init; }
+
+    /// <summary>
+    /// A tagger checkpoint (<c>tag</c>'s <c>best/</c>) the trained teacher starts from, as <c>train --encoder</c> does;
+    /// null: the CNN teacher preset (or <see cref="TeacherConfig"/>). Unused with <see cref="TeacherDirectory"/>.
+    /// </summary>
+    public string? TeacherEncoder { get; init; }
+
+    /// <summary>
+    /// A tagger checkpoint every student starts from, as <c>distill --encoder</c> does; null: the CNN student preset
+    /// (or <see cref="StudentConfig"/>).
+    /// </summary>
+    public string? StudentEncoder { get; init; }
+
+    /// <summary>
+    /// With <see cref="StudentEncoder"/>: epochs of a <see cref="StudentEpochs"/>-epoch student on the frozen encoder;
+    /// a run with more epochs (scarce labels, <see cref="KdReproduction.EqualStepEpochs"/>) freezes the same share of
+    /// its steps. While frozen, L_enc trains only the KD heads, so it must be below <see cref="StudentEpochs"/>.
+    /// Null: 1 when there are at least 2 student epochs, else 0.
+    /// </summary>
+    public int? FreezeEncoderEpochs { get; init; }
+
+    /// <summary>With <see cref="TeacherEncoder"/>: the teacher's epochs on the frozen encoder; null: 1 when it has at least 2 epochs, else 0.</summary>
+    public int? TeacherFreezeEncoderEpochs { get; init; }
+
+    /// <summary>
+    /// Isolated test recordings (<c>path&lt;TAB&gt;category</c>, as <c>data catalog --list</c> writes them) for
+    /// <c>isolated_recall</c>; null: listed from <see cref="SoundsDirectory"/>'s test split
+    /// (<see cref="RecordingsPerCategory"/> per category) into <c>OUT/recordings-test.tsv</c>.
+    /// </summary>
+    public string? RecordingsList { get; init; }
+
+    /// <summary>At most this many recordings per category in the list made from <see cref="SoundsDirectory"/>.</summary>
+    public int RecordingsPerCategory { get; init; } = 20;
+
+    /// <summary>The student's frozen epochs in a run of <see cref="StudentEpochs"/> epochs (0 without <see cref="StudentEncoder"/>).</summary>
+    internal int StudentFrozenEpochs => StudentEncoder is null ? 0 : FreezeEncoderEpochs ?? Math.Min(1, StudentEpochs - 1);
+
+    /// <summary>The teacher's frozen epochs (0 unless it is trained on <see cref="TeacherEncoder"/>).</summary>
+    internal int TeacherFrozenEpochs => TeacherEncoder is null || TeacherDirectory is not null ? 0 : TeacherFreezeEncoderEpochs ?? Math.Min(1, TeacherEpochs - 1);
 
     public int TeacherEpochs { get; init; } = 6;
 
@@ -91,7 +132,11 @@ internal sealed record KdReproductionOptions
     };
 }
 
-/// <summary>One row of <c>results.json</c> (the issue's interface: keep the names).</summary>
+/// <summary>
+/// One row of <c>results.json</c> (the issue's interface: keep the names). <c>isolated_recall</c> is
+/// <c>eval --recordings</c>'s figure on the isolated test recordings, <c>event_recall</c> that of <c>eval --data</c> on
+/// the evaluation scenes; each is null when not measurable (no recordings, or a data set without <c>scenes.jsonl</c>).
+/// </summary>
 internal sealed record KdResultRow(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("labelled_fraction")] double LabelledFraction,
@@ -100,6 +145,8 @@ internal sealed record KdResultRow(
     [property: JsonPropertyName("bleu_4")] double Bleu4,
     [property: JsonPropertyName("rouge_l")] double RougeL,
     [property: JsonPropertyName("cider_d")] double CiderD,
+    [property: JsonPropertyName("isolated_recall")] double? IsolatedRecall,
+    [property: JsonPropertyName("event_recall")] double? EventRecall,
     [property: JsonPropertyName("params")] long Params,
     [property: JsonPropertyName("ms_per_clip")] double MsPerClip,
     [property: JsonPropertyName("speedup_vs_teacher")] double SpeedupVsTeacher);
@@ -122,6 +169,9 @@ internal sealed class KdReproduction
     public const string TeacherMethod = "teacher";
     public const string SubsetDirectoryName = "data-subset";
 
+    /// <summary>The isolated test recordings listed from <c>--sounds</c> when no <c>--recordings</c> list is given.</summary>
+    public const string RecordingsFileName = "recordings-test.tsv";
+
     /// <summary>The student configurations of the comparison: name, L_seq weight and encoder KD.</summary>
     internal static readonly IReadOnlyList<(string Method, double Seq, string Enc)> Methods =
         [("sup", 0, EncoderDistillation.None), ("sup+seq", 1, EncoderDistillation.None), ("sup+seq+mse", 1, EncoderDistillation.Mse), ("sup+seq+contrastive", 1, EncoderDistillation.Contrastive)];
@@ -134,7 +184,9 @@ internal sealed class KdReproduction
     private readonly Stopwatch _clock = new();
     private int _developmentClips;
     private readonly List<(string Name, string Directory)> _curves = [];
+    private readonly Lazy<CategoryNames> _names = new(CategoryNames.LoadBundled);
     private double _estimatedSeconds;
+    private IReadOnlyList<LabelledRecording>? _recordings;
 
     public KdReproduction(KdReproductionOptions options, TrainingProgress progress)
     {
@@ -143,6 +195,23 @@ internal sealed class KdReproduction
         if (options.Seeds.Count == 0 || options.ScarceFraction is <= 0 or >= 1 || options.StudentEpochs < 1 || options.TeacherEpochs < 1 || options.TimingRepeats < 1)
         {
             throw new ArgumentException("reproduce kd needs at least one seed, a scarce fraction in (0, 1), at least one epoch and one timing run.");
+        }
+
+        if (options.FreezeEncoderEpochs is { } frozen && (options.StudentEncoder is null || frozen < 0 || frozen >= options.StudentEpochs))
+        {
+            throw new ArgumentException(options.StudentEncoder is null
+                ? "--freeze-encoder-epochs needs --student-encoder (a tagger to freeze)."
+                : $"--freeze-encoder-epochs must be at least 0 and below --epochs ({options.StudentEpochs}): while the encoder is frozen, encoder-level KD trains only its projection heads.");
+        }
+
+        if (options.TeacherFreezeEncoderEpochs is { } teacherFrozen && (options.TeacherEncoder is null || teacherFrozen < 0 || teacherFrozen > options.TeacherEpochs))
+        {
+            throw new ArgumentException("--teacher-freeze-encoder-epochs needs --teacher-encoder and must be between 0 and --teacher-epochs.");
+        }
+
+        if (options.RecordingsPerCategory < 1)
+        {
+            throw new ArgumentException("--recordings-per-category must be at least 1.");
         }
 
         _options = options;
@@ -157,11 +226,13 @@ internal sealed class KdReproduction
         var source = options.DataDirectory is { } given ? Path.GetFullPath(given) : GenerateScenes(output, cancellationToken);
         var data = options.Subset.KeepsAll ? source : SceneSubset.Create(source, Path.Combine(output, SubsetDirectoryName), options.Subset, cancellationToken);
         _developmentClips = Math.Min(ClothoDataset.Load(data, ClothoDataset.Development, cancellationToken).Count, options.MaxTrainClips ?? int.MaxValue);
+        (_recordings, var recordingsSource) = IsolatedRecordings(output, cancellationToken);
         var plan = KdPlan.Create(
             options,
             _developmentClips,
             ClothoDataset.Load(data, ClothoDataset.Validation, cancellationToken).Count,
-            ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).Count);
+            ClothoDataset.Load(data, ClothoDataset.Evaluation, cancellationToken).Count,
+            _recordings?.Count ?? 0);
         _progress.Message(plan.Describe());
         _estimatedSeconds = plan.TotalSeconds;
         _clock.Restart();
@@ -173,8 +244,9 @@ internal sealed class KdReproduction
         var teacherBundle = Path.Combine(bundles, TeacherMethod);
         ExportIfStale(teacher, teacherBundle);
         _curves.Add((TeacherMethod, teacher));
-        var (teacherScores, teacherMs, teacherParams) = Measure(teacherBundle, data, timingClip, cancellationToken);
-        AddRow(output, new KdResultRow(TeacherMethod, 1.0, false, options.Seeds[0], teacherScores.Bleu4, teacherScores.RougeL, teacherScores.CiderD, teacherParams, teacherMs, 1.0));
+        var teacherMeasured = Measure(teacherBundle, data, timingClip, cancellationToken);
+        var teacherMs = teacherMeasured.MsPerClip;
+        AddRow(output, teacherMeasured.Row(TeacherMethod, 1.0, false, options.Seeds[0], teacherMs));
 
         var methods = Methods;
         var validation = new Dictionary<(string, double), List<double>>();
@@ -219,14 +291,19 @@ internal sealed class KdReproduction
             ["estimated_minutes"] = Math.Round(plan.TotalSeconds / 60, 1),
             ["teacher"] = paths.RecordUnder(output, teacher),
             ["teacher_epochs"] = options.TeacherDirectory is null ? options.TeacherEpochs : null,
+            ["teacher_encoder"] = options.TeacherDirectory is null && options.TeacherEncoder is { } teacherEncoder ? paths.Record(Path.GetFullPath(teacherEncoder)) : null,
+            ["teacher_freeze_encoder_epochs"] = options.TeacherFrozenEpochs,
             ["student_epochs"] = options.StudentEpochs,
+            ["student_encoder"] = options.StudentEncoder is { } studentEncoder ? paths.Record(Path.GetFullPath(studentEncoder)) : null,
+            ["student_freeze_encoder_epochs"] = options.StudentFrozenEpochs,
+            ["recordings"] = recordingsSource,
             ["scarce_fraction"] = options.ScarceFraction,
             ["seeds"] = new JsonArray([.. options.Seeds.Select(s => JsonValue.Create(s))]),
             ["best_kd_method_at_scarce_fraction"] = best.Method,
-            ["metrics"] = "evaluation split, beam 3 through the inference library",
+            ["metrics"] = "evaluation split, beam 3 through the inference library (event_recall as 'eval --data'); isolated_recall as 'eval --recordings' on the recordings above",
             ["timing"] = string.Create(CultureInfo.InvariantCulture, $"median of {options.TimingRepeats} runs of one 10 s window of real test audio, batch 1, beam 3, captions of exactly {timingClip.Words} words (the evaluation references' mean), 1 ONNX Runtime thread, after 2 warm-up runs"),
             ["runs"] = new JsonArray([.. runs.Select(r => JsonValue.Create(paths.RecordUnder(output, r!.GetValue<string>())))]),
-            ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
+            ["charts"] = new JsonArray(KdCharts.QualitySpeedFileName, KdCharts.HearingFileName, KdCharts.ValidationCurvesFileName, KdCharts.LossCurvesFileName),
         }.ToJsonString(_json));
         return _rows;
     }
@@ -241,10 +318,11 @@ internal sealed class KdReproduction
         var table = new MarkdownTable([
             new("method"), new("labelled", ColumnAlignment.Right, "0.##"), new("audio-only", ColumnAlignment.Centre), new("seed", ColumnAlignment.Right),
             new("BLEU-4", ColumnAlignment.Right, "0.0000"), new("ROUGE-L", ColumnAlignment.Right, "0.0000"), new("CIDEr-D", ColumnAlignment.Right, "0.0000"),
+            new("isolated recall", ColumnAlignment.Right, "0.000"), new("event recall", ColumnAlignment.Right, "0.000"),
             new("params", ColumnAlignment.Right, "N0"), new("ms per 10 s clip", ColumnAlignment.Right, "0.0"), new("speed-up vs teacher", ColumnAlignment.Right, "0.0'x'")]);
         foreach (var r in rows)
         {
-            table.AddRow(r.Method, r.LabelledFraction, r.Unlabelled ? "yes" : "no", r.Seed, r.Bleu4, r.RougeL, r.CiderD, r.Params, r.MsPerClip, r.SpeedupVsTeacher);
+            table.AddRow(r.Method, r.LabelledFraction, r.Unlabelled ? "yes" : "no", r.Seed, r.Bleu4, r.RougeL, r.CiderD, r.IsolatedRecall, r.EventRecall, r.Params, r.MsPerClip, r.SpeedupVsTeacher);
         }
 
         var text = table.ToString();
@@ -253,17 +331,25 @@ internal sealed class KdReproduction
         {
             var means = new MarkdownTable([
                 new("method"), new("labelled", ColumnAlignment.Right, "0.##"), new("audio-only", ColumnAlignment.Centre), new("seeds", ColumnAlignment.Right),
-                new("BLEU-4"), new("ROUGE-L"), new("CIDEr-D")]);
+                new("BLEU-4"), new("ROUGE-L"), new("CIDEr-D"), new("isolated recall"), new("event recall")]);
             foreach (var g in groups)
             {
                 means.AddRow(g.Key.Method, g.Key.LabelledFraction, g.Key.Unlabelled ? "yes" : "no", g.Count(),
-                    SeedSpread.MeanSd(g.Select(r => r.Bleu4)), SeedSpread.MeanSd(g.Select(r => r.RougeL)), SeedSpread.MeanSd(g.Select(r => r.CiderD)));
+                    SeedSpread.MeanSd(g.Select(r => r.Bleu4)), SeedSpread.MeanSd(g.Select(r => r.RougeL)), SeedSpread.MeanSd(g.Select(r => r.CiderD)),
+                    MeanSdOrEmpty(g.Select(r => r.IsolatedRecall)), MeanSdOrEmpty(g.Select(r => r.EventRecall)));
             }
 
             text += "\nMeans over seeds (± standard deviation):\n\n" + means;
         }
 
         return text;
+    }
+
+    /// <summary>Mean ± standard deviation of a hearing metric over seeds; null (an empty cell) when any seed lacks it.</summary>
+    private static string? MeanSdOrEmpty(IEnumerable<double?> values)
+    {
+        var all = values.ToArray();
+        return all.All(v => v is not null) ? SeedSpread.MeanSd(all.Select(v => v!.Value)) : null;
     }
 
     /// <summary>The folder name of a student run under <c>OUT/runs</c>.</summary>
@@ -275,6 +361,8 @@ internal sealed class KdReproduction
         Bleu4 = Math.Round(r.Bleu4, 6),
         RougeL = Math.Round(r.RougeL, 6),
         CiderD = Math.Round(r.CiderD, 6),
+        IsolatedRecall = r.IsolatedRecall is { } isolated ? Math.Round(isolated, 4) : null,
+        EventRecall = r.EventRecall is { } events ? Math.Round(events, 4) : null,
         MsPerClip = Math.Round(r.MsPerClip, 3),
         SpeedupVsTeacher = Math.Round(r.SpeedupVsTeacher, 3),
     };
@@ -286,24 +374,82 @@ internal sealed class KdReproduction
         File.WriteAllText(Path.Combine(output, TableFileName), Table(_rows));
         KdCharts.Write(output, _rows, _curves);
         _progress.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed; {_clock.Elapsed.TotalMinutes:0} min since the plan (estimated {_estimatedSeconds / 60:0} in all, reused runs included)"));
+            $"{row.Method} (labelled {row.LabelledFraction:0.##}, audio-only {row.Unlabelled}, seed {row.Seed}): CIDEr-D {row.CiderD:0.0000}, isolated recall {Describe(row.IsolatedRecall)}, event recall {Describe(row.EventRecall)}, {row.Params:N0} parameters, {row.MsPerClip:0.0} ms per clip, {row.SpeedupVsTeacher:0.0}x the teacher's speed; {_clock.Elapsed.TotalMinutes:0} min since the plan (estimated {_estimatedSeconds / 60:0} in all, reused runs included)"));
     }
+
+    private static string Describe(double? metric) => metric is { } value ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
 
     private void AddStudentRow(
         string output, string runDirectory, string bundles, string method, double fraction, bool unlabelled, int seed, string data, TimingClip timingClip, double teacherMs, CancellationToken cancellationToken)
     {
         var bundle = Path.Combine(bundles, Path.GetFileName(runDirectory));
         ExportIfStale(Path.Combine(runDirectory, CaptionTrainer.BestDirectoryName), bundle);
-        var (scores, ms, parameters) = Measure(bundle, data, timingClip, cancellationToken);
-        AddRow(output, new KdResultRow(method, fraction, unlabelled, seed, scores.Bleu4, scores.RougeL, scores.CiderD, parameters, ms, teacherMs / ms));
+        AddRow(output, Measure(bundle, data, timingClip, cancellationToken).Row(method, fraction, unlabelled, seed, teacherMs));
     }
 
-    private (CaptionScores Scores, double MsPerClip, long Params) Measure(string bundle, string data, TimingClip timingClip, CancellationToken cancellationToken)
+    /// <summary>What one bundle measured: the scene evaluation (<c>eval --data</c>), the isolated recordings (<c>eval --recordings</c>), speed and size.</summary>
+    private sealed record Measurement(EvalCommand.EvalResult Scenes, HearingReport? Hearing, double MsPerClip, long Params)
     {
-        var evaluation = EvalCommand.Evaluate(bundle, data, ClothoDataset.Evaluation, new EvalCommand.EvalSettings(3, _options.BatchSize, _options.Threads, null), null, cancellationToken);
+        public KdResultRow Row(string method, double fraction, bool unlabelled, int seed, double teacherMs) => new(
+            method, fraction, unlabelled, seed, Scenes.Scores.Bleu4, Scenes.Scores.RougeL, Scenes.Scores.CiderD, Hearing?.IsolatedRecall, Scenes.EventRecall, Params, MsPerClip, teacherMs / MsPerClip);
+    }
+
+    /// <summary>Scores a bundle through the evaluators of <c>eval</c> (beam 3) and times it.</summary>
+    private Measurement Measure(string bundle, string data, TimingClip timingClip, CancellationToken cancellationToken)
+    {
+        var settings = new EvalCommand.EvalSettings(3, _options.BatchSize, _options.Threads, null);
+        var evaluation = EvalCommand.Evaluate(bundle, data, ClothoDataset.Evaluation, settings, null, cancellationToken);
+        var hearing = _recordings is { } recordings ? RecordingEvaluation.Run(bundle, recordings, _names.Value, settings, null, cancellationToken) : null;
         var ms = TimingClip.MillisecondsPerClip(bundle, timingClip, _options.TimingRepeats, cancellationToken);
         var parameters = Inference.Bundles.BundleManifest.Read(Path.Combine(bundle, Inference.Bundles.BundleManifest.FileName)).Parameters.Total;
-        return (evaluation.Scores, ms, parameters);
+        return new Measurement(evaluation, hearing, ms, parameters);
+    }
+
+    /// <summary>
+    /// The isolated recordings every model is scored on, and a description of where they come from: the given list, or
+    /// <c>data catalog --list F --split test --per-category N</c> of the sounds folder written to
+    /// <c>OUT/recordings-test.tsv</c>. A sounds folder without test recordings (the tests' one-package folder) lends all
+    /// of its recordings, which scenes may have used in training; none at all leaves <c>isolated_recall</c> null.
+    /// </summary>
+    private (IReadOnlyList<LabelledRecording>? Recordings, string Source) IsolatedRecordings(string output, CancellationToken cancellationToken)
+    {
+        var paths = RecordedPaths.Current;
+        if (_options.RecordingsList is { } list)
+        {
+            var given = RecordingList.Load(list);
+            _progress.Message($"isolated recall on the {given.Count} recordings of {Path.GetFullPath(list)}");
+            return (given, paths.Record(Path.GetFullPath(list)));
+        }
+
+        var sounds = Path.GetFullPath(_options.SoundsDirectory);
+        if (!File.Exists(Path.Combine(sounds, SoundIndex.FileName)))
+        {
+            _progress.Message($"isolated_recall left out: no --recordings list and no {SoundIndex.FileName} in {sounds} to list test recordings from");
+            return (null, "none");
+        }
+
+        const string split = "test";
+        var entries = SoundIndex.Load(sounds, cancellationToken);
+        var rows = CatalogSummary.EvaluationList(entries, split, _options.RecordingsPerCategory);
+        var source = string.Create(CultureInfo.InvariantCulture, $"data catalog --sounds {paths.Record(sounds)} --split {split} --per-category {_options.RecordingsPerCategory}");
+        if (rows.Count == 0)
+        {
+            rows = CatalogSummary.EvaluationList([.. entries.Select(e => e with { Split = split })], split, _options.RecordingsPerCategory);
+            source = string.Create(CultureInfo.InvariantCulture, $"{paths.Record(sounds)} has no {split} split: {_options.RecordingsPerCategory} per category of all its recordings, which the scenes may have trained on");
+            _progress.Message("warning: " + source);
+        }
+
+        if (rows.Count == 0)
+        {
+            _progress.Message($"isolated_recall left out: {sounds} lists no recording of half a second or more");
+            return (null, "none");
+        }
+
+        var path = Path.Combine(output, RecordingsFileName);
+        CatalogSummary.WriteEvaluationList(path, sounds, rows);
+        var recordings = RecordingList.Load(path);
+        _progress.Message($"isolated recall on {recordings.Count} recordings of {recordings.Select(r => r.Category).Distinct(StringComparer.Ordinal).Count()} categories ({path})");
+        return (recordings, source);
     }
 
     /// <summary>
@@ -353,11 +499,17 @@ internal sealed class KdReproduction
     private string TrainTeacher(string output, string data, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(output, TeacherMethod);
+        var encoder = _options.TeacherEncoder is { } teacherEncoder ? Path.GetFullPath(teacherEncoder) : null;
         if (File.Exists(Path.Combine(directory, CaptionTrainer.BestDirectoryName, TrainingRecord.FileName))
-            && TrainingRecord.Load(Path.Combine(directory, CaptionTrainer.BestDirectoryName)).Metrics is not null)
+            && TrainingRecord.Load(Path.Combine(directory, CaptionTrainer.BestDirectoryName)) is { Metrics: not null } done)
         {
-            _progress.Message($"reusing the teacher in {directory}");
-            return directory;
+            if (done.Encoder == encoder)
+            {
+                _progress.Message($"reusing the teacher in {directory}");
+                return directory;
+            }
+
+            throw new TrainingException($"{directory} holds a teacher trained on encoder {done.Encoder ?? "(the CNN preset)"}, not {encoder ?? "(the CNN preset)"}; move it away or choose another --out.");
         }
 
         _progress.Message($"training the teacher into {directory}");
@@ -374,7 +526,9 @@ internal sealed class KdReproduction
                 MaxTrainClips = _options.MaxTrainClips,
                 WindowSeconds = _options.WindowSeconds,
                 Resume = Directory.Exists(Path.Combine(directory, CaptionTrainer.LastDirectoryName)),
-                ModelConfig = _options.TeacherConfig,
+                ModelConfig = encoder is null ? _options.TeacherConfig : null,
+                EncoderDirectory = encoder,
+                FreezeEncoderEpochs = _options.TeacherFrozenEpochs,
                 MinWordCount = _options.Quick ? 1 : 5,
                 CommandLine = "captiond-train reproduce kd (teacher)",
             },
@@ -391,6 +545,22 @@ internal sealed class KdReproduction
     internal static int EqualStepEpochs(int studentEpochs, int developmentClips, int poolClips) =>
         Math.Max(studentEpochs, (int)Math.Round((double)studentEpochs * developmentClips / Math.Max(1, poolClips)));
 
+    /// <summary>
+    /// Frozen-encoder epochs of a run of <paramref name="runEpochs"/> epochs that freeze the share of its steps that
+    /// <paramref name="frozenEpochs"/> of <paramref name="studentEpochs"/> would; a run that has unfrozen epochs at the
+    /// preset keeps at least one.
+    /// </summary>
+    internal static int EqualStepFrozenEpochs(int frozenEpochs, int studentEpochs, int runEpochs)
+    {
+        if (frozenEpochs <= 0)
+        {
+            return 0;
+        }
+
+        var scaled = (int)Math.Round((double)frozenEpochs * runEpochs / studentEpochs);
+        return frozenEpochs < studentEpochs ? Math.Clamp(scaled, 1, runEpochs - 1) : runEpochs;
+    }
+
     private (string Directory, TrainingRecord Record) Student(
         string output, string data, string teacher, string cache, string method, double fraction, int seed, double seq, string enc, bool audioOnly, CancellationToken cancellationToken)
     {
@@ -399,7 +569,10 @@ internal sealed class KdReproduction
         var best = Path.Combine(directory, CaptionTrainer.BestDirectoryName);
         var labelled = LabelledSplit.LabelledCount(_developmentClips, fraction);
         var epochs = EqualStepEpochs(_options.StudentEpochs, _developmentClips, audioOnly ? Math.Max(labelled, _developmentClips - labelled) : labelled);
-        if (File.Exists(Path.Combine(best, TrainingRecord.FileName)) && TrainingRecord.Load(best) is { Metrics: not null } done && done.Epochs == epochs)
+        var encoder = _options.StudentEncoder is { } studentEncoder ? Path.GetFullPath(studentEncoder) : null;
+        var frozen = EqualStepFrozenEpochs(_options.StudentFrozenEpochs, _options.StudentEpochs, epochs);
+        if (File.Exists(Path.Combine(best, TrainingRecord.FileName))
+            && TrainingRecord.Load(best) is { Metrics: not null } done && done.Epochs == epochs && done.Encoder == encoder && done.FreezeEncoderEpochs == frozen)
         {
             _progress.Message($"reusing {directory}");
             return (directory, done);
@@ -427,7 +600,9 @@ internal sealed class KdReproduction
                     Threads = _options.Threads,
                     MaxTrainClips = _options.MaxTrainClips,
                     WindowSeconds = _options.WindowSeconds,
-                    ModelConfig = _options.StudentConfig,
+                    ModelConfig = encoder is null ? _options.StudentConfig : null,
+                    EncoderDirectory = encoder,
+                    FreezeEncoderEpochs = frozen,
                     CommandLine = "captiond-train reproduce kd (" + name + ")",
                 },
                 TeacherDirectory = teacher,

@@ -51,6 +51,8 @@ internal static class SceneSubset
         var description = $"{source}\n{sizes}\n";
         if (File.Exists(marker) && File.ReadAllText(marker) == description)
         {
+            // Subsets made before the scene list was carried over get it now.
+            CopySceneList(source, target);
             return target;
         }
 
@@ -97,8 +99,23 @@ internal static class SceneSubset
             File.Copy(notice, Path.Combine(target, "NOTICE"), overwrite: true);
         }
 
+        CopySceneList(source, target);
         File.WriteAllText(marker, description);
         return target;
+    }
+
+    /// <summary>
+    /// The scene set's list of events per clip (<c>scenes.jsonl</c>), whole: <c>eval</c> reads the lines of the clips it
+    /// scores, and without it the subset would have no event recall.
+    /// </summary>
+    private static void CopySceneList(string source, string target)
+    {
+        var scenes = Path.Combine(source, Data.Scenes.SceneSetBuilder.ScenesFileName);
+        var copy = Path.Combine(target, Data.Scenes.SceneSetBuilder.ScenesFileName);
+        if (File.Exists(scenes) && (!File.Exists(copy) || File.GetLastWriteTimeUtc(copy) < File.GetLastWriteTimeUtc(scenes)))
+        {
+            File.Copy(scenes, copy, overwrite: true);
+        }
     }
 
     private static string Quote(string field) => "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

@@ -266,23 +266,43 @@ internal sealed class CaptionTrainer
         var record = TrainingRecord.Begin(options, dataDirectory, vocabulary.Count);
         if (options.EncoderDirectory is { } encoderDirectory)
         {
-            using var tagger = Tagging.TaggerTrainer.Load(encoderDirectory);
-            var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger.Config, vocabulary.Count));
-            // The caption model's tagger adds the label frame (TaggingEncoderConfig.LabelMemory); everything else must match.
-            var (missing, unexpected) = model.Tagger!.load_state_dict(tagger.state_dict(), strict: false);
-            if (unexpected.Count > 0 || missing.Any(name => !name.StartsWith("_label", StringComparison.Ordinal)))
-            {
-                throw new TrainingException($"--encoder {encoderDirectory}: its tagger does not fit the caption model's (missing {string.Join(", ", missing)}; unexpected {string.Join(", ", unexpected)}).");
-            }
-
+            var model = OnTagger(encoderDirectory, vocabulary.Count, options.FreezeEncoderEpochs, _progress);
             record.Encoder = Path.GetFullPath(encoderDirectory);
-            _progress.Message($"encoder: the {tagger.Config.Size} tagger of {record.Encoder} ({tagger.Config.Labels.Count} labels), frozen for {options.FreezeEncoderEpochs} epochs");
             return (model, vocabulary, record);
         }
 
         var config = options.ModelConfig?.Invoke(vocabulary.Count)
             ?? (options.Size == "teacher" ? CaptionModelConfig.Teacher(vocabulary.Count) : CaptionModelConfig.Student(vocabulary.Count));
         return (new CaptionModel(config), vocabulary, record);
+    }
+
+    /// <summary>
+    /// A new caption model on the tagger checkpoint in <paramref name="encoderDirectory"/> (<c>--encoder</c>; shared by
+    /// <c>train</c> and <c>distill</c>): the student's decoder on <see cref="CaptionModelConfig.OnTagger"/>, the tagger's
+    /// weights loaded into its encoder (all but the label frame, which tagging does not have).
+    /// </summary>
+    /// <exception cref="TrainingException">The tagger's weights do not fit the caption model's tagger.</exception>
+    internal static CaptionModel OnTagger(string encoderDirectory, int vocabSize, int freezeEncoderEpochs, TrainingProgress progress)
+    {
+        using var tagger = Tagging.TaggerTrainer.Load(encoderDirectory);
+        var model = new CaptionModel(CaptionModelConfig.OnTagger(tagger.Config, vocabSize));
+        try
+        {
+            // The caption model's tagger adds the label frame (TaggingEncoderConfig.LabelMemory); everything else must match.
+            var (missing, unexpected) = model.Tagger!.load_state_dict(tagger.state_dict(), strict: false);
+            if (unexpected.Count > 0 || missing.Any(name => !name.StartsWith("_label", StringComparison.Ordinal)))
+            {
+                throw new TrainingException($"--encoder {encoderDirectory}: its tagger does not fit the caption model's (missing {string.Join(", ", missing)}; unexpected {string.Join(", ", unexpected)}).");
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        progress.Message($"encoder: the {tagger.Config.Size} tagger of {Path.GetFullPath(encoderDirectory)} ({tagger.Config.Labels.Count} labels), frozen for {freezeEncoderEpochs} epochs");
+        return model;
     }
 
     private (CaptionModel Model, Vocabulary Vocabulary, TrainingRecord Record) Resume(string lastDirectory, string dataDirectory)

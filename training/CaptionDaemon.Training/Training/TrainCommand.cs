@@ -27,8 +27,7 @@ internal static class TrainCommand
         augment.AcceptOnlyFromAmong("auto", "on", "off");
         var features = new Option<string>("--features") { Description = "Log-mel from the cache of 'data features' (<data>/features/<split>.logmel): auto (when present; a stale one is refused), off (decode the audio), require.", DefaultValueFactory = _ => "auto" };
         features.AcceptOnlyFromAmong("auto", "off", "require");
-        var encoder = new Option<string?>("--encoder") { Description = "A tagger checkpoint folder ('captiond-train tag' --out's best/) to start the encoder from; the model becomes the student's decoder on that tagging encoder." };
-        var freezeEncoderEpochs = new Option<int>("--freeze-encoder-epochs") { Description = "With --encoder: train the decoder alone on the frozen encoder for this many epochs, then fine-tune both.", DefaultValueFactory = _ => 0 };
+        var (encoder, freezeEncoderEpochs) = EncoderOptions();
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
@@ -85,6 +84,11 @@ internal static class TrainCommand
     internal static (Option<bool> Resume, Option<double> CheckpointMinutes) ResumeOptions() =>
         (new Option<bool>("--resume") { Description = "Continue the run in --out from last/." },
          new Option<double>("--checkpoint-minutes") { Description = "Also save last/ inside an epoch every this many minutes, so an interrupted run resumes close to where it stopped (0: at epoch ends only).", DefaultValueFactory = _ => 15.0 });
+
+    /// <summary><c>--encoder</c> and <c>--freeze-encoder-epochs</c>, shared by <c>train</c> and <c>distill</c>.</summary>
+    internal static (Option<string?> Encoder, Option<int> FreezeEncoderEpochs) EncoderOptions() =>
+        (new Option<string?>("--encoder") { Description = "A tagger checkpoint folder ('captiond-train tag' --out's best/) to start the encoder from; the model becomes the student's decoder on that tagging encoder." },
+         new Option<int>("--freeze-encoder-epochs") { Description = "With --encoder: train the decoder alone on the frozen encoder for this many epochs, then fine-tune both.", DefaultValueFactory = _ => 0 });
 
     /// <exception cref="ArgumentException"><paramref name="minutes"/> is negative or not finite.</exception>
     internal static TimeSpan? CheckpointInterval(double minutes) => minutes switch

@@ -47,8 +47,7 @@ internal static class CatalogCommand
                 if (parse.GetValue(list) is { } listFile)
                 {
                     var rows = CatalogSummary.EvaluationList(entries, parse.GetValue(split)!, parse.GetValue(perCategory));
-                    var directory = Path.GetFullPath(parse.GetValue(sounds)!);
-                    File.WriteAllLines(listFile.FullName, rows.Select(e => $"{Path.Combine(directory, e.File)}\t{e.Category}").Prepend("path\tcategory"));
+                    CatalogSummary.WriteEvaluationList(listFile.FullName, parse.GetValue(sounds)!, rows);
                     Console.WriteLine($"{rows.Count} recordings of {rows.Select(e => e.Category).Distinct().Count()} categories -> {listFile.FullName}");
                 }
 
@@ -212,6 +211,16 @@ internal static class CatalogSummary
         }
 
         return chosen;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="rows"/> of the sounds folder <paramref name="soundsDirectory"/> as an <c>eval --recordings</c>
+    /// list: a header, then one <c>path&lt;TAB&gt;category</c> line per recording with its absolute path.
+    /// </summary>
+    public static void WriteEvaluationList(string path, string soundsDirectory, IEnumerable<SoundIndexEntry> rows)
+    {
+        var directory = Path.GetFullPath(soundsDirectory);
+        File.WriteAllLines(path, rows.Select(e => $"{Path.Combine(directory, e.File)}\t{e.Category}").Prepend("path\tcategory"));
     }
 
     /// <summary>A few lines for a person: the totals, then the categories under 10 recordings.</summary>
