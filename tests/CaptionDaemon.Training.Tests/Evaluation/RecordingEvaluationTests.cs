@@ -133,6 +133,33 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     }
 
     [Fact]
+    public void HearingReport_ReadConfidences_ReadsBackWhatToJsonWroteAndRefusesAReportWithoutThem()
+    {
+        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, []);
+        RecordingCaption[] captions = [C("a.wav", 0.91234f), C("b.wav", 0.03156f)];
+        var directory = Directory.CreateTempSubdirectory("hearing-read-");
+        try
+        {
+            var labelled = Path.Combine(directory.FullName, "labelled.json");
+            File.WriteAllText(labelled, new HearingReport(captions, [], 0, 3) { HasLabels = true }.ToJson().ToJsonString());
+            Assert.Equal([0.9123, 0.0316], HearingReport.ReadConfidences(labelled).Order().Reverse());
+
+            // Without labels a report lists captions only: no confidences to choose a minimum from.
+            var plain = Path.Combine(directory.FullName, "plain.json");
+            File.WriteAllText(plain, new HearingReport(captions, [], 0, 3).ToJson().ToJsonString());
+            Assert.Contains("has no confidence", Assert.Throws<InvalidDataException>(() => HearingReport.ReadConfidences(plain)).Message, StringComparison.Ordinal);
+            var other = Path.Combine(directory.FullName, "other.json");
+            File.WriteAllText(other, "{\"cider_d\": 0.9}");
+            Assert.Contains("no 'captions' object", Assert.Throws<InvalidDataException>(() => HearingReport.ReadConfidences(other)).Message, StringComparison.Ordinal);
+            Assert.Throws<InvalidDataException>(() => HearingReport.ReadConfidences(Path.Combine(directory.FullName, "missing.json")));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void HearingReport_UncaptionedShare_CountsRecordingsUnderTheMinimumConfidence()
     {
         static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, []);

@@ -82,7 +82,7 @@ internal static class CalibrateCommand
 
                 try
                 {
-                    minConfidence = MinConfidenceChoice.ForUncaptionedShare(ReadReportedConfidences(from.FullName), maxUncaptioned);
+                    minConfidence = MinConfidenceChoice.ForUncaptionedShare(HearingReport.ReadConfidences(from.FullName), maxUncaptioned);
                     Console.Error.WriteLine($"min_confidence {minConfidence.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: at most {maxUncaptioned * 100:0.##}% of the recordings of {from.Name} under it");
                 }
                 catch (InvalidDataException e)
@@ -136,28 +136,6 @@ internal static class CalibrateCommand
             }
         });
         return command;
-    }
-
-    /// <summary>The per-recording confidences of an <c>eval --recordings --json</c> report (its <c>captions</c>).</summary>
-    private static double[] ReadReportedConfidences(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new InvalidDataException($"{path}: no such file (the JSON of 'eval --recordings --json').");
-        }
-
-        try
-        {
-            var captions = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["captions"] as System.Text.Json.Nodes.JsonObject
-                ?? throw new InvalidDataException($"{path}: no 'captions' object; is it the JSON of 'eval --recordings --json'?");
-            var confidences = captions.Select(c => c.Value?["confidence"]?.GetValue<double>()
-                ?? throw new InvalidDataException($"{path}: caption of {c.Key} has no confidence (evaluated before the bundle was calibrated?)")).ToArray();
-            return confidences.Length > 0 ? confidences : throw new InvalidDataException($"{path}: no captions.");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{path}: not the JSON of 'eval --recordings --json' ({e.Message})", e);
-        }
     }
 
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };

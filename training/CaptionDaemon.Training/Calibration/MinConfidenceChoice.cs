@@ -45,8 +45,9 @@ internal sealed record MinConfidenceChoice(double MinConfidence, double QuietFal
 
     /// <summary>
     /// The largest minimum confidence that leaves at most <paramref name="maxUncaptioned"/> of the recordings uncaptioned,
-    /// from their confidences as <c>eval --recordings --json</c> reports them (rounded to 4 places). It lies half a unit of
-    /// the fourth place below the confidence that must stay, so the rounding never drops a recording it should keep.
+    /// from their confidences as <c>eval --recordings --json</c> reports them (<see cref="Evaluation.HearingReport.ReadConfidences"/>,
+    /// rounded to <see cref="Evaluation.HearingReport.ReportedDecimals"/> places). It lies half a unit of the last reported
+    /// place below the confidence that must stay, so the rounding never drops a recording it should keep.
     /// </summary>
     /// <param name="confidences">Per recording (e.g. of the test split): its reported confidence.</param>
     /// <param name="maxUncaptioned">The largest share of the recordings allowed under the minimum, in [0, 1).</param>
@@ -65,11 +66,11 @@ internal sealed record MinConfidenceChoice(double MinConfidence, double QuietFal
 
         var sorted = confidences.Order().ToArray();
         var allowed = (int)Math.Floor((maxUncaptioned * sorted.Length) + 1e-9);
-        return Math.Clamp(Math.Round(sorted[allowed] - ReportedHalfUnit, 5), 0, 1);
+        return Math.Clamp(Math.Round(sorted[allowed] - ReportedHalfUnit, Evaluation.HearingReport.ReportedDecimals + 1), 0, 1);
     }
 
-    /// <summary>Half a unit of the fourth decimal place, the precision <c>eval</c> reports confidences with.</summary>
-    private const double ReportedHalfUnit = 0.00005;
+    /// <summary>Half a unit of the last decimal place <c>eval</c> reports confidences with.</summary>
+    private static readonly double ReportedHalfUnit = 0.5 * Math.Pow(10, -Evaluation.HearingReport.ReportedDecimals);
 
     /// <summary>
     /// A given minimum confidence (<c>calibrate --min-confidence</c>, e.g. one chosen on the test split) and what it keeps

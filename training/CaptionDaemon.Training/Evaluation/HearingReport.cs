@@ -210,5 +210,34 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
 
     private static double Share(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
 
-    private static double Round(double value) => Math.Round(value, 4);
+    /// <summary>Decimal places of the figures and confidences the report writes.</summary>
+    public const int ReportedDecimals = 4;
+
+    /// <summary>
+    /// The per-recording confidences of a report this writes (<c>eval --recordings --json</c>, its <c>captions</c>), as
+    /// written: rounded to <see cref="ReportedDecimals"/> places.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is missing, is not such a report, or has no confidences (a bundle without labels reports captions only).</exception>
+    public static double[] ReadConfidences(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: no such file (the JSON of 'eval --recordings --json').");
+        }
+
+        try
+        {
+            var captions = JsonNode.Parse(File.ReadAllText(path))?["captions"] as JsonObject
+                ?? throw new InvalidDataException($"{path}: no 'captions' object; is it the JSON of 'eval --recordings --json'?");
+            var confidences = captions.Select(c => (c.Value as JsonObject)?["confidence"]?.GetValue<double>()
+                ?? throw new InvalidDataException($"{path}: the caption of {c.Key} has no confidence (a bundle without labels reports captions only)")).ToArray();
+            return confidences.Length > 0 ? confidences : throw new InvalidDataException($"{path}: no captions.");
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not the JSON of 'eval --recordings --json' ({e.Message})", e);
+        }
+    }
+
+    private static double Round(double value) => Math.Round(value, ReportedDecimals);
 }
