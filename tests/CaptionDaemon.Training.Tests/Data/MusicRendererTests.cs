@@ -67,6 +67,17 @@ public sealed class MusicRendererTests(MusicRenderFixture music) : IClassFixture
     private readonly TestFiles _files = new();
 
     [Fact]
+    public void SplitOf_DefaultSoundfonts_OneHeldOutForValidationAndOneForTest()
+    {
+        var options = new MusicRenderOptions { OutputDirectory = "unused" };
+
+        Assert.Equal(
+            ["train", "val", "test"],
+            MusicRenderOptions.DefaultSoundfonts.Select(options.SplitOf));
+        Assert.Equal("train", options.SplitOf("some-other-soundfont"));
+    }
+
+    [Fact]
     public void Render_RealSoundfont_WritesAudible16kMonoPhrasesOfTwoToSixSeconds()
     {
         var entries = SoundIndex.Load(music.Directory).Where(e => e.Package == MusicRenderFixture.Package).ToList();

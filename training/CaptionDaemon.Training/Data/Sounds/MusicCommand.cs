@@ -43,7 +43,7 @@ internal static class MusicCommand
             Description = "Keep the downloaded .deb files in <out>/debs after rendering.",
         };
 
-        var command = new Command("music", "Render short instrument phrases (piano, guitars, strings, winds, brass, drums...) from real-sample General MIDI soundfonts in Debian packages with fluidsynth, as 16 kHz mono WAV, and add them to index.jsonl (group MUS). TimGM6mb's renders are the test split. Skips what is already there.");
+        var command = new Command("music", "Render short instrument phrases (piano, guitars, strings, winds, brass, drums...) from real-sample General MIDI soundfonts in Debian packages with fluidsynth, as 16 kHz mono WAV, and add them to index.jsonl (group MUS). GeneralUser's (minuet-data) renders are the validation split, TimGM6mb's the test split. Skips what is already there.");
         command.Options.Add(output);
         command.Options.Add(soundfonts);
         command.Options.Add(phrases);

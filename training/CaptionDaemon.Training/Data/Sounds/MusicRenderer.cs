@@ -6,8 +6,11 @@ namespace CaptionDaemon.Training.Data.Sounds;
 /// <summary>What <c>data music</c> should do.</summary>
 internal sealed record MusicRenderOptions
 {
-    /// <summary>The default soundfont packages: FluidR3_GM (148 MB of samples) for training, TimGM6mb held out for testing.</summary>
-    public static readonly IReadOnlyList<string> DefaultSoundfonts = ["fluid-soundfont-gm", "timgm6mb-soundfont"];
+    /// <summary>
+    /// The default soundfont packages: FluidR3_GM (148 MB of samples) for training, GeneralUser 1.47 (minuet-data) held out
+    /// for validation, TimGM6mb held out for testing.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultSoundfonts = ["fluid-soundfont-gm", "minuet-data", "timgm6mb-soundfont"];
 
     /// <summary>The sounds folder to fill (audio/&lt;package&gt;/, copyright/, index.jsonl), shared with <c>data fetch</c>.</summary>
     public required string OutputDirectory { get; init; }
@@ -17,6 +20,16 @@ internal sealed record MusicRenderOptions
 
     /// <summary>Packages whose recordings form the test split (a whole soundfont held out); the others are <c>train</c>.</summary>
     public IReadOnlyCollection<string> TestSoundfonts { get; init; } = ["timgm6mb-soundfont"];
+
+    /// <summary>
+    /// Packages whose recordings form the validation split, so calibration and model selection see instruments (the
+    /// validation packages of sound-packages.tsv are everyday sounds and speech only); the others are <c>train</c>.
+    /// </summary>
+    public IReadOnlyCollection<string> ValidationSoundfonts { get; init; } = ["minuet-data"];
+
+    /// <summary>The split of <paramref name="package"/>'s renders: test, val or train.</summary>
+    public string SplitOf(string package) =>
+        TestSoundfonts.Contains(package) ? "test" : ValidationSoundfonts.Contains(package) ? "val" : "train";
 
     /// <summary>The instrument table (instruments.tsv).</summary>
     public string InstrumentsPath { get; init; } = InstrumentTable.BundledPath;
@@ -325,7 +338,7 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
         var copyright = Path.Combine(output, SoundFetcher.CopyrightRelativePath(package));
         var license = (File.Exists(copyright) ? DebianCopyright.License(File.ReadAllText(copyright)) : null)
             ?? "see " + SoundFetcher.CopyrightRelativePath(package);
-        var split = options.TestSoundfonts.Contains(package) ? "test" : "train";
+        var split = options.SplitOf(package);
         // Every instrument rendered with today's parameters, also those a --instruments run left out this time.
         foreach (var instrument in table.Where(x => IsComplete(output, package, version, x)))
         {
