@@ -58,24 +58,7 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
     [Fact]
     public void Run_OnTaggerEncoder_FrozenEpochsKeepTheTaggerAndFineTuningThenChangesIt()
     {
-        var tagger = Path.Combine(_data.NewOutputDirectory(), "tagger");
-        Directory.CreateDirectory(tagger);
-        TorchSharp.torch.random.manual_seed(3);
-        using (var encoder = new TaggingEncoder(new TaggingEncoderConfig
-        {
-            Size = "tiny",
-            Labels = ["beep", "hum", "nothing"],
-            StemChannels = 4,
-            Stages = [new(8, 1, 2, true), new(12, 1, 2, true), new(16, 1, 2, false)],
-            HeadChannels = 24,
-            DModel = 32,
-        }))
-        {
-            Models.TinyModels.RandomiseBatchNorms(encoder, 3);
-            File.WriteAllText(Path.Combine(tagger, TaggerTrainer.ConfigFileName), encoder.Config.ToJson());
-            encoder.save(Path.Combine(tagger, TaggerTrainer.EncoderFileName));
-        }
-
+        var tagger = TinyTagger(["beep", "hum", "nothing"]);
         var output = _data.NewOutputDirectory();
         var options = Options(output, epochs: 1) with { ModelConfig = null, EncoderDirectory = tagger, FreezeEncoderEpochs = 1 };
         var last = Path.Combine(output, CaptionTrainer.LastDirectoryName);
@@ -103,6 +86,50 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
         var tunedState = tuned.Tagger!.state_dict();
         var changed = originalState.Count(p => !p.Value.equal(tunedState[p.Key]).all().item<bool>());
         Assert.True(changed > originalState.Count / 2, $"fine-tuning changed only {changed} of {originalState.Count} encoder tensors");
+    }
+
+    [Fact]
+    public void Run_OnTaggerEncoderWithSceneCategories_TaggingLossTeachesTheLabelsWhileFineTuning()
+    {
+        // The synthetic clips as a scene set: every development clip's category in scenes.jsonl (tones "beep", noise "hiss").
+        var data = _data.NewOutputDirectory();
+        Directory.CreateDirectory(data);
+        foreach (var split in new[] { "development", "validation", "evaluation" })
+        {
+            File.Copy(Path.Combine(_data.Root, $"clotho_captions_{split}.csv"), Path.Combine(data, $"clotho_captions_{split}.csv"));
+            Directory.CreateSymbolicLink(Path.Combine(data, split), Path.Combine(_data.Root, split));
+        }
+
+        var clips = Directory.GetFiles(Path.Combine(data, "development"), "*.wav").Order(StringComparer.Ordinal).ToArray();
+        string CategoryOf(string file) => int.Parse(Path.GetFileNameWithoutExtension(file)[^2..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 0 ? "beep" : "hiss";
+        File.WriteAllLines(Path.Combine(data, "scenes.jsonl"), clips.Select(f =>
+            $$"""{"file":"{{Path.GetFileName(f)}}","quiet":false,"events":[{"category":"{{CategoryOf(f)}}","caption":"a sound"}],"background":null}"""));
+        string[] labels = ["beep", "hiss", "nothing"];
+        var tagger = TinyTagger(labels, dropout: 0);
+
+        // One frozen epoch, then nine of fine-tuning with and nine without the tagging loss, from the same frozen state.
+        double LabelLoss(double weight)
+        {
+            var output = _data.NewOutputDirectory();
+            var options = Options(output, epochs: 1) with { DataDirectory = data, ModelConfig = null, EncoderDirectory = tagger, FreezeEncoderEpochs = 1, LearningRate = 1e-2, LabelLossWeight = weight };
+            new CaptionTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+            var record = new CaptionTrainer(options with { Epochs = 10, Resume = true }, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+            Assert.Equal(weight, record.LabelLossWeight);
+            using var model = CaptionModel.LoadCheckpoint(Path.Combine(output, CaptionTrainer.LastDirectoryName));
+            // Batch statistics (training mode without dropout): the randomised BatchNorms' running statistics would
+            // take many more steps than these to follow the layers that the fine-tuning moved.
+            model.train();
+            using var noGrad = TorchSharp.torch.no_grad();
+            using var audio = TorchSharp.torch.stack(clips.Select(f => TorchSharp.torch.tensor(CaptionDaemon.Training.Data.AudioDecoder.Decode(f, 16000, CancellationToken.None)[..32000])).ToArray());
+            var targets = clips.Select(f => labels.Select(l => l == CategoryOf(f) ? 1f : 0f)).SelectMany(x => x).ToArray();
+            var (_, _, probabilities) = model.EncodeWithLabels(audio);
+            using var loss = TorchSharp.torch.nn.functional.binary_cross_entropy(probabilities, TorchSharp.torch.tensor(targets, [clips.Length, labels.Length]));
+            return loss.item<float>();
+        }
+
+        var without = LabelLoss(0);
+        var with = LabelLoss(10);
+        Assert.True(with < 0.5 * without, $"the labels' cross-entropy after fine-tuning is {with:0.000} with the tagging loss and {without:0.000} without");
     }
 
     [Fact]
@@ -209,5 +236,27 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
     };
 
     /// <summary>Output folders live in runs/ under the data set's root.</summary>
+    /// <summary>A randomly initialised tiny tagger checkpoint (what <c>tag</c> writes) with <paramref name="labels"/>.</summary>
+    private string TinyTagger(IReadOnlyList<string> labels, double dropout = 0.2)
+    {
+        var tagger = Path.Combine(_data.NewOutputDirectory(), "tagger");
+        Directory.CreateDirectory(tagger);
+        TorchSharp.torch.random.manual_seed(3);
+        using var encoder = new TaggingEncoder(new TaggingEncoderConfig
+        {
+            Size = "tiny",
+            Labels = labels,
+            StemChannels = 4,
+            Stages = [new(8, 1, 2, true), new(12, 1, 2, true), new(16, 1, 2, false)],
+            HeadChannels = 24,
+            DModel = 32,
+            Dropout = dropout,
+        });
+        Models.TinyModels.RandomiseBatchNorms(encoder, 3);
+        File.WriteAllText(Path.Combine(tagger, TaggerTrainer.ConfigFileName), encoder.Config.ToJson());
+        encoder.save(Path.Combine(tagger, TaggerTrainer.EncoderFileName));
+        return tagger;
+    }
+
     private static string SharedRoot(string output) => Path.GetDirectoryName(Path.GetDirectoryName(output))!;
 }

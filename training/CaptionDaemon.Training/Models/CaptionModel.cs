@@ -132,13 +132,31 @@ internal sealed class CaptionModel : Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         if (_tagger is not null)
         {
-            var output = logMel ? _tagger.ForwardLogMel(input, transform) : _tagger.Forward(input, transform);
+            var output = TaggerForward(input, logMel, transform);
             return (output.Memory.MoveToOuterDisposeScope(), output.Embedding.MoveToOuterDisposeScope());
         }
 
         var spectrogram = logMel ? _frontend!.Normalise(input) : _frontend!.forward(input);
         var (memory, embedding) = _encoder!.forward(transform is null ? spectrogram : transform(spectrogram));
         return (memory.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The tagger's whole output (memory, embedding and label logits <c>[B, Labels]</c>) from a waveform or from log-mel dB
+    /// (<paramref name="logMel"/>), for training that keeps the labels learning while the encoder is fine-tuned.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model runs on the CNN encoder, which has no labels.</exception>
+    internal TaggingOutput EncodeWithLabelLogits(Tensor input, bool logMel, Func<Tensor, Tensor>? transformSpectrogram = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        return TaggerForward(input, logMel, transformSpectrogram).MoveToOuterDisposeScope();
+    }
+
+    private TaggingOutput TaggerForward(Tensor input, bool logMel, Func<Tensor, Tensor>? transform)
+    {
+        var tagger = _tagger ?? throw new InvalidOperationException("This caption model runs on the CNN encoder, which has no label logits.");
+        return logMel ? tagger.ForwardLogMel(input, transform) : tagger.Forward(input, transform);
     }
 
     /// <summary>

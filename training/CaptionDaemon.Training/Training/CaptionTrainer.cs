@@ -109,6 +109,13 @@ internal sealed class CaptionTrainer
         var counts = model.CountParameters();
         _progress.Message($"{record.Size}: {counts.Total:N0} parameters (encoder {counts.Encoder:N0}, decoder {counts.Decoder:N0}), vocabulary {vocabulary.Count}; {train.Count} clips with {record.TrainCaptions} captions, {stepsPerEpoch} steps per epoch of {options.BatchSize} clips");
 
+        record.LabelLossWeight = options.LabelLossWeight;
+        var clipLabels = model.Tagger is { } tagger && options.LabelLossWeight > 0 ? ClipLabels(trainClips, dataDirectory, tagger.Config.Labels) : null;
+        if (clipLabels is null)
+        {
+            record.LabelLossWeight = 0;
+        }
+
         var augmentation = options.Augments ? new Augmentation() : null;
         record.Augmentation = augmentation?.Describe() ?? "none";
         using var optimizer = new HeldScalarAdamW(model.parameters(), options.LearningRate, options.WeightDecay);
@@ -152,8 +159,9 @@ internal sealed class CaptionTrainer
                     augmentation?.PerturbWaveforms(examples.Audio, examples.Clips, rng);
                 }
 
+                var labels = clipLabels is not null && !model.EncoderFrozen ? BatchLabels(clipLabels, batch, model.Tagger!.Config.Labels.Count, options.LabelLossWeight) : null;
                 return StepOutcome.Of(SupervisedStep.Run(
-                    model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng)));
+                    model, optimizer, examples, options.LabelSmoothing, options.GradientClip, augmentation is null ? null : spectrogram => augmentation.MaskSpectrogram(spectrogram, rng), labels));
             },
             saveCheckpoint: () => SaveLast(lastDirectory, model, vocabulary, optimizer, record),
             endEpoch: summary =>
@@ -174,6 +182,43 @@ internal sealed class CaptionTrainer
 
         EvaluateBestOnTest(dataDirectory, outputDirectory, bestDirectory, lastDirectory, windowSamples, maxWords, record, options, _progress, cancellationToken);
         return record;
+    }
+
+    /// <summary>
+    /// The label indices of every training clip: the categories one hears in it (<see cref="Incremental.SceneEvents.TryLoadCategories"/>)
+    /// that are among <paramref name="labels"/>; null, with a message, when the data has no <c>scenes.jsonl</c>.
+    /// </summary>
+    /// <exception cref="TrainingException">A training clip has no line in <c>scenes.jsonl</c>.</exception>
+    private int[][]? ClipLabels(IReadOnlyList<CaptionedClip> clips, string dataDirectory, IReadOnlyList<string> labels)
+    {
+        if (Incremental.SceneEvents.TryLoadCategories(dataDirectory, Tagging.TaggingSet.Nothing) is not { } categories)
+        {
+            _progress.Message($"no tagging loss: {dataDirectory} has no {Data.Scenes.SceneSetBuilder.ScenesFileName} to take the clips' categories from");
+            return null;
+        }
+
+        var index = labels.Select((label, i) => (label, i)).ToDictionary(x => x.label, x => x.i, StringComparer.Ordinal);
+        var result = clips.Select(clip => categories.TryGetValue(clip.Id, out var heard)
+                ? heard.Where(index.ContainsKey).Select(c => index[c]).ToArray()
+                : throw new TrainingException($"{dataDirectory}: clip {clip.Id} has no line in {Data.Scenes.SceneSetBuilder.ScenesFileName}, so the tagging loss has no targets for it (train with --label-loss-weight 0)."))
+            .ToArray();
+        _progress.Message(FormattableString.Invariant(
+            $"tagging loss x {_options.LabelLossWeight} while the encoder is fine-tuned: {result.Count(r => r.Length > 0)} of {clips.Count} clips hold one of the tagger's {labels.Count} labels"));
+        return result;
+    }
+
+    private static LabelTargets BatchLabels(int[][] clipLabels, ReadOnlySpan<int> batch, int count, double weight)
+    {
+        var targets = new float[batch.Length * count];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            foreach (var label in clipLabels[batch[i]])
+            {
+                targets[(i * count) + label] = 1f;
+            }
+        }
+
+        return new LabelTargets(targets, count, weight);
     }
 
     /// <summary>

@@ -93,6 +93,16 @@ internal sealed record TrainOptions
     /// <summary>With <see cref="EncoderDirectory"/>: the first this many epochs train the decoder alone on the frozen encoder, the rest fine-tune both.</summary>
     public int FreezeEncoderEpochs { get; init; }
 
+    /// <summary>
+    /// With <see cref="EncoderDirectory"/>: the weight of the tagging loss (binary cross-entropy of the tagger's label
+    /// logits against the categories one hears in the clip, from the data's <c>scenes.jsonl</c>) added to the caption
+    /// loss while the encoder is fine-tuned, so the label head keeps up with the layers under it; 0: captions only.
+    /// </summary>
+    public double LabelLossWeight { get; init; } = DefaultLabelLossWeight;
+
+    /// <summary>The tagger trained on this loss alone at weight 1; the same weight keeps its scale next to the caption loss.</summary>
+    public const double DefaultLabelLossWeight = 1.0;
+
     /// <summary>The command line, recorded in <c>training.json</c>.</summary>
     public string CommandLine { get; init; } = string.Empty;
 
@@ -109,6 +119,7 @@ internal sealed record TrainOptions
 
         Require(FreezeEncoderEpochs >= 0, "--freeze-encoder-epochs must not be negative.");
         Require(FreezeEncoderEpochs == 0 || EncoderDirectory is not null, "--freeze-encoder-epochs needs --encoder (a trained tagger to freeze).");
+        Require(LabelLossWeight >= 0 && double.IsFinite(LabelLossWeight), "--label-loss-weight must be 0 or positive.");
 
         Require(!string.IsNullOrWhiteSpace(DataDirectory), "--data is required");
         Require(!string.IsNullOrWhiteSpace(OutputDirectory), "--out is required");

@@ -47,6 +47,7 @@ internal sealed record TrainingRecord
         VocabSize = vocabSize,
         Encoder = options.EncoderDirectory,
         FreezeEncoderEpochs = options.FreezeEncoderEpochs,
+        LabelLossWeight = options.LabelLossWeight,
         Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -59,6 +60,9 @@ internal sealed record TrainingRecord
 
     /// <summary>Epochs that trained the decoder alone on the frozen encoder.</summary>
     public int FreezeEncoderEpochs { get; set; }
+
+    /// <summary>Weight of the tagging loss while the encoder is fine-tuned (<see cref="TrainOptions.LabelLossWeight"/>); 0 when none was added.</summary>
+    public double LabelLossWeight { get; set; }
 
     public string Command { get; set; } = string.Empty;
 
