@@ -28,7 +28,7 @@ internal static class TrainCommand
         var features = new Option<string>("--features") { Description = "Log-mel from the cache of 'data features' (<data>/features/<split>.logmel): auto (when present; a stale one is refused), off (decode the audio), require.", DefaultValueFactory = _ => "auto" };
         features.AcceptOnlyFromAmong("auto", "off", "require");
         var (encoder, freezeEncoderEpochs) = EncoderOptions();
-        var labelLossWeight = new Option<double>("--label-loss-weight") { Description = "With --encoder: weight of the tagging loss (the tagger's labels against the categories in the data's scenes.jsonl) added while the encoder is fine-tuned, so the labels keep learning; 0: captions only.", DefaultValueFactory = _ => TrainOptions.DefaultLabelLossWeight };
+        var labelLossWeight = new Option<double>("--label-loss-weight") { Description = "With --encoder: weight of the tagging loss (the tagger's labels against the categories in the data's scenes.jsonl) added while the encoder is fine-tuned, so the labels keep learning; 0 (the default): captions only.", DefaultValueFactory = _ => 0.0 };
         var minWordCount = new Option<int>("--min-word-count") { Description = "Words seen fewer times in the training captions become <unk>.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("train", "Train a caption model (supervised cross-entropy); keep the best checkpoint by validation CIDEr-D and test it on the evaluation split.");
