@@ -2,14 +2,14 @@
 # Reproduces models/default from nothing (issue 15's recipe, first stage): fetch the Debian recordings and render the
 # instrument phrases, generate 37,500 scenes (background in 40% of the event scenes, no noise floor at all in 25%) and
 # their log-mel cache, train the small tagging encoder as a tagger over the catalog's categories, train the student's
-# decoder on it (two epochs with the encoder frozen, a third fine-tuning both),
+# decoder on it (two epochs with the encoder frozen, two more fine-tuning both),
 # export the bundle, calibrate its confidence and label thresholds on the val split, choose its recommended
 # min_confidence on the test split (the largest that leaves at most 10% of the test recordings uncaptioned, as the
 # model issue asks), and measure it on the test split.
 # Usage: training/reproduce-default.sh [WORK_DIR]   (default WORK_DIR: ~/.cache/captiond/reproduce-default)
 # Cost on 2 cores: fetch about 38 min (9.3 GB of packages), scenes 20 min, features 11 min, tagger about 80 min
-# (24 epochs of 400 steps of 16 five-second windows), decoder about 70 min (2 frozen epochs of 688 steps of 32 clips,
-# 15 min each, and a fine-tuning one, about 35 min), export, calibration and evaluation about 10 min: about 3.9 h.
+# (24 epochs of 400 steps of 16 five-second windows), decoder about 100 min (2 frozen epochs of 688 steps of 32 clips,
+# 15 min each, and 2 fine-tuning ones, about 35 min each), export, calibration and evaluation about 10 min: about 4.4 h.
 # Every stage can be stopped and the script run again: fetch keeps what it has, 'tag' and 'train' resume from their
 # last checkpoint (saved every 5 and 10 minutes).
 set -euo pipefail
@@ -30,11 +30,11 @@ resume() { [ -f "$1/last/training.json" ] && echo --resume || true; }
 "$train" tag --sounds "$work/sounds" --out "$work/tagger" --size small --window-seconds 5 --batch-size 16 \
   --clips-per-epoch 6400 --epochs 24 --threads 2 --checkpoint-minutes 5 $(resume "$work/tagger")
 "$train" train --data "$work/scenes" --out "$work/student" --encoder "$work/tagger/best" --freeze-encoder-epochs 2 \
-  --epochs 3 --batch-size 32 --lr 0.001 --threads 2 --checkpoint-minutes 10 --max-train-clips 22000 $(resume "$work/student")
+  --epochs 4 --batch-size 32 --lr 0.001 --threads 2 --checkpoint-minutes 10 --max-train-clips 22000 $(resume "$work/student")
 
 # The recordings' attributions travel with the weights: export copies a checkpoint's NOTICE into the bundle.
 cp "$work/scenes/NOTICE" "$work/student/best/NOTICE"
-"$train" export --checkpoint "$work/student/best" --out "$repo/models/default" --name student-tagger-v5 --max-tokens 31 --force
+"$train" export --checkpoint "$work/student/best" --out "$repo/models/default" --name student-tagger-v6 --max-tokens 31 --force
 "$train" data catalog --sounds "$work/sounds" --list "$work/val.tsv" --split val --per-category 20
 "$train" data catalog --sounds "$work/sounds" --list "$work/test.tsv" --split test --per-category 20
 "$train" calibrate --bundle "$repo/models/default" --recordings "$work/val.tsv" --sounds "$work/sounds"
