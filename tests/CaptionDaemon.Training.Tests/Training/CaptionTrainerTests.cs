@@ -235,7 +235,6 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
         },
     };
 
-    /// <summary>Output folders live in runs/ under the data set's root.</summary>
     /// <summary>A randomly initialised tiny tagger checkpoint (what <c>tag</c> writes) with <paramref name="labels"/>.</summary>
     private string TinyTagger(IReadOnlyList<string> labels, double dropout = 0.2)
     {
@@ -258,5 +257,6 @@ public sealed class CaptionTrainerTests : IClassFixture<SyntheticClotho>
         return tagger;
     }
 
+    /// <summary>Output folders live in runs/ under the data set's root.</summary>
     private static string SharedRoot(string output) => Path.GetDirectoryName(Path.GetDirectoryName(output))!;
 }
