@@ -109,12 +109,8 @@ internal sealed class CaptionTrainer
         var counts = model.CountParameters();
         _progress.Message($"{record.Size}: {counts.Total:N0} parameters (encoder {counts.Encoder:N0}, decoder {counts.Decoder:N0}), vocabulary {vocabulary.Count}; {train.Count} clips with {record.TrainCaptions} captions, {stepsPerEpoch} steps per epoch of {options.BatchSize} clips");
 
-        record.LabelLossWeight = options.LabelLossWeight;
         var clipLabels = model.Tagger is { } tagger && options.LabelLossWeight > 0 ? ClipLabels(trainClips, dataDirectory, tagger.Config.Labels) : null;
-        if (clipLabels is null)
-        {
-            record.LabelLossWeight = 0;
-        }
+        record.LabelLossWeight = clipLabels is null ? 0 : options.LabelLossWeight;
 
         var augmentation = options.Augments ? new Augmentation() : null;
         record.Augmentation = augmentation?.Describe() ?? "none";

@@ -40,9 +40,8 @@ internal static class SupervisedStep
         Tensor? labelLoss = null;
         if (labels is not null)
         {
-            var output = batch.LogMel is { } logMel
-                ? model.EncodeWithLabelLogits(tensor(logMel, [batch.Clips, batch.MelBins, batch.Frames]), logMel: true, transformSpectrogram)
-                : model.EncodeWithLabelLogits(tensor(batch.Audio, [batch.Clips, batch.WindowSamples]), logMel: false, transformSpectrogram);
+            var (windows, logMel) = Windows(batch);
+            var output = model.EncodeWithLabelLogits(windows, logMel, transformSpectrogram);
             memory = output.Memory;
             labelLoss = nn.functional.binary_cross_entropy_with_logits(output.Logits, tensor(labels.Targets, [batch.Clips, labels.Count])) * labels.Weight;
         }
@@ -61,6 +60,7 @@ internal static class SupervisedStep
         {
             loss = loss + labelLoss;
         }
+
         var (lossValue, applied) = GuardedUpdate.Apply(optimizer, loss, model.parameters(), gradientClip);
         return new StepResult(lossValue, applied);
     }
@@ -70,12 +70,13 @@ internal static class SupervisedStep
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.LogMel is { } logMel)
-        {
-            return model.EncodeLogMel(tensor(logMel, [batch.Clips, batch.MelBins, batch.Frames]), transformSpectrogram);
-        }
-
-        var audio = tensor(batch.Audio, [batch.Clips, batch.WindowSamples]);
-        return transformSpectrogram is null ? model.Encode(audio) : model.Encode(audio, transformSpectrogram);
+        var (windows, logMel) = Windows(batch);
+        return logMel ? model.EncodeLogMel(windows, transformSpectrogram)
+            : transformSpectrogram is null ? model.Encode(windows) : model.Encode(windows, transformSpectrogram);
     }
+
+    /// <summary>The batch's windows as the encoder takes them: log-mel <c>[B, MelBins, T]</c> when the batch has it (a feature cache), else audio <c>[B, S]</c>.</summary>
+    private static (Tensor Windows, bool LogMel) Windows(CaptionBatch batch) => batch.LogMel is { } logMel
+        ? (tensor(logMel, [batch.Clips, batch.MelBins, batch.Frames]), true)
+        : (tensor(batch.Audio, [batch.Clips, batch.WindowSamples]), false);
 }
