@@ -23,6 +23,28 @@ public sealed class AudioDecoderTests : IDisposable
     }
 
     [Fact]
+    public void Decode_HeaderlessAuAndSunAu_BothDecodeAsTheSameMuLawSignal()
+    {
+        // saytime's files: raw 8 kHz mono mu-law with a .au name and no ".snd" header, which ffmpeg cannot probe.
+        var raw = _files.Ffmpeg("raw.ulaw", "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=8000:duration=1", "-f", "mulaw");
+        var headerless = _files.PathOf("word.au");
+        File.Move(raw, headerless);
+        var sun = _files.Ffmpeg("sun.au", "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=8000:duration=1", "-c:a", "pcm_mulaw");
+
+        var fromHeaderless = AudioDecoder.Decode(headerless, 16000, CancellationToken.None);
+        var fromSun = AudioDecoder.Decode(sun, 16000, CancellationToken.None);
+        var many = AudioDecoder.DecodeMany([headerless, sun], 16000, _files.Root, CancellationToken.None);
+
+        Assert.Equal(["-f", "mulaw", "-ar", "8000", "-ac", "1"], AudioDecoder.InputOptions(headerless));
+        Assert.Empty(AudioDecoder.InputOptions(sun));
+        Assert.InRange(fromHeaderless.Length, 16000 - 16, 16000 + 16);
+        Assert.InRange(fromHeaderless.Max(MathF.Abs), 0.125f * 0.9f, 0.125f * 1.1f);
+        Assert.Equal(fromSun.Length, fromHeaderless.Length);
+        Assert.Equal(fromHeaderless, many[0].Samples);
+        Assert.Equal(fromSun, many[1].Samples);
+    }
+
+    [Fact]
     public void Decode_SixChannelsWithSignalInOne_ReturnsMeanOfChannels()
     {
         var path = _files.Ffmpeg(

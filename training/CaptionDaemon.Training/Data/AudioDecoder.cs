@@ -16,6 +16,30 @@ internal static class AudioDecoder
     public const int DefaultSampleRate = 16000;
 
     /// <summary>
+    /// ffmpeg's options for reading <paramref name="path"/>, put before its <c>-i</c>: none, except for a headerless
+    /// <c>.au</c> (no ".snd" magic), the raw 8 kHz mono µ-law of the old Sun /dev/audio that some packages still ship
+    /// (saytime's spoken numbers), which ffmpeg cannot probe.
+    /// </summary>
+    public static string[] InputOptions(string path)
+    {
+        if (!string.Equals(Path.GetExtension(path), ".au", StringComparison.OrdinalIgnoreCase) || !File.Exists(path))
+        {
+            return [];
+        }
+
+        Span<byte> magic = stackalloc byte[4];
+        using (var stream = File.OpenRead(path))
+        {
+            if (stream.Length >= 4 && stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual(".snd"u8))
+            {
+                return [];
+            }
+        }
+
+        return ["-f", "mulaw", "-ar", "8000", "-ac", "1"];
+    }
+
+    /// <summary>
     /// Decodes many files with one ffmpeg process per batch: a catalog of tens of thousands of short recordings is
     /// bound by starting ffmpeg, not by decoding. Each file comes out exactly as <see cref="Decode"/> gives it (same
     /// ffmpeg options, same downmix); when ffmpeg reports any problem with a batch, its files are decoded one by one, so
@@ -34,7 +58,7 @@ internal static class AudioDecoder
             var arguments = new List<string> { "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error" };
             foreach (var path in paths)
             {
-                arguments.AddRange(["-i", "file:" + Path.GetFullPath(path)]);
+                arguments.AddRange([.. InputOptions(path), "-i", "file:" + Path.GetFullPath(path)]);
             }
 
             for (var i = 0; i < paths.Count; i++)
@@ -127,6 +151,7 @@ internal static class AudioDecoder
         string[] arguments =
         [
             "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+            .. InputOptions(fullPath),
             // "file:" keeps ffmpeg from reading a colon in the name as a protocol prefix.
             "-i", "file:" + fullPath,
             "-map", "0:a:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
