@@ -72,7 +72,7 @@ public sealed class MusicRendererTests(MusicRenderFixture music) : IClassFixture
         var options = new MusicRenderOptions { OutputDirectory = "unused" };
 
         Assert.Equal(
-            ["train", "val", "test"],
+            ["train", "train", "train", "val", "test"],
             MusicRenderOptions.DefaultSoundfonts.Select(options.SplitOf));
         Assert.Equal("train", options.SplitOf("some-other-soundfont"));
     }

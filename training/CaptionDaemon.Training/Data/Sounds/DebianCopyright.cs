@@ -6,13 +6,27 @@ namespace CaptionDaemon.Training.Data.Sounds;
 internal static partial class DebianCopyright
 {
     /// <summary>
-    /// The licence of the package's own files: the <c>License:</c> of the first DEP-5 <c>Files:</c> stanza that is not
-    /// about <c>debian/*</c>; for free-text files, the licence named in "released under the X license"; else the first
+    /// The licence of the package's own files: with <paramref name="fileName"/>, the <c>License:</c> of the first DEP-5
+    /// <c>Files:</c> stanza that names that file (a soundfont inside a package of other things: denemo-data's A320U.sf2 is
+    /// GPL-2 where the package's first stanza says GPL-3+); else of the first <c>Files:</c> stanza that is not about
+    /// <c>debian/*</c>; for free-text files, the licence named in "released under the X license"; else the first
     /// <c>License:</c> line with a value; null when none of these is there.
     /// </summary>
-    public static string? License(string text)
+    public static string? License(string text, string? fileName = null)
     {
         var stanzas = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n");
+        if (fileName is not null)
+        {
+            foreach (var stanza in stanzas)
+            {
+                var named = Field(stanza, "Files")?.Split(' ', '\t').Any(f => string.Equals(Path.GetFileName(f), fileName, StringComparison.OrdinalIgnoreCase));
+                if (named == true && Field(stanza, "License") is { Length: > 0 } license)
+                {
+                    return license;
+                }
+            }
+        }
+
         foreach (var stanza in stanzas)
         {
             var files = Field(stanza, "Files");

@@ -7,10 +7,12 @@ namespace CaptionDaemon.Training.Data.Sounds;
 internal sealed record MusicRenderOptions
 {
     /// <summary>
-    /// The default soundfont packages: FluidR3_GM (148 MB of samples) for training, GeneralUser 1.47 (minuet-data) held out
-    /// for validation, TimGM6mb held out for testing.
+    /// The default soundfont packages: FluidR3_GM (148 MB of samples), A320U (denemo-data) and sf_GMbank (csound-soundfont)
+    /// for training, so that a model hears an instrument rather than one soundfont's recording of it; GeneralUser 1.47
+    /// (minuet-data) held out for validation, TimGM6mb held out for testing.
     /// </summary>
-    public static readonly IReadOnlyList<string> DefaultSoundfonts = ["fluid-soundfont-gm", "minuet-data", "timgm6mb-soundfont"];
+    public static readonly IReadOnlyList<string> DefaultSoundfonts =
+        ["fluid-soundfont-gm", "denemo-data", "csound-soundfont", "minuet-data", "timgm6mb-soundfont"];
 
     /// <summary>The sounds folder to fill (audio/&lt;package&gt;/, copyright/, index.jsonl), shared with <c>data fetch</c>.</summary>
     public required string OutputDirectory { get; init; }
@@ -75,6 +77,9 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
     private const double PeakLevel = 0.7079; // -3 dBFS
     private const double SilenceBelowPeakDb = -50;
     private const double FluidsynthGain = 0.3;
+
+    /// <summary>The MIDI bank fluidsynth takes drum kits from (channel 10).</summary>
+    private const int DrumBank = 128;
 
     // Raised when the phrase writer or the processing changes, so that old renders are redone.
     private const int RenderVersion = 2;
@@ -207,11 +212,19 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
 
             var sf2Name = Path.GetFileName(sf2);
             File.WriteAllText(Sf2StampPath(output, package), sf2Name + "\n");
+            var presets = SoundFontPresets.Read(sf2);
             var count = 0;
             for (var i = 0; i < todo.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var instrument = todo[i];
+                if (MissingPreset(presets, instrument, sf2Name) is { } missing)
+                {
+                    log.WriteLine($"{prefix} {instrument.Category} FAILED: {missing}");
+                    failures.Add($"{package}: {instrument.Category}: {missing}");
+                    continue;
+                }
+
                 var stopwatch = Stopwatch.StartNew();
                 try
                 {
@@ -236,6 +249,20 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Why <paramref name="instrument"/> cannot be rendered from a soundfont with <paramref name="presets"/>, or null when
+    /// it can: fluidsynth plays a melodic part with bank 0's program and a drum part with bank 128's kit, and in place of
+    /// a missing one it plays another preset, which would put mislabelled audio in the index.
+    /// </summary>
+    public static string? MissingPreset(IReadOnlyList<SoundFontPreset> presets, Instrument instrument, string soundfont)
+    {
+        var bank = instrument.IsDrumKit ? DrumBank : 0;
+        return SoundFontPresets.Has(presets, bank, instrument.Program)
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{soundfont} has no preset for bank {bank} {instrument.PresetName} (it has {presets.Count} presets); fluidsynth would play another in its place.");
     }
 
     private async Task<int> RenderInstrumentAsync(
@@ -336,7 +363,7 @@ internal sealed class MusicRenderer(MusicRenderOptions options, TextWriter log)
         string output, string package, string version, string sf2Name, IReadOnlyList<Instrument> table, CancellationToken cancellationToken)
     {
         var copyright = Path.Combine(output, SoundFetcher.CopyrightRelativePath(package));
-        var license = (File.Exists(copyright) ? DebianCopyright.License(File.ReadAllText(copyright)) : null)
+        var license = (File.Exists(copyright) ? DebianCopyright.License(File.ReadAllText(copyright), sf2Name) : null)
             ?? "see " + SoundFetcher.CopyrightRelativePath(package);
         var split = options.SplitOf(package);
         // Every instrument rendered with today's parameters, also those a --instruments run left out this time.
