@@ -71,6 +71,35 @@ public sealed class SceneKindTests : IDisposable
     }
 
     [Fact]
+    public void Generate_QuietClipsWithASteadyTone_SayOnlyThatAtTheToneLevel()
+    {
+        var library = SoundLibrary.Load(_sounds, SampleRate, CancellationToken.None);
+        var generator = new SceneGenerator(library.Sounds, splitOf: null, SampleRate, seconds: 4, new SceneKindShares(new Dictionary<SceneKind, double> { [SceneKind.Quiet] = 1 }));
+        var toned = Enumerable.Range(0, 80)
+            .Select(i => generator.Generate(ClothoDataset.Development, $"{i}.wav", new Random(SceneSetBuilder.ClipSeed(5, ClothoDataset.Development, i))))
+            .Where(g => g.Scene.Tone is not null)
+            .ToList();
+
+        Assert.InRange(toned.Count, 5, 40);
+        Assert.All(toned, g =>
+        {
+            var tone = g.Scene.Tone!;
+            Assert.InRange(tone.FrequencyHz, 100, 5000);
+            Assert.InRange(tone.Partials, 1, 3);
+            Assert.InRange(tone.LevelDb, -50, -18);
+            Assert.All(g.Scene.Captions, c =>
+            {
+                Assert.True(SceneKinds.IsNothingNotable(c), $"'{c}' is not a nothing-notable phrasing");
+                Assert.Contains("steady tone", c, StringComparison.OrdinalIgnoreCase);
+            });
+            // The clip is the tone over its noise floor: its level is the power sum of the two.
+            var floor = g.Scene.NoiseDb is { } noise ? Math.Pow(10, noise / 10) : 0;
+            var expected = 10 * Math.Log10(Math.Pow(10, tone.LevelDb / 10) + floor);
+            Assert.InRange(QuietClips.RmsDb(g.Audio), expected - 0.5, expected + 0.5);
+        });
+    }
+
+    [Fact]
     public void Generate_AmbienceClips_AreNotQuietAndNameTheirBackground()
     {
         var names = CategoryNames.LoadBundled();

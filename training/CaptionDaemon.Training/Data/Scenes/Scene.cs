@@ -64,6 +64,7 @@ internal sealed record SceneBackground(
 /// <param name="HumDb">Level of a synthetic mains hum (quiet clips), dBFS; null when none.</param>
 /// <param name="Captions">The five captions.</param>
 /// <param name="Quiet">Whether nothing notable happens (<see cref="SceneKinds.IsQuiet"/>).</param>
+/// <param name="Tone">A steady tone (quiet clips); null when none.</param>
 internal sealed record Scene(
     string File,
     string Split,
@@ -74,4 +75,21 @@ internal sealed record Scene(
     SceneBackground? Background,
     double? NoiseDb,
     double? HumDb,
-    IReadOnlyList<string> Captions);
+    IReadOnlyList<string> Captions,
+    SteadyTone? Tone = null);
+
+/// <summary>A steady tone under a quiet clip: fundamental, partials (1-3, amplitudes 1, 1/2, 1/4) and RMS level in dBFS.</summary>
+internal sealed record SteadyTone(double FrequencyHz, int Partials, double LevelDb);
+
+/// <summary>What a quiet clip holds besides its noise floor, which its captions mention.</summary>
+internal enum QuietSound
+{
+    /// <summary>Nothing (or room tone).</summary>
+    None,
+
+    /// <summary>A hum or a fan.</summary>
+    Hum,
+
+    /// <summary>A steady tone.</summary>
+    Tone,
+}

@@ -105,10 +105,15 @@ internal static class SceneCaptioner
     }
 
     /// <summary>Five of the fixed nothing-notable phrasings (<see cref="SceneKinds"/>), the hum ones when a hum or fan sounds.</summary>
-    public static IReadOnlyList<string> CaptionQuiet(bool hum, Random random)
+    public static IReadOnlyList<string> CaptionQuiet(QuietSound sound, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        var phrasings = hum ? SceneKinds.NothingNotableButHum : SceneKinds.NothingNotable;
+        var phrasings = sound switch
+        {
+            QuietSound.Hum => SceneKinds.NothingNotableButHum,
+            QuietSound.Tone => SceneKinds.NothingNotableButTone,
+            _ => SceneKinds.NothingNotable,
+        };
         return phrasings.OrderBy(_ => random.Next()).Take(CaptionsPerClip).Select(Tidy).ToList();
     }
 

@@ -110,28 +110,40 @@ internal sealed class SceneGenerator
 
         var quiet = SceneKinds.IsQuiet(mix.Events.Count, mix.Background?.Category);
         var scene = new Scene(
-            file, split, SceneKinds.Name(kind), quiet, _seconds, mix.Events, mix.Background, mix.NoiseDb is { } noise ? Round(noise) : null, mix.HumDb is { } hum ? Round(hum) : null, captions);
+            file, split, SceneKinds.Name(kind), quiet, _seconds, mix.Events, mix.Background, mix.NoiseDb is { } noise ? Round(noise) : null, mix.HumDb is { } hum ? Round(hum) : null, captions, mix.Tone);
         return (scene, mix.Audio);
     }
 
-    /// <summary>A hum: a hum/fan/room-tone recording or a synthetic mains hum in half the quiet clips; true when it is a hum or fan.</summary>
-    private bool AddQuietBackground(Mix mix, SplitSounds sounds, Random random)
+    /// <summary>
+    /// What sounds in half the quiet clips: a hum/fan/room-tone recording (half of them), else a synthetic mains hum or a
+    /// steady tone (a whine, a test tone, a held beep: a steady sound that is no event, which a captioner that never heard
+    /// one alone calls an organ). The other half have only their noise floor.
+    /// </summary>
+    private QuietSound AddQuietBackground(Mix mix, SplitSounds sounds, Random random)
     {
         if (random.NextDouble() < 0.5)
         {
-            return false;
+            return QuietSound.None;
         }
 
         if (sounds.QuietBackgrounds.Count > 0 && random.NextDouble() < 0.5)
         {
             var sound = sounds.QuietBackgrounds.Pick(random, exclude: null);
             AddAmbience(mix, sound, Uniform(random, -52, -40), random);
-            return sound.Category != "room_tone";
+            return sound.Category != "room_tone" ? QuietSound.Hum : QuietSound.None;
+        }
+
+        if (random.NextDouble() < 0.5)
+        {
+            mix.Tone = new SteadyTone(
+                Round(100 * Math.Pow(50, random.NextDouble())), random.Next(1, 4), Round(Uniform(random, -50, -18)));
+            AddTone(mix.Audio, mix.Tone);
+            return QuietSound.Tone;
         }
 
         mix.HumDb = Uniform(random, -56, -44);
         AddHum(mix.Audio, random.NextDouble() < 0.5 ? 50 : 60, mix.HumDb.Value, random.NextDouble() * 2 * Math.PI);
-        return true;
+        return QuietSound.Hum;
     }
 
     /// <summary>The ambience kinds' chance of a steady background under their events.</summary>
@@ -519,6 +531,18 @@ internal sealed class SceneGenerator
         }
     }
 
+    /// <summary>A steady tone: partials 1..n of the fundamental (amplitudes 1, 1/2, 1/4), constant over the clip, at its RMS level.</summary>
+    private void AddTone(float[] audio, SteadyTone tone)
+    {
+        var partials = Enumerable.Range(1, tone.Partials).Where(k => k * tone.FrequencyHz < _sampleRate / 2.0).ToList();
+        var amplitude = DbToGain(tone.LevelDb) / Math.Sqrt(partials.Sum(k => Math.Pow(0.25, k - 1)) / 2);
+        for (var i = 0; i < audio.Length; i++)
+        {
+            var t = 2 * Math.PI * tone.FrequencyHz * i / _sampleRate;
+            audio[i] += (float)(amplitude * partials.Sum(k => Math.Pow(0.5, k - 1) * Math.Sin(k * t)));
+        }
+    }
+
     private static double Uniform(Random random, double low, double high) => low + (random.NextDouble() * (high - low));
 
     private static double DbToGain(double db) => Math.Pow(10, db / 20);
@@ -560,6 +584,8 @@ internal sealed class SceneGenerator
         public double? NoiseDb { get; set; }
 
         public double? HumDb { get; set; }
+
+        public SteadyTone? Tone { get; set; }
     }
 
     /// <summary>Recordings of one role grouped by category, for picking a category first and a recording second.</summary>

@@ -54,6 +54,16 @@ internal static class SceneKinds
         "a faint hum can be heard and nothing else happens",
     ];
 
+    /// <summary>Captions of a quiet clip with a steady tone.</summary>
+    public static readonly IReadOnlyList<string> NothingNotableButTone =
+    [
+        "a steady tone in a quiet room and nothing else",
+        "nothing happens except a steady tone",
+        "only a faint steady tone can be heard",
+        "a quiet room with a steady tone and nothing happening",
+        "a steady tone sounds and nothing else happens",
+    ];
+
     private static readonly string[] s_names = ["single", "mixture", "speech", "music", "media_background", "ambience", "quiet"];
 
     /// <summary>The kind as scenes.jsonl and <c>--kinds</c> spell it ("media_background").</summary>
@@ -80,7 +90,8 @@ internal static class SceneKinds
     {
         ArgumentNullException.ThrowIfNull(caption);
         var text = caption.Trim().TrimEnd('.').ToLowerInvariant();
-        return NothingNotable.Contains(text, StringComparer.Ordinal) || NothingNotableButHum.Contains(text, StringComparer.Ordinal);
+        return NothingNotable.Contains(text, StringComparer.Ordinal) || NothingNotableButHum.Contains(text, StringComparer.Ordinal)
+            || NothingNotableButTone.Contains(text, StringComparer.Ordinal);
     }
 }
 
