@@ -6,6 +6,8 @@
 # export the bundle, calibrate its confidence and label thresholds on the val split, choose its recommended
 # min_confidence on the test split (the largest that leaves at most 10% of the test recordings uncaptioned, as the
 # model issue asks), and measure it on the test split.
+# v6 itself was trained before 'data music' rendered three training soundfonts (FluidR3 alone then) and before 'data
+# scenes' made tone-only quiet clips; this script builds today's data, so its model differs from v6 in those two ways.
 # Usage: training/reproduce-default.sh [WORK_DIR]   (default WORK_DIR: ~/.cache/captiond/reproduce-default)
 # Cost on 2 cores: fetch about 38 min (9.3 GB of packages), scenes 20 min, features 11 min, tagger about 80 min
 # (24 epochs of 400 steps of 16 five-second windows), decoder about 100 min (2 frozen epochs of 688 steps of 32 clips,
