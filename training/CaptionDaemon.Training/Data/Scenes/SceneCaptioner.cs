@@ -104,7 +104,7 @@ internal static class SceneCaptioner
         return captions;
     }
 
-    /// <summary>Five of the fixed nothing-notable phrasings (<see cref="SceneKinds"/>), the hum ones when a hum or fan sounds.</summary>
+    /// <summary>Five of the fixed nothing-notable phrasings (<see cref="SceneKinds"/>): the hum ones when a hum or fan sounds, the tone ones for a steady tone.</summary>
     public static IReadOnlyList<string> CaptionQuiet(QuietSound sound, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
