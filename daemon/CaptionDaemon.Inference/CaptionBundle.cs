@@ -23,8 +23,9 @@ public sealed class CaptionBundle : IDisposable
     private readonly BundleSessions _sessions;
     private bool _disposed;
 
-    private CaptionBundle(string directory, BundleManifest manifest, string[] vocabulary, BundleSessions sessions, int cudaDeviceId)
+    private CaptionBundle(string directory, BundleManifest manifest, string[] vocabulary, int[][] labelWordTokens, BundleSessions sessions, int cudaDeviceId)
     {
+        LabelWordTokens = labelWordTokens;
         CudaDeviceId = cudaDeviceId;
         Directory = directory;
         Manifest = manifest;
@@ -52,6 +53,9 @@ public sealed class CaptionBundle : IDisposable
     internal int CudaDeviceId { get; }
 
     internal LabelSelector LabelSelector { get; }
+
+    /// <summary>Token ids of each label's words (<see cref="BundleLabel.Words"/>), for label fusion.</summary>
+    internal int[][] LabelWordTokens { get; }
 
     /// <summary>The manifest's confidence block, resolved; null for an uncalibrated bundle.</summary>
     internal ConfidenceCalibration? Calibration { get; }
@@ -99,6 +103,7 @@ public sealed class CaptionBundle : IDisposable
 
         var vocabBytes = BundleValidator.ReadVerified(dir, "vocab", manifest.Vocab.File, manifest.Vocab.Sha256, manifestPath);
         var vocabulary = BundleValidator.ParseVocabulary(vocabBytes, Path.Combine(dir, manifest.Vocab.File), manifest);
+        var labelWordTokens = LabelFusion.WordTokens(manifest.Labels, vocabulary, manifestPath);
 
         var graphs = manifest.Graphs;
         var encoder = Graph(dir, "graphs.encoder", graphs.Encoder, manifestPath);
@@ -119,7 +124,7 @@ public sealed class CaptionBundle : IDisposable
         }
 
         InferenceLog.BundleLoaded(logger, manifest.Name, dir, sessions.Provider, vocabulary.Length, manifest.WindowSeconds);
-        return new CaptionBundle(dir, manifest, vocabulary, sessions, options.CudaDeviceId);
+        return new CaptionBundle(dir, manifest, vocabulary, labelWordTokens, sessions, options.CudaDeviceId);
     }
 
     /// <summary>Creates a captioner over this bundle's sessions (cheap; each holds its own decoding buffers).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Inference.Decoding;
+using CaptionDaemon.Inference.Labels;
 using CaptionDaemon.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -26,6 +27,7 @@ public sealed class Captioner : IDisposable
 
     private readonly CaptionBundle _bundle;
     private readonly RunOptions _runOptions = new();
+    private readonly LabelFusion _fusion;
     private DecodeWorkspace? _workspace;
     private BeamSearch? _search;
 
@@ -36,6 +38,7 @@ public sealed class Captioner : IDisposable
     internal Captioner(CaptionBundle bundle)
     {
         _bundle = bundle;
+        _fusion = new LabelFusion(bundle.LabelWordTokens, bundle.Manifest.Labels);
     }
 
     /// <summary>The bundle this captioner runs.</summary>
@@ -80,6 +83,12 @@ public sealed class Captioner : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.MinWords, $"MinWords must be between 0 and MaxTokens ({maxTokens}).");
         }
 
+        var fusion = options.LabelFusion ?? manifest.LabelFusion ?? 0;
+        if (!double.IsFinite(fusion) || fusion < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), fusion, "LabelFusion must be finite and not negative.");
+        }
+
         if (!double.IsFinite(options.LengthPenalty) || options.LengthPenalty < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LengthPenalty, "LengthPenalty must be finite and not negative.");
@@ -102,6 +111,11 @@ public sealed class Captioner : IDisposable
         var ws = EncodeIntoWorkspace(sessions, windows, count, beam, hyps);
         var encoded = total.Elapsed;
         var search = _search!;
+        var fuse = fusion > 0 && _bundle.LabelSelector.Count > 0;
+        if (fuse)
+        {
+            _fusion.Prepare(_labelProbabilities.AsSpan(0, count * _bundle.LabelSelector.Count), count, fusion);
+        }
 
         var plan = ws.Plan(hyps);
         plan.RunCrossKv(_runOptions);
@@ -129,6 +143,11 @@ public sealed class Captioner : IDisposable
 
             steps++;
             var logprobs = ws.Logprobs.Span[..(search.Rows * arch.VocabSize)];
+            if (fuse)
+            {
+                _fusion.Apply(logprobs, arch.VocabSize, step, search);
+            }
+
             var progress = search.Advance(step, logprobs, ws.Tokens.Span, ws.BeamIndex.Span, allowCompaction);
             if (progress == SearchProgress.Finished)
             {

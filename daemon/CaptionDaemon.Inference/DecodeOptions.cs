@@ -30,4 +30,12 @@ public sealed record DecodeOptions
     /// <c>MinWords = MaxTokens</c> every caption is exactly that long, which times models at equal work whatever they say.
     /// </summary>
     public int MinWords { get; init; }
+
+    /// <summary>
+    /// Weight of label fusion: at every step each word that names a label the encoder reports (the bundle's
+    /// <c>labels[].words</c>) gets weight x the label's probability added to its log-probability. 0 turns it off; null
+    /// uses the bundle's <c>label_fusion</c> (0 when absent). Captions and their sequence confidence come from the fused
+    /// scores, so a bundle is calibrated with the weight it ships.
+    /// </summary>
+    public double? LabelFusion { get; init; }
 }

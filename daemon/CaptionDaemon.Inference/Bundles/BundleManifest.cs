@@ -84,6 +84,14 @@ public sealed record BundleManifest
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BundleConfidence? Confidence { get; init; }
 
+    /// <summary>
+    /// Default weight of label fusion (<see cref="DecodeOptions.LabelFusion"/>): while a caption is searched, each word of
+    /// a label the encoder reports (<see cref="BundleLabel.Words"/>) gets weight x the label's probability added to its
+    /// log-probability, so the caption tends to name what the tagger hears. Null or absent: 0 (off). Not negative.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? LabelFusion { get; init; }
+
     /// <summary>Number of samples in one window (<see cref="SampleRate"/> x <see cref="WindowSeconds"/>).</summary>
     [JsonIgnore]
     public int WindowSamples => checked((int)Math.Round(SampleRate * WindowSeconds));
@@ -289,6 +297,13 @@ public sealed record BundleLabel
 
     /// <summary>Default decision threshold on the label's probability, in (0, 1).</summary>
     public required double Threshold { get; init; }
+
+    /// <summary>
+    /// Vocabulary words that name the label in a caption (e.g. <c>dog</c>, <c>barks</c>), for label fusion (see
+    /// <see cref="BundleManifest.LabelFusion"/>); null or absent: none. Every word must be in the bundle's vocabulary.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Words { get; init; }
 }
 
 /// <summary>Parameter counts of the exported model.</summary>

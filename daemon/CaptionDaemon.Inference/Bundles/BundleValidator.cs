@@ -199,7 +199,7 @@ internal static class BundleValidator
             d > 0 ? d.ToString(CultureInfo.InvariantCulture)
             : i < meta.SymbolicDimensions.Length && !string.IsNullOrEmpty(meta.SymbolicDimensions[i]) ? meta.SymbolicDimensions[i] : "?")) + "]";
 
-    /// <summary>Checks the labels (unique non-empty names, non-empty display names, thresholds in (0, 1)) and that the encoder lists <c>label_probs</c> exactly when there are labels.</summary>
+    /// <summary>Checks the labels (unique non-empty names, non-empty display names, thresholds in (0, 1)), that the encoder lists <c>label_probs</c> exactly when there are labels, and that <c>label_fusion</c> is finite and not negative.</summary>
     private static void CheckLabels(BundleManifest m, string path)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -237,6 +237,11 @@ internal static class BundleValidator
         if (m.Labels.Count == 0 && listed)
         {
             Fail(path, $"graphs.encoder.outputs lists '{BundleContract.LabelProbabilities}' but the manifest has no labels.");
+        }
+
+        if (m.LabelFusion is { } fusion && !(double.IsFinite(fusion) && fusion >= 0))
+        {
+            Fail(path, $"label_fusion must be a finite number, 0 or more (is {fusion.ToString(CultureInfo.InvariantCulture)}).");
         }
     }
 

@@ -95,6 +95,9 @@ internal sealed class BeamSearch
     /// <summary>The window a row of the current layout belongs to.</summary>
     public int WindowOf(int row) => _slotWindow[row / _beam];
 
+    /// <summary>The tokens a row of the current layout has emitted before step <paramref name="step"/> (the first <paramref name="step"/>).</summary>
+    public ReadOnlySpan<int> History(int row, int step) => _history.AsSpan(row * _maxLength, step);
+
     /// <summary>
     /// Starts a search: every row gets <paramref name="startToken"/>, beam indices are the identity. No hypothesis ends
     /// before it has <paramref name="minWords"/> words.

@@ -156,4 +156,117 @@ public sealed class LabelledBundleTests(LabelledBundleFixture fixture)
         Assert.Contains($"output 'label_probs' has {count} columns", e.Message, StringComparison.Ordinal);
         Assert.Contains($"the manifest lists {count + 1} labels", e.Message, StringComparison.Ordinal);
     }
+    /// <summary>The fixture's labels with words of its vocabulary ('nothing' has none), and a fusion weight.</summary>
+    private static void WithWords(JsonObject manifest, double? fusion)
+    {
+        var words = new Dictionary<string, string[]>
+        {
+            ["dog"] = ["dog", "barks"],
+            ["speech"] = ["people", "talk"],
+            ["rain"] = ["rain", "falls"],
+            ["music"] = ["bird", "sings"],
+        };
+        foreach (var label in manifest["labels"]!.AsArray())
+        {
+            if (words.TryGetValue((string)label!["name"]!, out var w))
+            {
+                label["words"] = new JsonArray([.. w.Select(x => (JsonNode)x)]);
+            }
+        }
+
+        if (fusion is { } weight)
+        {
+            manifest["label_fusion"] = weight;
+        }
+    }
+
+    [Fact]
+    public void Caption_StrongLabelFusion_NamesEveryReportedLabelAndLeavesWindowsWithoutLabelsAlone()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: 1000));
+        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
+        using var captioner = bundle.CreateCaptioner();
+        var options = Greedy with { MaxTokens = 8 };
+
+        var plain = fixture.Captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, options);
+        var fused = captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, options);
+        var words = bundle.Manifest.Labels.ToDictionary(l => l.Name, l => l.Words ?? []);
+
+        var changed = 0;
+        for (var w = 0; w < fused.Length; w++)
+        {
+            var said = fused[w].Text.Split(' ');
+            Assert.All(fused[w].Labels, label => Assert.True(
+                words[label.Label].Intersect(said).Any(), $"window {w}: '{fused[w].Text}' does not name its label {label.Label}"));
+            if (fused[w].Labels.Count == 0)
+            {
+                Assert.Equal(plain[w].Text, fused[w].Text);
+            }
+
+            changed += fused[w].Text == plain[w].Text ? 0 : 1;
+        }
+
+        // The untrained decoder names a label by chance at most: fusion must have changed some captions.
+        Assert.True(changed > 0, "label fusion changed no caption");
+    }
+
+    [Fact]
+    public void Caption_LabelFusionZeroInOptions_OverridesTheManifestsWeight()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: 1000));
+        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
+        using var captioner = bundle.CreateCaptioner();
+
+        var plain = fixture.Captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, Greedy);
+        var off = captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, Greedy with { LabelFusion = 0 });
+        var fused = captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, Greedy);
+
+        Assert.Equal(plain.Select(r => r.Text), off.Select(r => r.Text));
+        Assert.NotEqual(plain.Select(r => r.Text), fused.Select(r => r.Text));
+    }
+
+    [Fact]
+    public void Caption_LabelFusion_StillAllocatesNothingPerDecoderStep()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: 5));
+        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
+        using var captioner = bundle.CreateCaptioner();
+        captioner.CompactionEnabled = false;
+        var audio = fixture.Audio.AsSpan(0, 3 * fixture.WindowSamples);
+
+        captioner.Caption(audio, 3, DecodeOptions.Default with { MaxTokens = 6 });
+        var results = captioner.Caption(audio, 3, DecodeOptions.Default with { MaxTokens = 6 });
+
+        Assert.True(captioner.LastStatistics.Steps >= 2, $"only {captioner.LastStatistics.Steps} steps ran");
+        Assert.Equal(0, captioner.LastStatistics.AllocatedBytes);
+        Assert.Contains(results, r => r.Labels.Count > 0);
+    }
+
+    [Fact]
+    public void Load_LabelWordNotInVocabulary_RefusedNamingTheWord()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => m["labels"]![0]!["words"] = new JsonArray("dog", "woofs"));
+
+        var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
+
+        Assert.StartsWith(Path.Combine(copy.Path, "manifest.json") + ":", e.Message, StringComparison.Ordinal);
+        Assert.Contains("labels[0].words (label \"dog\") has \"woofs\", which is not in the vocabulary", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    public void Load_LabelFusionNegativeOrNotANumber_Refused(double weight)
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => m["label_fusion"] = double.IsNaN(weight) ? "NaN" : weight);
+
+        var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
+
+        Assert.Contains("label_fusion", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -206,7 +206,9 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [InlineData("--split evaluation")]
     [InlineData("--recordings r.tsv --split evaluation")]
     [InlineData("--recordings r.tsv --record")]
-    public void Parse_NotExactlyOneSourceOrDataOptionsWithRecordings_IsAnError(string arguments)
+    [InlineData("--recordings r.tsv --label-fusion -1")]
+    [InlineData("--data d --record --label-fusion 2")]
+    public void Parse_NotExactlyOneSourceOrDataOptionsWithRecordingsOrBadLabelFusion_IsAnError(string arguments)
     {
         var result = EvalCommand.Create().Parse(["--bundle", "b", .. arguments.Split(' ')]);
 
@@ -216,6 +218,10 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [Fact]
     public void Parse_RecordingsAndJsonOnly_IsValid()
         => Assert.Empty(EvalCommand.Create().Parse(["--bundle", "b", "--recordings", "r.tsv", "--json", "out.json"]).Errors);
+
+    [Fact]
+    public void Parse_LabelFusionWeight_IsValid()
+        => Assert.Empty(EvalCommand.Create().Parse(["--bundle", "b", "--recordings", "r.tsv", "--label-fusion", "5"]).Errors);
 
     [Fact]
     public void EventRecall_ScenesWithEvents_CountsTheEventsEachCaptionNames()

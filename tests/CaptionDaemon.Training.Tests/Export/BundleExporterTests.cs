@@ -141,8 +141,10 @@ public sealed class BundleExporterTests(TrainedCheckpointFixture fixture) : ICla
             model.SaveCheckpoint(checkpoint, TrainedCheckpointFixture.Vocabulary);
         }
 
-        var manifest = BundleExporter.ExportCheckpoint(checkpoint, bundleDir, "tagger-test", 1.0, null, overwrite: false, "test");
+        var manifest = BundleExporter.ExportCheckpoint(checkpoint, bundleDir, "tagger-test", 1.0, null, overwrite: false, "test", labelFusion: 2.5);
 
+        Assert.Equal(2.5, manifest.LabelFusion);
+        Assert.Equal(2.5, BundleManifest.Read(Path.Combine(bundleDir, BundleManifest.FileName)).LabelFusion);
         Assert.Equal(["dog", "church_organ", "speech", "tea_kettle", "nothing"], manifest.Labels.Select(l => l.Name));
         Assert.Equal(["Dog", "Church organ", "Speech", "Tea kettle", "Nothing notable"], manifest.Labels.Select(l => l.Display));
         Assert.All(manifest.Labels, l => Assert.Equal(BundleManifestFactory.DefaultLabelThreshold, l.Threshold));
@@ -177,5 +179,20 @@ public sealed class BundleExporterTests(TrainedCheckpointFixture fixture) : ICla
 
         Assert.Throws<ArgumentException>(() => BundleExporter.ExportCheckpoint(fixture.Checkpoint, bundleDir, "x", 1.0, 16, overwrite: false, "test"));
         Assert.False(Directory.Exists(bundleDir));
+    }
+
+    [Fact]
+    public void Words_Category_SynonymWordsInTheVocabularyWithoutFunctionWords()
+    {
+        var names = CaptionDaemon.Training.Evaluation.CategoryNames.LoadBundled();
+        var vocabulary = new HashSet<string>(["a", "is", "glass", "breaking", "shatters", "dog", "barks", "tea", "kettle"], StringComparer.Ordinal);
+
+        // glass_break's synonyms include "glass is breaking": "is" names nothing.
+        Assert.Equal(["breaking", "glass", "shatters"], BundleManifestFactory.Words(names.Find("glass_break"), "glass_break", vocabulary));
+        Assert.Equal(["barks", "dog"], BundleManifestFactory.Words(names.Find("dog"), "dog", vocabulary));
+
+        // A label the table lacks is named by its own name's words; one with no word in the vocabulary by none.
+        Assert.Equal(["kettle", "tea"], BundleManifestFactory.Words(null, "tea_kettle", vocabulary));
+        Assert.Null(BundleManifestFactory.Words(names.Find("sheep"), "sheep", vocabulary));
     }
 }

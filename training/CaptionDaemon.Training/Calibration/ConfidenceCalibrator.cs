@@ -147,7 +147,7 @@ internal static class ConfidenceCalibrator
                 $"{request.Bundle}: cannot calibrate on [{string.Join(", ", features)}]; this bundle's labels allow [{string.Join(", ", available)}].");
         }
 
-        var options = new DecodeOptions { Beam = request.Settings.Beam };
+        var options = request.Settings.Decode;
         var sampleRate = manifest.SampleRate;
         var recorded = RecordingEvaluation.CaptionWindows(
             captioner, recordings.Count, i => AudioDecoder.Decode(recordings[i].FullPath, sampleRate, cancellationToken), options, request.Settings.BatchSize, "calibrate: recordings", cancellationToken);

@@ -30,6 +30,10 @@ internal static class EvalCommand
         var splitOption = new Option<string>("--split") { Description = "Split to caption.", DefaultValueFactory = _ => ClothoDataset.Evaluation };
         var jsonOption = new Option<FileInfo?>("--json") { Description = "Write the printed JSON (the metrics) to this file." };
         var beamOption = new Option<int>("--beam") { Description = "Beam size (1 = greedy).", DefaultValueFactory = _ => 3 };
+        var fusionOption = new Option<double?>("--label-fusion")
+        {
+            Description = "Label fusion weight (0 = off); default: the bundle's label_fusion. Words of the labels the tagger reports get weight x probability added to their log-probability.",
+        };
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
@@ -48,7 +52,7 @@ internal static class EvalCommand
         };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
-        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
         {
             command.Options.Add(option);
         }
@@ -87,11 +91,21 @@ internal static class EvalCommand
             {
                 result.AddError("--record writes the bundle's test metrics, which need the whole split: leave out --max-clips.");
             }
+
+            if (result.GetValue(fusionOption) is { } fusion && !(double.IsFinite(fusion) && fusion >= 0))
+            {
+                result.AddError("--label-fusion must be a finite number, 0 or more.");
+            }
+
+            if (result.GetValue(recordOption) && result.GetValue(fusionOption) is not null)
+            {
+                result.AddError("--record writes the bundle's test metrics, which are those of its own label_fusion: leave out --label-fusion.");
+            }
         });
         command.SetAction((parse, cancellationToken) =>
         {
             var bundle = parse.GetValue(bundleOption)!.FullName;
-            var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption));
+            var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption), parse.GetValue(fusionOption));
             if (parse.GetValue(recordingsOption) is { } list)
             {
                 var report = RecordingEvaluation.Run(
@@ -229,7 +243,11 @@ internal static class EvalCommand
 
     private static readonly JsonSerializerOptions _indentedJson = new() { WriteIndented = true };
 
-    internal sealed record EvalSettings(int Beam, int BatchSize, int Threads, int? MaxClips);
+    internal sealed record EvalSettings(int Beam, int BatchSize, int Threads, int? MaxClips, double? LabelFusion = null)
+    {
+        /// <summary>The search settings: the beam, and the label fusion weight (null: the bundle's).</summary>
+        public DecodeOptions Decode => new() { Beam = Beam, LabelFusion = LabelFusion };
+    }
 
     /// <summary>The metrics of one bundle on one split.</summary>
     /// <param name="Scores">BLEU, ROUGE-L and CIDEr-D of the captions.</param>
@@ -294,7 +312,7 @@ internal static class EvalCommand
         using var bundle = CaptionBundle.Load(bundleDir, new CaptionerOptions { IntraOpThreads = settings.Threads });
         using var captioner = bundle.CreateCaptioner();
         var window = bundle.WindowSamples;
-        var options = new DecodeOptions { Beam = settings.Beam };
+        var options = settings.Decode;
         var candidates = new string[clips.Count];
         var batch = new float[settings.BatchSize * window];
         var inference = new Stopwatch();

@@ -36,7 +36,7 @@ internal static class RecordingEvaluation
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.BatchSize, 1);
         using var bundle = CaptionBundle.Load(bundleDir, new CaptionerOptions { IntraOpThreads = settings.Threads });
         using var captioner = bundle.CreateCaptioner();
-        var options = new DecodeOptions { Beam = settings.Beam };
+        var options = settings.Decode;
         var sampleRate = bundle.Manifest.SampleRate;
         var (min, source) = minConfidence is { } given ? (given, MinConfidenceSource.Flag)
             : bundle.Manifest.Confidence?.MinConfidence is { } recommended ? (recommended, MinConfidenceSource.Bundle)

@@ -28,6 +28,9 @@ internal sealed record BundleExportOptions
     /// gets <see cref="BundleManifestFactory.DefaultLabelThreshold"/>.
     /// </summary>
     public IReadOnlyDictionary<string, double> LabelThresholds { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The manifest's <c>label_fusion</c> weight (see <see cref="BundleManifest.LabelFusion"/>); null leaves it out (off).</summary>
+    public double? LabelFusion { get; init; }
 }
 
 /// <summary>
@@ -46,7 +49,8 @@ internal static class BundleExporter
     public const string CheckpointDirectoryName = "checkpoint";
 
     /// <summary>Exports a checkpoint folder (<see cref="CaptionModel.SaveCheckpoint"/>) to <paramref name="outputDirectory"/>.</summary>
-    public static BundleManifest ExportCheckpoint(string checkpointDirectory, string outputDirectory, string? name, double windowSeconds, int? maxCaptionTokens, bool overwrite, string command)
+    public static BundleManifest ExportCheckpoint(
+        string checkpointDirectory, string outputDirectory, string? name, double windowSeconds, int? maxCaptionTokens, bool overwrite, string command, double? labelFusion = null)
     {
         ArgumentNullException.ThrowIfNull(checkpointDirectory);
         using var model = CaptionModel.LoadCheckpoint(checkpointDirectory);
@@ -60,6 +64,7 @@ internal static class BundleExporter
             MaxCaptionTokens = maxCaptionTokens,
             Training = training,
             Overwrite = overwrite,
+            LabelFusion = labelFusion,
         };
         var notice = Path.Combine(checkpointDirectory, NoticeFileName);
         return Export(model, Path.Combine(checkpointDirectory, CaptionModel.VocabFileName), File.Exists(notice) ? notice : null, outputDirectory, options);
@@ -115,7 +120,10 @@ internal static class BundleExporter
             model.SaveCheckpoint(Path.Combine(staging, CheckpointDirectoryName), vocabulary);
             // The training summary names this machine's data, runs and checkpoints: recorded relative to named roots.
             var training = RecordedPaths.Current.RecordAll(options.Training)!.AsObject();
-            var manifest = BundleManifestFactory.Create(model, staging, options.Name, options.WindowSeconds, maxCaptionTokens, training, options.LabelThresholds);
+            var manifest = BundleManifestFactory.Create(model, vocabulary, staging, options.Name, options.WindowSeconds, maxCaptionTokens, training, options.LabelThresholds) with
+            {
+                LabelFusion = options.LabelFusion,
+            };
             manifest.Write(Path.Combine(staging, BundleManifest.FileName));
             if (Directory.Exists(target))
             {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference.Bundles;
 using CaptionDaemon.Training.Evaluation;
+using CaptionDaemon.Training.Incremental;
 using CaptionDaemon.Training.Models;
 
 namespace CaptionDaemon.Training.Export;
@@ -12,7 +13,7 @@ internal static class BundleManifestFactory
     public const double DefaultLabelThreshold = 0.5;
 
     public static BundleManifest Create(
-        CaptionModel model, string bundleDirectory, string name, double windowSeconds, int maxCaptionTokens, JsonObject training,
+        CaptionModel model, IReadOnlyList<string> vocabulary, string bundleDirectory, string name, double windowSeconds, int maxCaptionTokens, JsonObject training,
         IReadOnlyDictionary<string, double>? labelThresholds = null)
     {
         var config = model.Config;
@@ -62,14 +63,17 @@ internal static class BundleManifestFactory
                 File = CaptionModel.VocabFileName,
                 Sha256 = BundleManifest.ComputeSha256(Path.Combine(bundleDirectory, CaptionModel.VocabFileName)),
             },
-            Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>()),
+            Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>(), vocabulary),
             Parameters = new BundleParameters { Encoder = parameters.Encoder, Decoder = parameters.Decoder, Total = parameters.Total },
             Training = training,
         };
     }
 
-    /// <summary>The manifest's labels in the encoder's column order, named for people by <c>categories.tsv</c>.</summary>
-    private static BundleLabel[] Labels(IReadOnlyList<string> labels, IReadOnlyDictionary<string, double> thresholds)
+    /// <summary>
+    /// The manifest's labels in the encoder's column order, named for people by <c>categories.tsv</c>, each with the
+    /// vocabulary words of its synonyms (function words left out) for label fusion.
+    /// </summary>
+    private static BundleLabel[] Labels(IReadOnlyList<string> labels, IReadOnlyDictionary<string, double> thresholds, IReadOnlyList<string> vocabulary)
     {
         if (labels.Count == 0)
         {
@@ -77,12 +81,29 @@ internal static class BundleManifestFactory
         }
 
         var names = CategoryNames.LoadBundled();
+        var known = vocabulary.ToHashSet(StringComparer.Ordinal);
         return [.. labels.Select(label => new BundleLabel
         {
             Name = label,
             Display = label == BundleLabel.Nothing ? "Nothing notable" : names.Find(label)?.Display ?? Capitalised(label),
             Threshold = thresholds.GetValueOrDefault(label, DefaultLabelThreshold),
+            Words = label == BundleLabel.Nothing ? null : Words(names.Find(label), label, known),
         })];
+    }
+
+    /// <summary>
+    /// The words that name a label in a caption: those of its synonyms (or of its own name, underscores read as spaces,
+    /// when the table lacks it) that the vocabulary has, function words ("a", "in", "out", ...) left out; null when none.
+    /// </summary>
+    internal static IReadOnlyList<string>? Words(SoundCategory? category, string label, IReadOnlySet<string> vocabulary)
+    {
+        var phrases = category?.Synonyms.SelectMany(parts => parts) ?? [label.Split('_')];
+        var words = phrases.SelectMany(phrase => phrase)
+            .Where(w => vocabulary.Contains(w) && !EventMention.IsFunctionWord(w))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return words.Count == 0 ? null : words;
     }
 
     private static string Capitalised(string label) =>

@@ -19,6 +19,9 @@ internal static class EventMention
         "loud", "loudly", "quiet", "softly", "small", "large", "big", "up", "down", "out", "off", "again",
     };
 
+    /// <summary>Whether a word is one of those that name no sound: function words and the captions' framing words.</summary>
+    public static bool IsFunctionWord(string word) => _ignored.Contains(word);
+
     /// <summary>The stems that name <paramref name="clipEvent"/>.</summary>
     public static IReadOnlySet<string> Keywords(ClipEvent clipEvent)
     {

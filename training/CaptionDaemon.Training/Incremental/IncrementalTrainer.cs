@@ -469,7 +469,14 @@ internal sealed class IncrementalTrainer
                 Path.Combine(modelDirectory, Vocabulary.FileName),
                 File.Exists(notice) ? notice : null,
                 staging,
-                new BundleExportOptions { Name = name, WindowSeconds = windowSeconds, MaxCaptionTokens = Math.Min(_options.MaxDecodeTokens, model.Config.MaxTokens - 1), Training = (JsonObject)training.DeepClone() });
+                new BundleExportOptions
+                {
+                    Name = name,
+                    WindowSeconds = windowSeconds,
+                    MaxCaptionTokens = Math.Min(_options.MaxDecodeTokens, model.Config.MaxTokens - 1),
+                    Training = (JsonObject)training.DeepClone(),
+                    LabelFusion = baseManifest?.LabelFusion, // the update keeps the base's tagger, so its fusion weight too
+                });
             CopyDirectory(RehearsalMemory.PathIn(modelDirectory), RehearsalMemory.PathIn(staging));
             CarryCalibration(baseManifest, staging);
             if (Directory.Exists(target))
