@@ -148,7 +148,7 @@ public sealed class Captioner : IDisposable
                 _fusion.Apply(logprobs, arch.VocabSize, step, search);
             }
 
-            var progress = search.Advance(step, logprobs, ws.Tokens.Span, ws.BeamIndex.Span, allowCompaction);
+            var progress = search.Advance(step, logprobs, ws.Tokens.Span, ws.BeamIndex.Span, allowCompaction, fuse ? _fusion : null);
             if (progress == SearchProgress.Finished)
             {
                 break;

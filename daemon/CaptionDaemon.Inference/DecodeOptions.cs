@@ -34,8 +34,8 @@ public sealed record DecodeOptions
     /// <summary>
     /// Weight of label fusion: at every step each word that names a label the encoder reports (the bundle's
     /// <c>labels[].words</c>) gets weight x the label's probability added to its log-probability. 0 turns it off; null
-    /// uses the bundle's <c>label_fusion</c> (0 when absent). Captions and their sequence confidence come from the fused
-    /// scores, so a bundle is calibrated with the weight it ships.
+    /// uses the bundle's <c>label_fusion</c> (0 when absent). Captions are ranked by the fused scores; their sequence
+    /// confidence is still the decoder's own (the bonus left out). A bundle is calibrated with the weight it ships.
     /// </summary>
     public double? LabelFusion { get; init; }
 }

@@ -2,6 +2,16 @@ using CaptionDaemon.Inference.Confidence;
 
 namespace CaptionDaemon.Inference.Decoding;
 
+/// <summary>
+/// What was added to a step's log-probabilities before the search saw them (label fusion): the search ranks by the
+/// biased scores but keeps each hypothesis' own log-probability, from which its sequence confidence comes.
+/// </summary>
+internal interface ITokenBonus
+{
+    /// <summary>The bonus that the last step's row <paramref name="row"/> got on <paramref name="token"/>; 0 for none.</summary>
+    float Bonus(int row, int token);
+}
+
 /// <summary>What a search step left to do.</summary>
 internal enum SearchProgress
 {
@@ -30,6 +40,8 @@ internal sealed class BeamSearch
     private readonly int _maxLength;
     private readonly double[] _cum;
     private readonly double[] _nextCum;
+    private readonly double[] _raw;
+    private readonly double[] _nextRaw;
     private readonly int[] _nextParent;
     private readonly int[] _nextToken;
     private readonly int[] _slotWindow;
@@ -63,6 +75,8 @@ internal sealed class BeamSearch
         _maxLength = maxLength;
         _cum = new double[capacity];
         _nextCum = new double[capacity];
+        _raw = new double[capacity];
+        _nextRaw = new double[capacity];
         _nextParent = new int[capacity];
         _nextToken = new int[capacity];
         _slotWindow = new int[capacity];
@@ -128,6 +142,7 @@ internal sealed class BeamSearch
         for (var r = 0; r < Rows; r++)
         {
             _cum[r] = 0;
+            _raw[r] = 0;
             tokens[r] = startToken;
             beamIndex[r] = r;
         }
@@ -136,9 +151,10 @@ internal sealed class BeamSearch
     /// <summary>
     /// Consumes the log-probabilities [Rows, vocab] of step <paramref name="step"/> (which emitted token number step+1)
     /// and writes the next step's tokens and beam indices. With <paramref name="allowCompaction"/>, drops the rows of
-    /// finished windows once they are at least half of all rows.
+    /// finished windows once they are at least half of all rows. When <paramref name="bonus"/> says what was added to the
+    /// log-probabilities, hypotheses are ranked with it but their sums (and so their sequence confidences) leave it out.
     /// </summary>
-    public SearchProgress Advance(int step, ReadOnlySpan<float> logprobs, Span<long> tokens, Span<long> beamIndex, bool allowCompaction)
+    public SearchProgress Advance(int step, ReadOnlySpan<float> logprobs, Span<long> tokens, Span<long> beamIndex, bool allowCompaction, ITokenBonus? bonus = null)
     {
         var rows = Rows;
         var last = step + 1 >= _maxTokens;
@@ -154,17 +170,18 @@ internal sealed class BeamSearch
                     _nextParent[first + j] = first + j;
                     _nextToken[first + j] = _endToken;
                     _nextCum[first + j] = _cum[first + j];
+                    _nextRaw[first + j] = _raw[first + j];
                 }
 
                 continue;
             }
 
-            SearchWindow(w, first, step, logprobs);
+            SearchWindow(w, first, step, logprobs, bonus);
             if (last)
             {
                 for (var j = 0; j < _beam; j++)
                 {
-                    AddFinished(w, _nextParent[first + j], step, _nextToken[first + j], _nextCum[first + j], ended: false);
+                    AddFinished(w, _nextParent[first + j], step, _nextToken[first + j], _nextCum[first + j], _nextRaw[first + j], ended: false);
                 }
 
                 Finish(w);
@@ -199,6 +216,7 @@ internal sealed class BeamSearch
         for (var r = 0; r < Rows; r++)
         {
             _cum[r] = _nextCum[r];
+            _raw[r] = _nextRaw[r];
             tokens[r] = _nextToken[r];
             beamIndex[r] = _nextParent[r];
         }
@@ -241,7 +259,7 @@ internal sealed class BeamSearch
         };
     }
 
-    private void SearchWindow(int window, int first, int step, ReadOnlySpan<float> logprobs)
+    private void SearchWindow(int window, int first, int step, ReadOnlySpan<float> logprobs, ITokenBonus? bonus)
     {
         // At the first step every row of a window is the same <start>: expand only the first to avoid duplicates.
         var parents = step == 0 ? 1 : _beam;
@@ -291,19 +309,23 @@ internal sealed class BeamSearch
         var live = 0;
         for (var c = 0; c < n && live < _beam; c++)
         {
+            // The hypothesis' own log-probability: its parent's plus the token's, less any bonus the token got.
+            var row = rowsOf[c];
+            var raw = _raw[row] + (scores[c] - _cum[row]) - (bonus?.Bonus(row, tokensOf[c]) ?? 0);
             if (tokensOf[c] == _endToken)
             {
                 if (c < _beam)
                 {
-                    AddFinished(window, rowsOf[c], step, _endToken, scores[c], ended: true);
+                    AddFinished(window, row, step, _endToken, scores[c], raw, ended: true);
                 }
 
                 continue;
             }
 
-            _nextParent[first + live] = rowsOf[c];
+            _nextParent[first + live] = row;
             _nextToken[first + live] = tokensOf[c];
             _nextCum[first + live] = scores[c];
+            _nextRaw[first + live] = raw;
             live++;
         }
 
@@ -315,7 +337,7 @@ internal sealed class BeamSearch
     }
 
     /// <summary>Keeps a hypothesis (parent's first <paramref name="step"/> tokens + <paramref name="token"/>) among the window's best beam.</summary>
-    private void AddFinished(int window, int parentRow, int step, int token, double sum, bool ended)
+    private void AddFinished(int window, int parentRow, int step, int token, double sum, double raw, bool ended)
     {
         var score = Normalised(sum, step + 1);
         var baseIndex = window * _beam;
@@ -350,7 +372,7 @@ internal sealed class BeamSearch
         }
 
         _finishedScore[slot] = score;
-        _finishedSum[slot] = sum;
+        _finishedSum[slot] = raw;
         _finishedWords[slot] = words;
         _finishedEnded[slot] = ended;
     }
@@ -396,6 +418,7 @@ internal sealed class BeamSearch
                 _nextParent[dst] = _nextParent[src];
                 _nextToken[dst] = _nextToken[src];
                 _nextCum[dst] = _nextCum[src];
+                _nextRaw[dst] = _nextRaw[src];
                 _history.AsSpan(src * _maxLength, _maxLength).CopyTo(_history.AsSpan(dst * _maxLength, _maxLength));
             }
         }

@@ -12,20 +12,24 @@ namespace CaptionDaemon.Inference.Labels;
 /// that, is more often right, and the bonus lets the decoder pick the tagger's word where it was in two minds.
 /// </summary>
 /// <remarks>Buffers are sized once per batch size, so a step allocates nothing.</remarks>
-internal sealed class LabelFusion
+internal sealed class LabelFusion : ITokenBonus
 {
     private readonly int[][] _labelTokens;
     private readonly float[] _thresholds;
     private readonly int _nothing;
 
-    // One row's word bonuses, at most every label's words.
-    private readonly int[] _rowToken;
-    private readonly float[] _rowBonus;
+    // Most distinct words a row can get a bonus on: every label's words.
+    private readonly int _words;
 
     // Per window w: its labels _label[_start[w] .. _start[w + 1]) with their bonuses _bonus[...].
     private int[] _start = [0];
     private int[] _label = [];
     private float[] _bonus = [];
+
+    // The last Apply's bonuses per row r: _rowToken/_rowBonus[r * _words .. r * _words + _rowCount[r]).
+    private int[] _rowCount = [];
+    private int[] _rowToken = [];
+    private float[] _rowBonus = [];
 
     /// <summary>Fusion over a bundle's labels, with the token ids of their words from <see cref="WordTokens"/>.</summary>
     public LabelFusion(int[][] wordTokens, IReadOnlyList<BundleLabel> labels)
@@ -33,9 +37,7 @@ internal sealed class LabelFusion
         _labelTokens = wordTokens;
         _thresholds = [.. labels.Select(l => (float)l.Threshold)];
         _nothing = labels.Select(l => l.Name).ToList().IndexOf(BundleLabel.Nothing);
-        var words = wordTokens.Sum(t => t.Length);
-        _rowToken = new int[words];
-        _rowBonus = new float[words];
+        _words = wordTokens.Sum(t => t.Length);
     }
 
     /// <summary>The token ids of each label's words (<see cref="BundleLabel.Words"/>) in the vocabulary.</summary>
@@ -107,16 +109,20 @@ internal sealed class LabelFusion
     /// </summary>
     public void Apply(Span<float> logprobs, int vocab, int step, BeamSearch search)
     {
-        for (var r = 0; r < search.Rows; r++)
+        var rows = search.Rows;
+        if (_rowCount.Length < rows)
+        {
+            _rowCount = new int[rows];
+            _rowToken = new int[rows * _words];
+            _rowBonus = new float[rows * _words];
+        }
+
+        for (var r = 0; r < rows; r++)
         {
             var w = search.WindowOf(r);
-            if (_start[w] == _start[w + 1])
-            {
-                continue;
-            }
-
             var history = search.History(r, step);
-            var n = 0;
+            var first = r * _words;
+            var n = first;
             for (var i = _start[w]; i < _start[w + 1]; i++)
             {
                 var words = _labelTokens[_label[i]];
@@ -124,17 +130,33 @@ internal sealed class LabelFusion
                 {
                     foreach (var token in words)
                     {
-                        AddOrRaise(ref n, token, _bonus[i]);
+                        AddOrRaise(first, ref n, token, _bonus[i]);
                     }
                 }
             }
 
+            _rowCount[r] = n - first;
             var lp = logprobs.Slice(r * vocab, vocab);
-            for (var i = 0; i < n; i++)
+            for (var i = first; i < n; i++)
             {
                 lp[_rowToken[i]] += _rowBonus[i];
             }
         }
+    }
+
+    /// <inheritdoc/>
+    public float Bonus(int row, int token)
+    {
+        var first = row * _words;
+        for (var i = first; i < first + _rowCount[row]; i++)
+        {
+            if (_rowToken[i] == token)
+            {
+                return _rowBonus[i];
+            }
+        }
+
+        return 0;
     }
 
     private static bool Named(ReadOnlySpan<int> history, int[] words)
@@ -150,9 +172,9 @@ internal sealed class LabelFusion
         return false;
     }
 
-    private void AddOrRaise(ref int n, int token, float bonus)
+    private void AddOrRaise(int first, ref int n, int token, float bonus)
     {
-        for (var i = 0; i < n; i++)
+        for (var i = first; i < n; i++)
         {
             if (_rowToken[i] == token)
             {

@@ -86,4 +86,32 @@ public sealed class LabelFusionTests
         Assert.Equal("/models/x/manifest.json: labels[1].words (label \"cat\") has \"meows\", which is not in the vocabulary.", e.Message);
         Assert.Equal([[5, 6]], LabelFusion.WordTokens(labels[..1], vocabulary, "m"));
     }
+
+    [Fact]
+    public void Search_WithBonus_RanksByTheBiasedScoreButTheSequenceConfidenceIsTheModelsOwn()
+    {
+        // The decoder prefers word 4 (p .5) to word 5 (p .3); the tagger's label 'dog' (word 5, probability .8, weight 2)
+        // adds 1.6 to word 5, which then wins; the caption ends next with certainty.
+        string[] vocabulary = ["<pad>", "<start>", "<end>", "<unk>", "cat", "dog", "rain", "wind"];
+        var fusion = new LabelFusion([[5]], [Label("dog")]);
+        fusion.Prepare([0.8f], count: 1, weight: 2.0);
+        var (search, tokens, beamIndex) = Begin(windows: 1);
+        var logprobs = new float[Vocab];
+        Array.Fill(logprobs, float.NegativeInfinity);
+        (logprobs[4], logprobs[5], logprobs[End]) = ((float)Math.Log(0.5), (float)Math.Log(0.3), (float)Math.Log(0.2));
+
+        fusion.Apply(logprobs, Vocab, step: 0, search);
+        Assert.Equal(1.6f, fusion.Bonus(0, 5), 1e-6f);
+        Assert.Equal(0f, fusion.Bonus(0, 4));
+        search.Advance(0, logprobs, tokens, beamIndex, allowCompaction: false, fusion);
+        Array.Fill(logprobs, float.NegativeInfinity);
+        logprobs[End] = 0;
+        fusion.Apply(logprobs, Vocab, step: 1, search);
+        var progress = search.Advance(1, logprobs, tokens, beamIndex, allowCompaction: false, fusion);
+
+        Assert.Equal(SearchProgress.Finished, progress);
+        var result = search.Result(0, vocabulary);
+        Assert.Equal("dog", result.Text);
+        Assert.Equal(Math.Sqrt(0.3), result.SequenceConfidence, 1e-5); // exp(mean of ln .3 and ln 1), no bonus in it
+    }
 }
