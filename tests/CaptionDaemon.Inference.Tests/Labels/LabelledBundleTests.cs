@@ -103,10 +103,8 @@ public sealed class LabelledBundleTests(LabelledBundleFixture fixture)
     [InlineData(true)]
     public void Caption_LabelledBundle_StillAllocatesNothingPerDecoderStep(bool labelFusion)
     {
-        using var copy = fixture.Copy();
-        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: labelFusion ? 5 : null));
-        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
-        using var captioner = bundle.CreateCaptioner();
+        using var withWords = new BundleWithWords(fixture, fusion: labelFusion ? 5 : null);
+        var captioner = withWords.Captioner;
         captioner.CompactionEnabled = false;
 
         var audio = fixture.Audio.AsSpan(0, 3 * fixture.WindowSamples);
@@ -164,37 +162,62 @@ public sealed class LabelledBundleTests(LabelledBundleFixture fixture)
         Assert.Contains($"output 'label_probs' has {count} columns", e.Message, StringComparison.Ordinal);
         Assert.Contains($"the manifest lists {count + 1} labels", e.Message, StringComparison.Ordinal);
     }
-    /// <summary>The fixture's labels with words of its vocabulary ('nothing' has none), and a fusion weight.</summary>
-    private static void WithWords(JsonObject manifest, double? fusion)
+    /// <summary>
+    /// A copy of the fixture's bundle whose labels have words of its vocabulary ('nothing' none) and the given fusion
+    /// weight, loaded on the CPU with a captioner.
+    /// </summary>
+    private sealed class BundleWithWords : IDisposable
     {
-        var words = new Dictionary<string, string[]>
+        private readonly TemporaryDirectory _copy;
+
+        public BundleWithWords(LabelledBundleFixture fixture, double? fusion)
         {
-            ["dog"] = ["dog", "barks"],
-            ["speech"] = ["people", "talk"],
-            ["rain"] = ["rain", "falls"],
-            ["music"] = ["bird", "sings"],
-        };
-        foreach (var label in manifest["labels"]!.AsArray())
-        {
-            if (words.TryGetValue((string)label!["name"]!, out var w))
-            {
-                label["words"] = new JsonArray([.. w.Select(x => (JsonNode)x)]);
-            }
+            _copy = fixture.Copy();
+            ManifestEdits.Edit(_copy.Path, m => AddWords(m, fusion));
+            Bundle = CaptionBundle.Load(_copy.Path, Cpu);
+            Captioner = Bundle.CreateCaptioner();
         }
 
-        if (fusion is { } weight)
+        public CaptionBundle Bundle { get; }
+
+        public Captioner Captioner { get; }
+
+        public void Dispose()
         {
-            manifest["label_fusion"] = weight;
+            Captioner.Dispose();
+            Bundle.Dispose();
+            _copy.Dispose();
+        }
+
+        private static void AddWords(JsonObject manifest, double? fusion)
+        {
+            var words = new Dictionary<string, string[]>
+            {
+                ["dog"] = ["dog", "barks"],
+                ["speech"] = ["people", "talk"],
+                ["rain"] = ["rain", "falls"],
+                ["music"] = ["bird", "sings"],
+            };
+            foreach (var label in manifest["labels"]!.AsArray())
+            {
+                if (words.TryGetValue((string)label!["name"]!, out var w))
+                {
+                    label["words"] = new JsonArray([.. w.Select(x => (JsonNode)x)]);
+                }
+            }
+
+            if (fusion is { } weight)
+            {
+                manifest["label_fusion"] = weight;
+            }
         }
     }
 
     [Fact]
     public void Caption_StrongLabelFusion_NamesEveryReportedLabelAndLeavesWindowsWithoutLabelsAlone()
     {
-        using var copy = fixture.Copy();
-        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: 1000));
-        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
-        using var captioner = bundle.CreateCaptioner();
+        using var withWords = new BundleWithWords(fixture, fusion: 1000);
+        var (bundle, captioner) = (withWords.Bundle, withWords.Captioner);
         var options = Greedy with { MaxTokens = 8 };
 
         var plain = fixture.Captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, options);
@@ -222,10 +245,8 @@ public sealed class LabelledBundleTests(LabelledBundleFixture fixture)
     [Fact]
     public void Caption_LabelFusionZeroInOptions_OverridesTheManifestsWeight()
     {
-        using var copy = fixture.Copy();
-        ManifestEdits.Edit(copy.Path, m => WithWords(m, fusion: 1000));
-        using var bundle = CaptionBundle.Load(copy.Path, Cpu);
-        using var captioner = bundle.CreateCaptioner();
+        using var withWords = new BundleWithWords(fixture, fusion: 1000);
+        var (bundle, captioner) = (withWords.Bundle, withWords.Captioner);
 
         var plain = fixture.Captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, Greedy);
         var off = captioner.Caption(fixture.Audio, LabelledBundleFixture.Windows, Greedy with { LabelFusion = 0 });
