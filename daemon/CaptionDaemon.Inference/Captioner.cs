@@ -38,7 +38,7 @@ public sealed class Captioner : IDisposable
     internal Captioner(CaptionBundle bundle)
     {
         _bundle = bundle;
-        _fusion = new LabelFusion(bundle.LabelWordTokens, bundle.Manifest.Labels);
+        _fusion = new LabelFusion(bundle.LabelWordTokens, bundle.LabelSelector);
     }
 
     /// <summary>The bundle this captioner runs.</summary>

@@ -5,7 +5,7 @@ namespace CaptionDaemon.Inference.Labels;
 
 /// <summary>
 /// Label fusion: biases the caption search towards words that name what the encoder's tagger hears. For every window,
-/// each label at or above its threshold (not <see cref="BundleLabel.Nothing"/>) gives its words a bonus of
+/// each label the window reports (<see cref="LabelSelector.Passes"/>, the rule of the caption's labels) gives its words a bonus of
 /// weight x probability in log-probability at every step until the hypothesis has one of them (a label is named once,
 /// not repeated); a word of several such labels takes the largest bonus.
 /// The decoder alone often hears an instrument or an animal as another of its kind; the tagger, trained for exactly
@@ -15,8 +15,7 @@ namespace CaptionDaemon.Inference.Labels;
 internal sealed class LabelFusion : ITokenBonus
 {
     private readonly int[][] _labelTokens;
-    private readonly float[] _thresholds;
-    private readonly int _nothing;
+    private readonly LabelSelector _selector;
 
     // Most distinct words a row can get a bonus on: every label's words.
     private readonly int _words;
@@ -31,12 +30,11 @@ internal sealed class LabelFusion : ITokenBonus
     private int[] _rowToken = [];
     private float[] _rowBonus = [];
 
-    /// <summary>Fusion over a bundle's labels, with the token ids of their words from <see cref="WordTokens"/>.</summary>
-    public LabelFusion(int[][] wordTokens, IReadOnlyList<BundleLabel> labels)
+    /// <summary>Fusion over a bundle's labels (as its selector reports them), with the token ids of their words from <see cref="WordTokens"/>.</summary>
+    public LabelFusion(int[][] wordTokens, LabelSelector selector)
     {
         _labelTokens = wordTokens;
-        _thresholds = [.. labels.Select(l => (float)l.Threshold)];
-        _nothing = labels.Select(l => l.Name).ToList().IndexOf(BundleLabel.Nothing);
+        _selector = selector;
         _words = wordTokens.Sum(t => t.Length);
     }
 
@@ -90,7 +88,7 @@ internal sealed class LabelFusion : ITokenBonus
             for (var l = 0; l < labels; l++)
             {
                 var p = row[l];
-                if (l != _nothing && p >= _thresholds[l] && _labelTokens[l].Length > 0)
+                if (_labelTokens[l].Length > 0 && _selector.Passes(l, p))
                 {
                     _label[n] = l;
                     _bonus[n] = (float)(weight * p);

@@ -72,6 +72,9 @@ internal sealed class LabelSelector
         return selected;
     }
 
-    // NaN never passes: a broken graph reports no labels rather than every label.
-    private bool Passes(int label, float probability) => label != _nothing && probability >= _thresholds[label];
+    /// <summary>
+    /// Whether a label is reported at this probability: at or above its threshold, and not <see cref="BundleLabel.Nothing"/>.
+    /// NaN never passes: a broken graph reports no labels rather than every label.
+    /// </summary>
+    public bool Passes(int label, float probability) => label != _nothing && probability >= _thresholds[label];
 }

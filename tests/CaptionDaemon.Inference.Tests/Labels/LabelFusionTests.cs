@@ -25,7 +25,7 @@ public sealed class LabelFusionTests
     public void Apply_ReportedLabel_AddsWeightTimesProbabilityToItsWordsUntilTheCaptionHasOne()
     {
         // dog's words are 4 and 5; rain (word 6) is under its threshold; 'nothing' passes but is never fused.
-        var fusion = new LabelFusion([[4, 5], [6], [7]], [Label("dog"), Label("rain"), Label(BundleLabel.Nothing)]);
+        var fusion = new LabelFusion([[4, 5], [6], [7]], new LabelSelector([Label("dog"), Label("rain"), Label(BundleLabel.Nothing)]));
         fusion.Prepare([0.8f, 0.3f, 0.9f], count: 1, weight: 2.0);
         var (search, tokens, beamIndex) = Begin(windows: 1);
         var logprobs = new float[Vocab];
@@ -46,7 +46,7 @@ public sealed class LabelFusionTests
     [Fact]
     public void Apply_WordOfTwoReportedLabels_GetsTheLargerBonusNotTheSum()
     {
-        var fusion = new LabelFusion([[4, 5], [5]], [Label("guitar"), Label("acoustic_guitar")]);
+        var fusion = new LabelFusion([[4, 5], [5]], new LabelSelector([Label("guitar"), Label("acoustic_guitar")]));
         fusion.Prepare([0.6f, 0.9f], count: 1, weight: 1.0);
         var (search, _, _) = Begin(windows: 1);
         var logprobs = new float[Vocab];
@@ -60,7 +60,7 @@ public sealed class LabelFusionTests
     [Fact]
     public void Apply_TwoWindows_EachRowGetsItsOwnWindowsBonuses()
     {
-        var fusion = new LabelFusion([[4], [6]], [Label("dog"), Label("rain")]);
+        var fusion = new LabelFusion([[4], [6]], new LabelSelector([Label("dog"), Label("rain")]));
         fusion.Prepare([0.9f, 0.1f, 0.2f, 0.7f], count: 2, weight: 1.0);
         var (search, _, _) = Begin(windows: 2, beam: 2);
         var logprobs = new float[4 * Vocab];
@@ -93,7 +93,7 @@ public sealed class LabelFusionTests
         // The decoder prefers word 4 (p .5) to word 5 (p .3); the tagger's label 'dog' (word 5, probability .8, weight 2)
         // adds 1.6 to word 5, which then wins; the caption ends next with certainty.
         string[] vocabulary = ["<pad>", "<start>", "<end>", "<unk>", "cat", "dog", "rain", "wind"];
-        var fusion = new LabelFusion([[5]], [Label("dog")]);
+        var fusion = new LabelFusion([[5]], new LabelSelector([Label("dog")]));
         fusion.Prepare([0.8f], count: 1, weight: 2.0);
         var (search, tokens, beamIndex) = Begin(windows: 1);
         var logprobs = new float[Vocab];

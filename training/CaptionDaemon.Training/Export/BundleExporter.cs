@@ -120,10 +120,8 @@ internal static class BundleExporter
             model.SaveCheckpoint(Path.Combine(staging, CheckpointDirectoryName), vocabulary);
             // The training summary names this machine's data, runs and checkpoints: recorded relative to named roots.
             var training = RecordedPaths.Current.RecordAll(options.Training)!.AsObject();
-            var manifest = BundleManifestFactory.Create(model, vocabulary, staging, options.Name, options.WindowSeconds, maxCaptionTokens, training, options.LabelThresholds) with
-            {
-                LabelFusion = options.LabelFusion,
-            };
+            var manifest = BundleManifestFactory.Create(
+                model, vocabulary, staging, options.Name, options.WindowSeconds, maxCaptionTokens, training, options.LabelThresholds, options.LabelFusion);
             manifest.Write(Path.Combine(staging, BundleManifest.FileName));
             if (Directory.Exists(target))
             {

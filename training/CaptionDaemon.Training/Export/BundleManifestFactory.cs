@@ -14,7 +14,7 @@ internal static class BundleManifestFactory
 
     public static BundleManifest Create(
         CaptionModel model, IReadOnlyList<string> vocabulary, string bundleDirectory, string name, double windowSeconds, int maxCaptionTokens, JsonObject training,
-        IReadOnlyDictionary<string, double>? labelThresholds = null)
+        IReadOnlyDictionary<string, double>? labelThresholds = null, double? labelFusion = null)
     {
         var config = model.Config;
         var parameters = model.CountParameters();
@@ -66,6 +66,7 @@ internal static class BundleManifestFactory
             Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>(), vocabulary),
             Parameters = new BundleParameters { Encoder = parameters.Encoder, Decoder = parameters.Decoder, Total = parameters.Total },
             Training = training,
+            LabelFusion = labelFusion,
         };
     }
 
