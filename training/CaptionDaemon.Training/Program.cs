@@ -28,10 +28,9 @@ internal static class Program
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is BundleException or DatasetFormatException or FeatureCacheException or TrainingException
-            or AudioDecodeException or DebianPackageException or ExecutionProviderException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (UserMessage(ex) is { } message)
         {
-            error.WriteLine($"captiond-train: {ex.Message}");
+            error.WriteLine($"captiond-train: {message}");
             return 1;
         }
         catch (OperationCanceledException)
@@ -41,5 +40,25 @@ internal static class Program
             error.WriteLine("captiond-train: stopped by a signal before it finished; a training run continues from its last checkpoint with --resume");
             return 130;
         }
+    }
+
+    /// <summary>
+    /// The message of a failure that is the user's to fix, or null for a bug. Work spread over threads (Parallel.For in
+    /// fetch, scenes, features) throws an <see cref="AggregateException"/>: it is the user's when every exception in it is,
+    /// and its message is then the first one's (a missing ffmpeg fails every worker the same way).
+    /// </summary>
+    internal static string? UserMessage(Exception exception)
+    {
+        if (exception is AggregateException aggregate)
+        {
+            var inner = aggregate.Flatten().InnerExceptions;
+            return inner.Count > 0 && inner.All(e => UserMessage(e) is not null) ? UserMessage(inner[0]) : null;
+        }
+
+        return exception is BundleException or DatasetFormatException or FeatureCacheException or TrainingException
+            or AudioDecodeException or DebianPackageException or ExecutionProviderException or MissingToolException
+            or FileNotFoundException or DirectoryNotFoundException
+            ? exception.Message
+            : null;
     }
 }

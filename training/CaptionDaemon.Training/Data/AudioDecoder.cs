@@ -165,7 +165,7 @@ internal static class AudioDecoder
         {
             process = ExternalTool.Start("ffmpeg", arguments);
         }
-        catch (InvalidOperationException ex)
+        catch (MissingToolException ex)
         {
             throw new AudioDecodeException(fullPath, ex.Message, ex);
         }

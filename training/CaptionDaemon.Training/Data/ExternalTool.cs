@@ -7,10 +7,14 @@ namespace CaptionDaemon.Training.Data;
 /// <summary>The outcome of one run of an external program.</summary>
 internal sealed record ExternalToolResult(int ExitCode, string StandardOutput, string StandardError);
 
+/// <summary>An external program the data layer needs (ffmpeg, dpkg-deb, apt-get) is not installed or could not start.</summary>
+internal sealed class MissingToolException(string message, Exception? inner = null) : InvalidOperationException(message, inner);
+
 /// <summary>Runs the external programs the data layer relies on (ffmpeg, apt-get, apt-cache, dpkg-deb).</summary>
 internal static class ExternalTool
 {
-    /// <summary>Starts <paramref name="fileName"/> with its output streams redirected; a missing program gets a message that says how to install it.</summary>
+    /// <summary>Starts <paramref name="fileName"/> with its output streams redirected.</summary>
+    /// <exception cref="MissingToolException">The program is not installed; the message says which Debian package has it.</exception>
     public static Process Start(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
@@ -34,11 +38,11 @@ internal static class ExternalTool
         try
         {
             return Process.Start(startInfo)
-                ?? throw new InvalidOperationException($"Could not start '{fileName}'.");
+                ?? throw new MissingToolException($"Could not start '{fileName}'.");
         }
         catch (Win32Exception ex)
         {
-            throw new InvalidOperationException(
+            throw new MissingToolException(
                 $"Could not run '{fileName}' ({ex.Message}); it must be installed and on PATH (Debian package: {PackageOf(fileName)}).",
                 ex);
         }
