@@ -96,7 +96,10 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         var with = EvalCommand.Evaluate(bundle, files.Root, "evaluation", settings, predictions, CancellationToken.None);
 
         Assert.Null(without.ToJson()["event_recall"]);
-        var captions = File.ReadLines(predictions).Select(l => JsonNode.Parse(l)!).ToDictionary(p => (string)p["id"]!, p => (string)p["caption"]!);
+        var lines = File.ReadLines(predictions).Select(l => JsonNode.Parse(l)!).ToList();
+        var captions = lines.ToDictionary(p => (string)p["id"]!, p => (string)p["caption"]!);
+        Assert.All(lines, p => Assert.InRange((double)p["confidence"]!, 0.0, 1.0));
+        Assert.All(lines, p => Assert.NotNull(p["labels"]!.AsArray()));
         var named = new[] { ("eval_0001.wav", "tone"), ("eval_0002.wav", "noise"), ("eval_0002.wav", "dog") }.Count(e => s_table.Names(captions[e.Item1], e.Item2));
         Assert.InRange(named, 1, 2);    // the tone is named, the dog is not
         Assert.Equal(Math.Round(named / 3.0, 4), (double)with.ToJson()["event_recall"]!);

@@ -37,7 +37,7 @@ internal static class EvalCommand
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
-        var predictionsOption = new Option<FileInfo?>("--predictions") { Description = "Write one JSON line per clip: id, caption, references." };
+        var predictionsOption = new Option<FileInfo?>("--predictions") { Description = "Write one JSON line per clip: id, caption, confidence, labels (above their thresholds, with scores), references." };
         var teacherOption = new Option<DirectoryInfo?>("--teacher")
         {
             Description = "A teacher bundle: caption the split with it too, time both models side by side (one test window decoded to the references' mean caption length; beam 3, batch 1, 1 thread) and report speedup_vs_teacher.",
@@ -314,6 +314,7 @@ internal static class EvalCommand
         var window = bundle.WindowSamples;
         var options = settings.Decode;
         var candidates = new string[clips.Count];
+        var outcomes = new CaptionResult[clips.Count];
         var batch = new float[settings.BatchSize * window];
         var inference = new Stopwatch();
         for (var start = 0; start < clips.Count; start += settings.BatchSize)
@@ -332,6 +333,7 @@ internal static class EvalCommand
             for (var i = 0; i < count; i++)
             {
                 candidates[start + i] = results[i].Text;
+                outcomes[start + i] = results[i];
             }
 
             Console.Error.Write($"\reval {split}: {start + count}/{clips.Count} clips");
@@ -345,7 +347,15 @@ internal static class EvalCommand
             using var writer = new StreamWriter(predictionsPath);
             for (var i = 0; i < clips.Count; i++)
             {
-                writer.WriteLine(JsonSerializer.Serialize(new { id = clips[i].Id, caption = candidates[i], references = clips[i].Captions }));
+                var outcome = outcomes[i];
+                writer.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = clips[i].Id,
+                    caption = candidates[i],
+                    confidence = Math.Round(outcome.Confidence, 4),
+                    labels = outcome.Labels.Select(l => new { label = l.Label, score = Math.Round(l.Score, 4) }),
+                    references = clips[i].Captions,
+                }));
             }
         }
 
