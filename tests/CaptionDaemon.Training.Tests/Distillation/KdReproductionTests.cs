@@ -1,3 +1,4 @@
+using CaptionDaemon.Training.Tests.Data;
 using System.Text.Json;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
@@ -87,6 +88,20 @@ public sealed class KdReproductionTests(DistillationFixture fixture) : IClassFix
             Assert.Equal((width, 640), (png.Width, png.Height));
             Assert.True(png.InkShare > 0.02, $"{chart} is blank");
         }
+    }
+
+    [Fact]
+    public void Write_GivenTeacherRowOnly_WritesTheRowChartsAndNoCurves()
+    {
+        // A given teacher is evaluated first and has no training record; the charts are rewritten after every row.
+        using var files = new TestFiles();
+        KdResultRow[] rows = [new("teacher", 1, false, 1, 0.3, 0.5, 1.1, 0.79, 0.24, 3_000_000, 30, 1)];
+
+        KdCharts.Write(files.Root, rows, [("teacher", files.PathOf("no-run"))]);
+
+        Assert.True(File.Exists(files.PathOf(KdCharts.QualitySpeedFileName)));
+        Assert.True(File.Exists(files.PathOf(KdCharts.HearingFileName)));
+        Assert.False(File.Exists(files.PathOf(KdCharts.ValidationCurvesFileName)));
     }
 
     [Fact]

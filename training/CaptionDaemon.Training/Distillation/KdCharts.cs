@@ -31,6 +31,12 @@ internal static class KdCharts
             .Select(run => (run.Name, History: History(run.Directory)))
             .Where(run => run.History.Count > 0)
             .ToArray();
+        if (histories.Length == 0)
+        {
+            // A given teacher has no training record: until the first student has trained there are no curves to draw.
+            return;
+        }
+
         Curves(histories, "Validation CIDEr-D by epoch", "validation CIDEr-D", e => e.Validation.CiderD).WritePng(Path.Combine(outputDirectory, ValidationCurvesFileName));
         Curves(histories, "Training loss by epoch", "train loss (mean over the epoch)", e => e.TrainLoss).WritePng(Path.Combine(outputDirectory, LossCurvesFileName));
     }

@@ -37,7 +37,7 @@ internal static class EvalCommand
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
-        var predictionsOption = new Option<FileInfo?>("--predictions") { Description = "Write one JSON line per clip: id, caption, confidence, labels (above their thresholds, with scores), references." };
+        var predictionsOption = new Option<FileInfo?>("--predictions") { Description = "Write one JSON line per clip: id, caption, confidence, labels (above their thresholds, with scores), top_labels (the 5 most probable, thresholds aside), references." };
         var teacherOption = new Option<DirectoryInfo?>("--teacher")
         {
             Description = "A teacher bundle: caption the split with it too, time both models side by side (one test window decoded to the references' mean caption length; beam 3, batch 1, 1 thread) and report speedup_vs_teacher.",
@@ -354,6 +354,11 @@ internal static class EvalCommand
                     caption = candidates[i],
                     confidence = Math.Round(outcome.Confidence, 4),
                     labels = outcome.Labels.Select(l => new { label = l.Label, score = Math.Round(l.Score, 4) }),
+                    top_labels = outcome.LabelProbabilities
+                        .Select((probability, index) => (Label: bundle.Manifest.Labels[index].Name, Probability: probability))
+                        .OrderByDescending(l => l.Probability)
+                        .Take(5)
+                        .Select(l => new { label = l.Label, probability = Math.Round(l.Probability, 4) }),
                     references = clips[i].Captions,
                 }));
             }
