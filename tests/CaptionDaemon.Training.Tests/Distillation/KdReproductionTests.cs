@@ -1,7 +1,7 @@
-using CaptionDaemon.Training.Tests.Data;
 using System.Text.Json;
 using CaptionDaemon.Training.Data;
 using CaptionDaemon.Training.Distillation;
+using CaptionDaemon.Training.Tests.Data;
 using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Tests.Reporting;
 using CaptionDaemon.Training.Training;
