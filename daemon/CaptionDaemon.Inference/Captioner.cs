@@ -89,6 +89,11 @@ public sealed class Captioner : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), fusion, "LabelFusion must be finite and not negative.");
         }
 
+        if (options.NoRepeatNgram < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.NoRepeatNgram, "NoRepeatNgram must be 0 (off) or a positive word count.");
+        }
+
         if (!double.IsFinite(options.LengthPenalty) || options.LengthPenalty < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LengthPenalty, "LengthPenalty must be finite and not negative.");
@@ -120,7 +125,7 @@ public sealed class Captioner : IDisposable
         var plan = ws.Plan(hyps);
         plan.RunCrossKv(_runOptions);
         search.Begin(count, beam, arch.VocabSize, manifest.Tokens.Start, manifest.Tokens.End, maxTokens, options.LengthPenalty,
-            ws.Tokens.Span, ws.BeamIndex.Span, options.MinWords);
+            ws.Tokens.Span, ws.BeamIndex.Span, options.MinWords, options.NoRepeatNgram);
         var decodeStart = total.Elapsed;
 
         var allowCompaction = CompactionEnabled && !ws.OnDevice;

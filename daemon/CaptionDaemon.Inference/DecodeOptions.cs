@@ -32,6 +32,13 @@ public sealed record DecodeOptions
     public int MinWords { get; init; }
 
     /// <summary>
+    /// A caption never says the same run of this many words twice ("a sheep bleats while a sheep bleats"): a word that
+    /// would complete a repeat is not a candidate. Default 3; 0 turns the rule off. It changes which caption is chosen,
+    /// not the decoder's probabilities.
+    /// </summary>
+    public int NoRepeatNgram { get; init; } = 3;
+
+    /// <summary>
     /// Weight of label fusion: at every step each word that names a label the encoder reports (the bundle's
     /// <c>labels[].words</c>) gets weight x the label's probability added to its log-probability. 0 turns it off; null
     /// uses the bundle's <c>label_fusion</c> (0 when absent). Captions are ranked by the fused scores; their sequence

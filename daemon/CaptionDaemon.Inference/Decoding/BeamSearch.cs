@@ -31,8 +31,9 @@ internal enum SearchProgress
 /// log-probability; an <c>&lt;end&gt;</c> among its first beam ranks becomes a finished hypothesis, scored
 /// sum / length^alpha; the best beam other continuations become the live rows (their parent rows go to beam_index).
 /// A window stops when it has beam finished hypotheses that all score at least as well as its best live one, or at
-/// the maximum length (live rows are then finished as cut). All state lives in arrays sized once, so a step allocates
-/// nothing.
+/// the maximum length (live rows are then finished as cut). With a no-repeat n-gram size n, a token that would make a
+/// row's last n words a run the row has already said is no candidate. All state lives in arrays sized once, so a step
+/// allocates nothing.
 /// </summary>
 internal sealed class BeamSearch
 {
@@ -56,6 +57,7 @@ internal sealed class BeamSearch
     private readonly double[] _candidateScore;
     private readonly int[] _candidateRow;
     private readonly int[] _candidateToken;
+    private readonly int[] _banned;
     private int[] _history;
     private int[] _nextHistory;
 
@@ -64,6 +66,7 @@ internal sealed class BeamSearch
     private int _endToken;
     private int _maxTokens;
     private int _minWords;
+    private int _noRepeat;
     private double _alpha;
     private int _slots;
     private int _keptCount;
@@ -91,6 +94,7 @@ internal sealed class BeamSearch
         _candidateScore = new double[2 * capacity];
         _candidateRow = new int[2 * capacity];
         _candidateToken = new int[2 * capacity];
+        _banned = new int[maxLength];
         _history = new int[capacity * maxLength];
         _nextHistory = new int[capacity * maxLength];
     }
@@ -114,10 +118,11 @@ internal sealed class BeamSearch
 
     /// <summary>
     /// Starts a search: every row gets <paramref name="startToken"/>, beam indices are the identity. No hypothesis ends
-    /// before it has <paramref name="minWords"/> words.
+    /// before it has <paramref name="minWords"/> words, and none repeats a run of <paramref name="noRepeatNgram"/> words
+    /// (0: no such rule).
     /// </summary>
     public void Begin(
-        int windows, int beam, int vocab, int startToken, int endToken, int maxTokens, double alpha, Span<long> tokens, Span<long> beamIndex, int minWords = 0)
+        int windows, int beam, int vocab, int startToken, int endToken, int maxTokens, double alpha, Span<long> tokens, Span<long> beamIndex, int minWords = 0, int noRepeatNgram = 0)
     {
         if (windows * beam > _capacity || maxTokens > _maxLength)
         {
@@ -129,6 +134,7 @@ internal sealed class BeamSearch
         _endToken = endToken;
         _maxTokens = maxTokens;
         _minWords = minWords;
+        _noRepeat = noRepeatNgram;
         _alpha = alpha;
         _slots = windows;
         ActiveWindows = windows;
@@ -273,6 +279,7 @@ internal sealed class BeamSearch
             var row = first + j;
             var lp = logprobs.Slice(row * _vocab, _vocab);
             var baseScore = _cum[row];
+            var banned = _banned.AsSpan(0, BannedTokens(row, step));
             for (var v = 0; v < lp.Length; v++)
             {
                 var score = baseScore + lp[v];
@@ -281,7 +288,7 @@ internal sealed class BeamSearch
                     continue;
                 }
 
-                if (v == _endToken && step < _minWords)
+                if ((v == _endToken && step < _minWords) || (banned.Length > 0 && banned.Contains(v)))
                 {
                     continue;
                 }
@@ -334,6 +341,32 @@ internal sealed class BeamSearch
             throw new InvalidOperationException(
                 $"The decoder's log-probabilities gave {live} usable continuations for a beam of {_beam} (non-finite values?).");
         }
+    }
+
+    /// <summary>
+    /// Writes into <c>_banned</c> the tokens that would repeat one of the row's runs of <c>_noRepeat</c> words: for every
+    /// earlier position where the row's last n-1 words occurred, the word that followed them. Returns how many.
+    /// </summary>
+    private int BannedTokens(int row, int step)
+    {
+        var n = _noRepeat;
+        if (n < 1 || step < n - 1)
+        {
+            return 0;
+        }
+
+        var history = _history.AsSpan(row * _maxLength, step);
+        var tail = history[(step - n + 1)..];
+        var count = 0;
+        for (var i = 0; i + n - 1 < step; i++)
+        {
+            if (history.Slice(i, n - 1).SequenceEqual(tail))
+            {
+                _banned[count++] = history[i + n - 1];
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Keeps a hypothesis (parent's first <paramref name="step"/> tokens + <paramref name="token"/>) among the window's best beam.</summary>

@@ -35,12 +35,13 @@ public sealed class BeamSearchTests
         return [.. p.Select(x => x > 0 ? (float)Math.Log(x) : float.NegativeInfinity)];
     }
 
-    private static (CaptionResult[] Results, int Steps, int Compactions) Run(int windows, int beam, int maxTokens, bool compaction, int endlessWindow = -1, int minWords = 0)
+    private static (CaptionResult[] Results, int Steps, int Compactions) Run(
+        int windows, int beam, int maxTokens, bool compaction, int endlessWindow = -1, int minWords = 0, int noRepeatNgram = 0)
     {
         var search = new BeamSearch(capacity: windows * beam, maxLength: maxTokens);
         var tokens = new long[windows * beam];
         var beamIndex = new long[windows * beam];
-        search.Begin(windows, beam, Vocab, startToken: 1, endToken: End, maxTokens, alpha: 1.0, tokens, beamIndex, minWords);
+        search.Begin(windows, beam, Vocab, startToken: 1, endToken: End, maxTokens, alpha: 1.0, tokens, beamIndex, minWords, noRepeatNgram);
         var logprobs = new float[windows * beam * Vocab];
         int steps = 0, compactions = 0;
         for (var step = 0; step < maxTokens; step++)
@@ -153,6 +154,23 @@ public sealed class BeamSearchTests
         Assert.Equal(4, exact[0].TokenIds.Count);
         Assert.False(exact[0].Ended);
         Assert.Equal(4, steps);
+    }
+
+    [Fact]
+    public void Advance_NoRepeatNgram_NeverSaysARunOfThatManyWordsTwiceAndKeepsTheTrueConfidence()
+    {
+        // The endless window says "a" (.55) or "b" (.45) forever: greedy repeats "a"; with runs of 3 words unrepeatable,
+        // "a a a" may not come again, so "b" comes fourth, after which "a a" is free twice.
+        var (free, _, _) = Run(windows: 1, beam: 1, maxTokens: 6, compaction: false, endlessWindow: 0);
+        var (ruled, _, _) = Run(windows: 1, beam: 1, maxTokens: 6, compaction: false, endlessWindow: 0, noRepeatNgram: 3);
+        var (bigrams, _, _) = Run(windows: 1, beam: 2, maxTokens: 3, compaction: false, endlessWindow: 0, noRepeatNgram: 2);
+
+        Assert.Equal("a a a a a a", free[0].Text);
+        Assert.Equal("a a a b a a", ruled[0].Text);
+        Assert.Equal(Math.Exp(((5 * Math.Log(0.55)) + Math.Log(0.45)) / 6), ruled[0].Confidence, 5);
+        var words = bigrams[0].Text.Split(' ');
+        Assert.Equal(3, words.Length);
+        Assert.NotEqual((words[0], words[1]), (words[1], words[2]));
     }
 
     [Fact]

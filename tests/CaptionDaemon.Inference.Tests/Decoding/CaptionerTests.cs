@@ -10,8 +10,9 @@ public sealed class CaptionerTests(ExportedBundleFixture fixture)
 {
     private const int MaxTokens = 8;
 
-    private static readonly DecodeOptions Greedy = DecodeOptions.Greedy with { MaxTokens = MaxTokens };
-    private static readonly DecodeOptions Beam3 = DecodeOptions.Default with { MaxTokens = MaxTokens };
+    // The TorchSharp searches these are compared with have no no-repeat rule (and the untrained test model repeats).
+    private static readonly DecodeOptions Greedy = DecodeOptions.Greedy with { MaxTokens = MaxTokens, NoRepeatNgram = 0 };
+    private static readonly DecodeOptions Beam3 = DecodeOptions.Default with { MaxTokens = MaxTokens, NoRepeatNgram = 0 };
 
     [Fact]
     public void Caption_GreedyBatchOfThree_EqualsTorchSharpGreedyDecode()
@@ -118,7 +119,7 @@ public sealed class CaptionerTests(ExportedBundleFixture fixture)
         var audio = TestAudio.Windows(2, fixture.WindowSamples, fixture.SampleRate, seed: 3);
 
         var greedy = fixture.Captioner.Caption(audio, 2, Greedy);
-        var beamOne = fixture.Captioner.Caption(audio, 2, new DecodeOptions { Beam = 1, MaxTokens = MaxTokens, LengthPenalty = 0 });
+        var beamOne = fixture.Captioner.Caption(audio, 2, Greedy with { LengthPenalty = 0 });
 
         // The ranking exponent does not change a beam of one: same tokens, and the score is then the plain sum.
         Assert.Equal(greedy.Select(r => r.TokenIds), beamOne.Select(r => r.TokenIds));
@@ -139,6 +140,23 @@ public sealed class CaptionerTests(ExportedBundleFixture fixture)
         Assert.All(results, r => Assert.Equal(6, r.TokenIds.Count));
         Assert.All(results, r => Assert.False(r.Ended));
         Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Captioner.Caption(audio, 2, Beam3 with { MinWords = 7, MaxTokens = 6 }));
+    }
+
+    [Fact]
+    public void Caption_NoRepeatNgram_NoCaptionSaysARunOfThatManyWordsTwice()
+    {
+        var audio = TestAudio.Windows(4, fixture.WindowSamples, fixture.SampleRate, seed: 9);
+
+        foreach (var n in new[] { 1, 2, 3 })
+        {
+            foreach (var result in fixture.Captioner.Caption(audio, 4, Beam3 with { NoRepeatNgram = n, MinWords = 6, MaxTokens = 6 }))
+            {
+                var runs = Enumerable.Range(0, result.TokenIds.Count - n + 1).Select(i => string.Join(' ', result.TokenIds.Skip(i).Take(n))).ToList();
+                Assert.True(runs.Count == runs.Distinct().Count(), $"n {n}: '{result.Text}' repeats a run");
+            }
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Captioner.Caption(audio, 4, Beam3 with { NoRepeatNgram = -1 }));
     }
 
     [Fact]

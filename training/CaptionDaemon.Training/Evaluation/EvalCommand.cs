@@ -34,6 +34,11 @@ internal static class EvalCommand
         {
             Description = "Label fusion weight (0 = off); default: the bundle's label_fusion. Words of the labels the tagger reports get weight x probability added to their log-probability.",
         };
+        var noRepeatOption = new Option<int>("--no-repeat-ngram")
+        {
+            Description = "A caption never says the same run of this many words twice (0 = off), as the daemon decodes.",
+            DefaultValueFactory = _ => DecodeOptions.Default.NoRepeatNgram,
+        };
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
@@ -52,7 +57,7 @@ internal static class EvalCommand
         };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
-        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, noRepeatOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
         {
             command.Options.Add(option);
         }
@@ -97,6 +102,11 @@ internal static class EvalCommand
                 result.AddError("--label-fusion must be a finite number, 0 or more.");
             }
 
+            if (result.GetValue(noRepeatOption) < 0)
+            {
+                result.AddError("--no-repeat-ngram must be 0 (off) or a positive word count.");
+            }
+
             if (result.GetValue(recordOption) && result.GetValue(fusionOption) is not null)
             {
                 result.AddError("--record writes the bundle's test metrics, which are those of its own label_fusion: leave out --label-fusion.");
@@ -105,7 +115,10 @@ internal static class EvalCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var bundle = parse.GetValue(bundleOption)!.FullName;
-            var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption), parse.GetValue(fusionOption));
+            var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption), parse.GetValue(fusionOption))
+            {
+                NoRepeatNgram = parse.GetValue(noRepeatOption),
+            };
             if (parse.GetValue(recordingsOption) is { } list)
             {
                 var report = RecordingEvaluation.Run(
@@ -245,8 +258,10 @@ internal static class EvalCommand
 
     internal sealed record EvalSettings(int Beam, int BatchSize, int Threads, int? MaxClips, double? LabelFusion = null)
     {
+        public int NoRepeatNgram { get; init; } = DecodeOptions.Default.NoRepeatNgram;
+
         /// <summary>The search settings: the beam, and the label fusion weight (null: the bundle's).</summary>
-        public DecodeOptions Decode => new() { Beam = Beam, LabelFusion = LabelFusion };
+        public DecodeOptions Decode => new() { Beam = Beam, LabelFusion = LabelFusion, NoRepeatNgram = NoRepeatNgram };
     }
 
     /// <summary>The metrics of one bundle on one split.</summary>
