@@ -39,6 +39,11 @@ internal static class EvalCommand
             Description = "A caption never says the same run of this many words twice (0 = off), as the daemon decodes.",
             DefaultValueFactory = _ => DecodeOptions.Default.NoRepeatNgram,
         };
+        var lengthPenaltyOption = new Option<double>("--length-penalty")
+        {
+            Description = "Exponent alpha of the length normalisation: captions rank by log-probability / length^alpha (0 favours short ones).",
+            DefaultValueFactory = _ => DecodeOptions.Default.LengthPenalty,
+        };
         var batchOption = new Option<int>("--batch-size") { Description = "Windows per inference batch.", DefaultValueFactory = _ => 16 };
         var threadsOption = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var maxClipsOption = new Option<int?>("--max-clips") { Description = "Caption only the first N clips." };
@@ -57,7 +62,7 @@ internal static class EvalCommand
         };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
-        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, noRepeatOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, noRepeatOption, lengthPenaltyOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
         {
             command.Options.Add(option);
         }
@@ -102,6 +107,11 @@ internal static class EvalCommand
                 result.AddError("--label-fusion must be a finite number, 0 or more.");
             }
 
+            if (!(result.GetValue(lengthPenaltyOption) is var alpha && double.IsFinite(alpha) && alpha >= 0))
+            {
+                result.AddError("--length-penalty must be a finite number, 0 or more.");
+            }
+
             if (result.GetValue(noRepeatOption) < 0)
             {
                 result.AddError("--no-repeat-ngram must be 0 (off) or a positive word count.");
@@ -118,6 +128,7 @@ internal static class EvalCommand
             var settings = new EvalSettings(parse.GetValue(beamOption), parse.GetValue(batchOption), parse.GetValue(threadsOption), parse.GetValue(maxClipsOption), parse.GetValue(fusionOption))
             {
                 NoRepeatNgram = parse.GetValue(noRepeatOption),
+                LengthPenalty = parse.GetValue(lengthPenaltyOption),
             };
             if (parse.GetValue(recordingsOption) is { } list)
             {
@@ -260,8 +271,10 @@ internal static class EvalCommand
     {
         public int NoRepeatNgram { get; init; } = DecodeOptions.Default.NoRepeatNgram;
 
+        public double LengthPenalty { get; init; } = DecodeOptions.Default.LengthPenalty;
+
         /// <summary>The search settings: the beam, and the label fusion weight (null: the bundle's).</summary>
-        public DecodeOptions Decode => new() { Beam = Beam, LabelFusion = LabelFusion, NoRepeatNgram = NoRepeatNgram };
+        public DecodeOptions Decode => new() { Beam = Beam, LabelFusion = LabelFusion, NoRepeatNgram = NoRepeatNgram, LengthPenalty = LengthPenalty };
     }
 
     /// <summary>The metrics of one bundle on one split.</summary>
