@@ -16,6 +16,11 @@ internal static class TagCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train (with --resume: the new total).", DefaultValueFactory = _ => 20 };
         var batchSize = new Option<int>("--batch-size") { Description = "Windows per step.", DefaultValueFactory = _ => 32 };
         var clipsPerEpoch = new Option<int?>("--clips-per-epoch") { Description = "Class-balanced draws per epoch (default: the train split's recordings)." };
+        var balanceExponent = new Option<double>("--balance-exponent")
+        {
+            Description = "Class balance of the draws: a category of n train recordings gets n^(1-e) of them (0: as the split has them, 1: every category alike).",
+            DefaultValueFactory = _ => TaggingSet.DefaultBalanceExponent,
+        };
         var maxValClips = new Option<int?>("--max-val-clips") { Description = "Validate on an even spread of this many val recordings (default: all)." };
         var windowSeconds = new Option<double>("--window-seconds") { Description = "Window length; shorter recordings are padded at a random offset, longer ones cropped.", DefaultValueFactory = _ => 10.0 };
         var learningRate = new Option<double>("--lr") { Description = "Peak learning rate of AdamW (warm-up, then cosine decay to 1% of it).", DefaultValueFactory = _ => 2e-3 };
@@ -26,7 +31,7 @@ internal static class TagCommand
         var (resume, checkpointMinutes) = TrainCommand.ResumeOptions();
 
         var command = new Command("tag", "Train the tagging encoder as a multi-label tagger over the catalog's categories (plus 'nothing'); validate mAP every epoch.");
-        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
+        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, balanceExponent, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
         {
             command.Options.Add(option);
         }
@@ -44,6 +49,7 @@ internal static class TagCommand
                     Epochs = parseResult.GetValue(epochs),
                     BatchSize = parseResult.GetValue(batchSize),
                     ClipsPerEpoch = parseResult.GetValue(clipsPerEpoch),
+                    BalanceExponent = parseResult.GetValue(balanceExponent),
                     MaxValidationClips = parseResult.GetValue(maxValClips),
                     WindowSeconds = parseResult.GetValue(windowSeconds),
                     LearningRate = parseResult.GetValue(learningRate),

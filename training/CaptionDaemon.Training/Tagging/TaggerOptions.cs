@@ -21,6 +21,9 @@ internal sealed record TaggerOptions
     /// <summary>Class-balanced draws per epoch; null: as many as the train split has recordings.</summary>
     public int? ClipsPerEpoch { get; init; }
 
+    /// <summary>Exponent e of the class-balanced draws: a category of n train recordings gets n^(1-e) of them (<see cref="TaggingSet"/>).</summary>
+    public double BalanceExponent { get; init; } = TaggingSet.DefaultBalanceExponent;
+
     /// <summary>Validation recordings (an even spread of the split); null: all.</summary>
     public int? MaxValidationClips { get; init; }
 
@@ -62,6 +65,11 @@ internal sealed record TaggerOptions
         if (Epochs < 1 || BatchSize < 2 || Threads < 1)
         {
             throw new ArgumentException("--epochs and --threads must be at least 1, --batch-size at least 2.");
+        }
+
+        if (BalanceExponent is < 0 or > 1 || double.IsNaN(BalanceExponent))
+        {
+            throw new ArgumentException($"--balance-exponent must be in [0, 1], not {BalanceExponent}.");
         }
 
         if (ClipsPerEpoch is < 1 || MaxValidationClips is < 1)

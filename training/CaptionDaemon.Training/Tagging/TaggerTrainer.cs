@@ -44,8 +44,8 @@ internal sealed record TaggingHistory
 /// <c>captiond-train tag</c>: trains a <see cref="TaggingEncoder"/> as a multi-label tagger on the isolated recordings of a
 /// sounds folder's train split and validates it on the val split after every epoch (mAP, per-label AP, top-1).
 /// <para>
-/// An epoch is <see cref="TaggerOptions.ClipsPerEpoch"/> class-balanced draws (<see cref="TaggingSet.SampleBalanced"/>:
-/// speech is four fifths of the catalog). A window is a random crop of a longer recording or a shorter one at a random
+/// An epoch is <see cref="TaggerOptions.ClipsPerEpoch"/> class-balanced draws (<see cref="TaggingSet.SampleBalanced"/>,
+/// <see cref="TaggerOptions.BalanceExponent"/>: speech is four fifths of the catalog). A window is a random crop of a longer recording or a shorter one at a random
 /// offset; a sixteenth of the windows are quiet (<see cref="QuietWindows"/>: silence, faint noise, mains hum, distant
 /// backgrounds) and labelled <see cref="TaggingSet.Nothing"/>. Augmentation: a synthetic room's reverberation
 /// (<see cref="TaggerOptions.ReverbProbability"/>), gain and circular shift (<see cref="Augmentation"/>), mixup of two
@@ -99,7 +99,7 @@ internal sealed class TaggerTrainer
         var (encoder, record, history) = options.Resume ? Resume(lastDirectory, soundsDirectory) : Start(entries, soundsDirectory);
         using var encoderScope = encoder;
         var labels = encoder.Config.Labels;
-        var train = TaggingSet.Of(soundsDirectory, entries, "train", labels);
+        var train = TaggingSet.Of(soundsDirectory, entries, "train", labels, options.BalanceExponent);
         var validation = Spread(TaggingSet.Of(soundsDirectory, entries, "val", labels).Recordings, options.MaxValidationClips);
         if (train.Count == 0 || validation.Count == 0)
         {
@@ -338,6 +338,7 @@ internal sealed class TaggerTrainer
             Seed = options.Seed,
             Threads = options.Threads,
             WindowSeconds = options.WindowSeconds,
+            BalanceExponent = options.BalanceExponent,
             Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
         };
         return (new TaggingEncoder(config), record, new TaggingHistory { Labels = labels });
@@ -352,9 +353,11 @@ internal sealed class TaggerTrainer
         }
 
         var size = _options.EncoderConfig is null ? _options.Size : TrainingRecord.CustomSize;
-        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize)
+        var balance = record.BalanceExponent ?? TaggingSet.DefaultBalanceExponent;
+        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent)
         {
-            throw new TrainingException($"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}; resume with the same settings.");
+            throw new TrainingException(FormattableString.Invariant(
+                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize} and --balance-exponent {balance}; resume with the same settings."));
         }
 
         return (Load(lastDirectory), record, TaggingHistory.Load(Path.Combine(lastDirectory, TaggingHistory.FileName)));

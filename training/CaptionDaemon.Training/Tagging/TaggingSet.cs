@@ -17,12 +17,15 @@ internal sealed class TaggingSet
     /// <summary>The label of quiet and background-only windows ("nothing notable").</summary>
     public const string Nothing = "nothing";
 
-    /// <summary>Exponent of the class-balanced sampling: a recording is drawn with weight (recordings of its category)^-this.</summary>
-    public const double BalanceExponent = 0.5;
+    /// <summary>
+    /// Default exponent of the class-balanced sampling: a recording is drawn with weight (recordings of its category)^-e,
+    /// so a category of n recordings gets n^(1-e) of the draws: 0 draws recordings uniformly, 1 every category equally.
+    /// </summary>
+    public const double DefaultBalanceExponent = 0.5;
 
     private readonly double[] _cumulativeWeights;
 
-    private TaggingSet(IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels)
+    private TaggingSet(IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels, double balanceExponent)
     {
         Recordings = recordings;
         Labels = labels;
@@ -31,7 +34,7 @@ internal sealed class TaggingSet
         var sum = 0.0;
         for (var i = 0; i < recordings.Count; i++)
         {
-            sum += Math.Pow(counts[recordings[i].Label], -BalanceExponent);
+            sum += Math.Pow(counts[recordings[i].Label], -balanceExponent);
             _cumulativeWeights[i] = sum;
         }
     }
@@ -50,7 +53,8 @@ internal sealed class TaggingSet
     /// The recordings of <paramref name="split"/> whose category is one of <paramref name="labels"/> (a category seen
     /// only outside the train split has no label to learn); one per content hash, since packages ship copies.
     /// </summary>
-    public static TaggingSet Of(string soundsDirectory, IReadOnlyList<SoundIndexEntry> entries, string split, IReadOnlyList<string> labels)
+    public static TaggingSet Of(
+        string soundsDirectory, IReadOnlyList<SoundIndexEntry> entries, string split, IReadOnlyList<string> labels, double balanceExponent = DefaultBalanceExponent)
     {
         var index = labels.Select((label, i) => (label, i)).ToDictionary(p => p.label, p => p.i, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -59,7 +63,7 @@ internal sealed class TaggingSet
             .Where(e => e.ContentHash is null || seen.Add(e.ContentHash))
             .Select(e => new TaggedRecording(e.Id, System.IO.Path.Combine(soundsDirectory, e.File), e.Category, index[e.Category]))
             .ToArray();
-        return new TaggingSet(recordings, labels);
+        return new TaggingSet(recordings, labels, balanceExponent);
     }
 
     /// <summary><paramref name="count"/> recordings drawn with replacement by the class-balanced weights.</summary>

@@ -98,6 +98,10 @@ internal sealed record TrainingRecord
 
     public double WindowSeconds { get; set; }
 
+    /// <summary>A tagger run's class-balance exponent (<c>tag --balance-exponent</c>); null for other runs and for tagger runs before the option (0.5).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? BalanceExponent { get; set; }
+
     public int MaxDecodeTokens { get; set; }
 
     /// <summary>What <see cref="Augmentation"/> did to the training examples, or "none".</summary>
