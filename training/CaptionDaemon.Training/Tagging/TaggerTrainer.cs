@@ -45,8 +45,8 @@ internal sealed record TaggingHistory
 /// sounds folder's train split and validates it on the val split after every epoch (mAP, per-label AP, top-1).
 /// <para>
 /// An epoch is <see cref="TaggerOptions.ClipsPerEpoch"/> class-balanced draws (<see cref="TaggingSet.SampleBalanced"/>,
-/// <see cref="TaggerOptions.BalanceExponent"/>: speech is four fifths of the catalog). A window is a random crop of a longer recording or a shorter one at a random
-/// offset; a sixteenth of the windows are quiet (<see cref="QuietWindows"/>: silence, faint noise, mains hum, distant
+/// <see cref="TaggerOptions.BalanceExponent"/>: speech is four fifths of the catalog). A window is a random crop of a
+/// longer recording or a shorter one at a random offset; a sixteenth of the windows are quiet (<see cref="QuietWindows"/>: silence, faint noise, mains hum, distant
 /// backgrounds) and labelled <see cref="TaggingSet.Nothing"/>. Augmentation: a synthetic room's reverberation
 /// (<see cref="TaggerOptions.ReverbProbability"/>), gain and circular shift (<see cref="Augmentation"/>), mixup of two
 /// recordings of the batch with their labels OR-ed, SpecAugment masks. Loss: binary cross-entropy over all labels.
