@@ -211,7 +211,11 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [InlineData("--recordings r.tsv --record")]
     [InlineData("--recordings r.tsv --label-fusion -1")]
     [InlineData("--data d --record --label-fusion 2")]
-    public void Parse_NotExactlyOneSourceOrDataOptionsWithRecordingsOrBadLabelFusion_IsAnError(string arguments)
+    [InlineData("--data d --record --no-repeat-ngram 0")]
+    [InlineData("--data d --record --length-penalty 1.5")]
+    [InlineData("--data d --no-repeat-ngram -1")]
+    [InlineData("--data d --length-penalty -1")]
+    public void Parse_NotExactlyOneSourceOrDataOptionsWithRecordingsOrBadDecoding_IsAnError(string arguments)
     {
         var result = EvalCommand.Create().Parse(["--bundle", "b", .. arguments.Split(' ')]);
 

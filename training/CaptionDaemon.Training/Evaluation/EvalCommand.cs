@@ -117,6 +117,12 @@ internal static class EvalCommand
                 result.AddError("--no-repeat-ngram must be 0 (off) or a positive word count.");
             }
 
+            if (result.GetValue(recordOption)
+                && (result.GetValue(noRepeatOption) != DecodeOptions.Default.NoRepeatNgram || result.GetValue(lengthPenaltyOption) != DecodeOptions.Default.LengthPenalty))
+            {
+                result.AddError("--record writes the bundle's test metrics, which are those of the daemon's decoding: leave out --no-repeat-ngram and --length-penalty.");
+            }
+
             if (result.GetValue(recordOption) && result.GetValue(fusionOption) is not null)
             {
                 result.AddError("--record writes the bundle's test metrics, which are those of its own label_fusion: leave out --label-fusion.");
@@ -341,7 +347,6 @@ internal static class EvalCommand
         using var captioner = bundle.CreateCaptioner();
         var window = bundle.WindowSamples;
         var options = settings.Decode;
-        var candidates = new string[clips.Count];
         var outcomes = new CaptionResult[clips.Count];
         var batch = new float[settings.BatchSize * window];
         var inference = new Stopwatch();
@@ -360,7 +365,6 @@ internal static class EvalCommand
             inference.Stop();
             for (var i = 0; i < count; i++)
             {
-                candidates[start + i] = results[i].Text;
                 outcomes[start + i] = results[i];
             }
 
@@ -368,6 +372,7 @@ internal static class EvalCommand
         }
 
         Console.Error.WriteLine();
+        var candidates = outcomes.Select(o => o.Text).ToList();
         var references = clips.Select(c => c.Captions).ToList();
         var scores = CaptionMetrics.Compute(candidates, references);
         if (predictionsPath is not null)
@@ -379,7 +384,7 @@ internal static class EvalCommand
                 writer.WriteLine(JsonSerializer.Serialize(new
                 {
                     id = clips[i].Id,
-                    caption = candidates[i],
+                    caption = outcome.Text,
                     confidence = Math.Round(outcome.Confidence, 4),
                     labels = outcome.Labels.Select(l => new { label = l.Label, score = Math.Round(l.Score, 4) }),
                     top_labels = outcome.LabelProbabilities
