@@ -108,6 +108,21 @@ public sealed class TaggerTrainerTests : IDisposable
             $"train losses: uninterrupted [{string.Join(", ", straight.History.Epochs.Select(e => e.TrainLoss))}], resumed [{string.Join(", ", resumed.History.Epochs.Select(e => e.TrainLoss))}]");
     }
 
+    [Fact]
+    public void Run_ResumeWithAnotherBalanceExponent_IsRefusedAndTheRecordKeepsTheRunsOwn()
+    {
+        var sounds = TinySoundsFolder();
+        var output = Path.Combine(_root, "balanced");
+        var options = Options(sounds, output, epochs: 1) with { BalanceExponent = 1.0 };
+        new TaggerTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        Assert.Equal(1.0, TrainingRecord.Load(Path.Combine(output, CaptionTrainer.LastDirectoryName)).BalanceExponent);
+
+        var resumed = options with { Resume = true, Epochs = 2, BalanceExponent = TaggingSet.DefaultBalanceExponent };
+        var ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(resumed, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+
+        Assert.Contains("--balance-exponent 1", ex.Message, StringComparison.Ordinal);
+    }
+
     private static TaggingEncoderConfig Tiny(IReadOnlyList<string> labels) => new()
     {
         Size = "tiny",
