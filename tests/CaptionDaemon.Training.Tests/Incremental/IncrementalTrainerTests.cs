@@ -1,6 +1,12 @@
+using System.Text.Json.Nodes;
 using CaptionDaemon.Inference;
+using CaptionDaemon.Inference.Bundles;
+using CaptionDaemon.Training.Calibration;
 using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Incremental;
+using CaptionDaemon.Training.Models;
+using CaptionDaemon.Training.Tests.Models;
 using CaptionDaemon.Training.Training;
 
 namespace CaptionDaemon.Training.Tests.Incremental;
@@ -71,6 +77,80 @@ public sealed class IncrementalTrainerTests(IncrementalFixture fixture) : IClass
         Assert.Equal(64, secondRecord["base"]!["manifest_sha256"]!.GetValue<string>().Length);
         Assert.Equal(["base", "task-b"], secondRecord["lineage"]!.AsArray().Select(l => l!["task"]!.GetValue<string>()));
         Assert.Empty(second.NewWords);
+    }
+
+    [Fact]
+    public void Run_TaggerBaseAndANewCategory_LearnsItsLabelKeepsTheTaggerAndCarriesTheBaseThresholds()
+    {
+        // A calibrated base bundle on a tiny tagger (labels beep, static, nothing), captioning task A.
+        var baseRun = fixture.NewDirectory();
+        new CaptionTrainer(
+            new TrainOptions
+            {
+                DataDirectory = fixture.TaskA,
+                OutputDirectory = baseRun,
+                EncoderDirectory = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "tagger"), width: 1, seed: 6),
+                Epochs = 1,
+                BatchSize = 4,
+                LearningRate = 3e-3,
+                Seed = 5,
+                Threads = 2,
+                MinWordCount = 1,
+                WindowSeconds = 2,
+                MaxDecodeTokens = 8,
+                CommandLine = "test-incremental-tagger-base",
+            },
+            new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        var baseCheckpoint = Path.Combine(baseRun, CaptionTrainer.BestDirectoryName);
+        var baseBundle = fixture.NewDirectory();
+        BundleExporter.ExportCheckpoint(baseCheckpoint, baseBundle, "tagger-base", 2.0, 8, overwrite: false, "test");
+        var manifestPath = Path.Combine(baseBundle, BundleManifest.FileName);
+        var confidence = new BundleConfidence { Method = "logistic", Features = ["label_top", "sequence"], Weights = [2, 1], Bias = -1, MinConfidence = 0.2 };
+        var thresholds = new Dictionary<string, double> { ["beep"] = 0.3, ["static"] = 0.6, ["nothing"] = 0.9 };
+        ConfidenceCalibrator.WithCalibration(BundleManifest.Read(manifestPath), confidence, thresholds, new JsonObject()).Write(manifestPath);
+        var update = fixture.NewDirectory();
+
+        var result = Run(Options(baseBundle, fixture.NewDirectory(), "task-b") with { ExportDirectory = update, Kd = new HashSet<string>(), BaseDataDirectory = fixture.TaskA });
+
+        var grown = result.Training[IncrementalTrainer.RecordSection]!["new_labels"]!.AsArray();
+        var fit = Assert.Single(grown)!;
+        Assert.Equal("whistle", fit["label"]!.GetValue<string>());
+        Assert.Equal(6, fit["positives"]!.GetValue<int>());
+        // The 4 memory clips, the 6 development clips of the base's data and the quiet windows.
+        Assert.Equal(4 + 6 + LabelGrowth.QuietNegatives, fit["negatives"]!.GetValue<int>());
+        Assert.InRange(fit["training_recall"]!.GetValue<double>(), 0, 1);
+
+        // The tagger itself was not trained: every weight but the new classifier row is the base's.
+        using (var before = CaptionModel.LoadCheckpoint(baseCheckpoint))
+        using (var after = CaptionModel.LoadCheckpoint(result.ModelDirectory))
+        {
+            var old = before.Tagger!.state_dict();
+            var updated = after.Tagger!.state_dict();
+            static bool IsMemoryLayer(string key) => key.StartsWith("_projection", StringComparison.Ordinal) || key.StartsWith("_label", StringComparison.Ordinal);
+            // The classifier's old rows are its first ones.
+            static TorchSharp.torch.Tensor Leading(TorchSharp.torch.Tensor t, long[] shape) => shape.Length == 0 ? t : t.narrow(0, 0, shape[0]);
+            Assert.All(old.Where(p => !IsMemoryLayer(p.Key)), p =>
+                Assert.True(p.Value.equal(Leading(updated[p.Key], p.Value.shape)).all().item<bool>(), $"{p.Key} changed"));
+        }
+
+        using var bundle = CaptionBundle.Load(update);
+        Assert.Equal(["beep", "static", "nothing", "whistle"], bundle.Manifest.Labels.Select(l => l.Name));
+        Assert.Equal([0.3, 0.6, 0.9, 0.5], bundle.Manifest.Labels.Select(l => l.Threshold));
+        Assert.Equal("Whistle", bundle.Manifest.Labels[3].Display);
+        Assert.Equal(["whistle"], bundle.Manifest.Labels[3].Words!);
+        using var captioner = bundle.CreateCaptioner();
+        var samples = bundle.WindowSamples;
+        float Whistle(CaptionedClip clip)
+        {
+            var window = new float[samples];
+            AudioDecoder.Decode(clip.AudioPath, 16000, CancellationToken.None).AsSpan(0, samples).CopyTo(window);
+            return captioner!.Caption(window, 1, null, CancellationToken.None)[0].LabelProbabilities[3];
+        }
+
+        // Held-out clips: task B's evaluation whistles against task A's evaluation tones and noise.
+        var whistles = ClothoDataset.Load(fixture.TaskB, ClothoDataset.Evaluation).Select(Whistle).ToArray();
+        var others = ClothoDataset.Load(fixture.TaskA, ClothoDataset.Evaluation).Select(Whistle).ToArray();
+        Assert.True(whistles.Min() > 2 * others.Max(), $"{fit.ToJsonString()} whistle probabilities {string.Join(", ", whistles)} against {string.Join(", ", others)}");
     }
 
     [Fact]

@@ -38,13 +38,18 @@ internal static class IncrementalCommand
         var minWordCount = new Option<int>("--min-word-count") { Description = "New words seen fewer times in the new captions become <unk>.", DefaultValueFactory = _ => 2 };
         var window = new Option<double?>("--window-seconds") { Description = "Training window (default: the base's)." };
         var maxNewClips = new Option<int?>("--max-new-clips") { Description = "Use the first N new development clips only." };
+        var labelNegatives = new Option<int>("--label-negatives")
+        {
+            Description = "Clips of the base's data (--base-data or its recorded data), evenly spread, that each new tagger label is fitted against besides the update's own clips (0: the update's clips only).",
+            DefaultValueFactory = _ => 400,
+        };
         var force = new Option<bool>("--force") { Description = "Replace an existing model/ in --out and an existing --export folder." };
 
         var command = new Command("incremental", "Teach the model a new task (new sound events) without forgetting: fine-tune on the new data plus a rehearsal memory, with audio-, token- and sequence-level KD from the previous model on the rehearsal clips.");
         foreach (var option in new Option[]
         {
             baseModel, newData, output, export, name, task, category, baseData, memory, selection, kd, kdWeights, teacherBeam, topK,
-            epochs, batchSize, learningRate, weightDecay, gradientClip, seed, threads, minWordCount, window, maxNewClips, force,
+            epochs, batchSize, learningRate, weightDecay, gradientClip, seed, threads, minWordCount, window, maxNewClips, labelNegatives, force,
         })
         {
             command.Options.Add(option);
@@ -80,6 +85,7 @@ internal static class IncrementalCommand
                     MinWordCount = parseResult.GetValue(minWordCount),
                     WindowSeconds = parseResult.GetValue(window),
                     MaxNewClips = parseResult.GetValue(maxNewClips),
+                    LabelNegatives = parseResult.GetValue(labelNegatives),
                     Force = parseResult.GetValue(force),
                     CommandLine = "captiond-train " + string.Join(' ', parseResult.Tokens.Select(t => t.Value)),
                 };

@@ -77,6 +77,12 @@ internal sealed record IncrementalOptions
     /// <summary>Decoder steps for evaluation and the bundle's max caption length.</summary>
     public int MaxDecodeTokens { get; init; } = 20;
 
+    /// <summary>
+    /// Development clips of the base's data (<see cref="BaseDataDirectory"/>, or the data in its training record) added,
+    /// evenly spread, to the negatives of each new label's fit (Incremental/LabelGrowth.cs); 0: the update's own clips only.
+    /// </summary>
+    public int LabelNegatives { get; init; } = 400;
+
     /// <summary>Use only the first N new development clips.</summary>
     public int? MaxNewClips { get; init; }
 
@@ -189,5 +195,6 @@ internal sealed record IncrementalOptions
         Require(WindowSeconds is null or (> 0 and <= 60), "--window-seconds must be in (0, 60]");
         Require(MaxDecodeTokens >= 1, "--max-decode-tokens must be at least 1");
         Require(MaxNewClips is null or >= 1, "--max-new-clips must be at least 1");
+        Require(LabelNegatives >= 0, "--label-negatives must not be negative");
     }
 }

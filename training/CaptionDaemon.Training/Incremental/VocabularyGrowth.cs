@@ -1,6 +1,5 @@
 using CaptionDaemon.Training.Models;
 using CaptionDaemon.Training.Text;
-using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Incremental;
 
@@ -61,27 +60,8 @@ internal static class VocabularyGrowth
         var widened = new CaptionModel(model.Config with { VocabSize = vocabSize });
         try
         {
-            using var noGrad = no_grad();
-            var source = model.state_dict();
-            var target = widened.state_dict();
-            foreach (var (name, tensor) in source)
-            {
-                var destination = target[name];
-                if (destination.shape.SequenceEqual(tensor.shape))
-                {
-                    destination.copy_(tensor);
-                }
-                else if (destination.shape.Length == 2 && tensor.shape.Length == 2 && tensor.shape[0] == oldSize && destination.shape[0] == vocabSize && tensor.shape[1] == destination.shape[1])
-                {
-                    // The tied token embedding / output layer: old rows in place, new rows as initialised.
-                    destination.narrow(0, 0, oldSize).copy_(tensor);
-                }
-                else
-                {
-                    throw new InvalidOperationException($"{name} has shape [{string.Join(", ", tensor.shape)}] in the model and [{string.Join(", ", destination.shape)}] after widening.");
-                }
-            }
-
+            // The tied token embedding / output layer: old rows in place, new rows as initialised.
+            ModelGrowth.CopyWeights(model, widened);
             widened.train(model.training);
             return widened;
         }

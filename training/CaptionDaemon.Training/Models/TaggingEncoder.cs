@@ -4,11 +4,15 @@ using static TorchSharp.torch.nn;
 
 namespace CaptionDaemon.Training.Models;
 
-/// <summary>What <see cref="TaggingEncoder"/> gives: decoder memory <c>[B, T', DModel]</c>, pooled embedding <c>[B, HeadChannels]</c>, label logits <c>[B, Labels]</c>.</summary>
-internal readonly record struct TaggingOutput(Tensor Memory, Tensor Embedding, Tensor Logits)
+/// <summary>
+/// What <see cref="TaggingEncoder"/> gives: decoder memory <c>[B, T', DModel]</c>, pooled embedding <c>[B, HeadChannels]</c>,
+/// label logits <c>[B, Labels]</c>, and the classifier's input <c>[B, HeadChannels]</c> (mean + max over time).
+/// </summary>
+internal readonly record struct TaggingOutput(Tensor Memory, Tensor Embedding, Tensor Logits, Tensor ClassifierInput)
 {
-    /// <summary>Moves the three tensors out of the innermost dispose scope.</summary>
-    public TaggingOutput MoveToOuterDisposeScope() => new(Memory.MoveToOuterDisposeScope(), Embedding.MoveToOuterDisposeScope(), Logits.MoveToOuterDisposeScope());
+    /// <summary>Moves the four tensors out of the innermost dispose scope.</summary>
+    public TaggingOutput MoveToOuterDisposeScope() =>
+        new(Memory.MoveToOuterDisposeScope(), Embedding.MoveToOuterDisposeScope(), Logits.MoveToOuterDisposeScope(), ClassifierInput.MoveToOuterDisposeScope());
 }
 
 /// <summary>
@@ -152,7 +156,7 @@ internal sealed class TaggingEncoder : Module<Tensor, TaggingOutput>
             memory = cat([memory, labelFrame.unsqueeze(1)], 1);
         }
 
-        return new TaggingOutput(memory, embedding, logits);
+        return new TaggingOutput(memory, embedding, logits, pooled);
     }
 
     /// <summary>Memory frames of a window of <paramref name="samples"/>: the front end's frames through the stem's and stages' halvings.</summary>
