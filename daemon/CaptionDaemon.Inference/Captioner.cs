@@ -28,6 +28,7 @@ public sealed class Captioner : IDisposable
     private readonly CaptionBundle _bundle;
     private readonly RunOptions _runOptions = new();
     private readonly LabelFusion _fusion;
+    private readonly LabelGate _gate;
     private DecodeWorkspace? _workspace;
     private BeamSearch? _search;
 
@@ -39,6 +40,7 @@ public sealed class Captioner : IDisposable
     {
         _bundle = bundle;
         _fusion = new LabelFusion(bundle.LabelWordTokens, bundle.LabelSelector);
+        _gate = new LabelGate(bundle.Manifest.Labels, bundle.LabelWordTokens, bundle.LabelSelector);
     }
 
     /// <summary>The bundle this captioner runs.</summary>
@@ -122,6 +124,11 @@ public sealed class Captioner : IDisposable
             _fusion.Prepare(_labelProbabilities.AsSpan(0, count * _bundle.LabelSelector.Count), count, fusion);
         }
 
+        if (_gate.Active)
+        {
+            _gate.Prepare(_labelProbabilities.AsSpan(0, count * _bundle.LabelSelector.Count), count);
+        }
+
         var plan = ws.Plan(hyps);
         plan.RunCrossKv(_runOptions);
         search.Begin(count, beam, arch.VocabSize, manifest.Tokens.Start, manifest.Tokens.End, maxTokens, options.LengthPenalty,
@@ -151,6 +158,11 @@ public sealed class Captioner : IDisposable
             if (fuse)
             {
                 _fusion.Apply(logprobs, arch.VocabSize, step, search);
+            }
+
+            if (_gate.Active)
+            {
+                _gate.Apply(logprobs, arch.VocabSize, search);
             }
 
             var progress = search.Advance(step, logprobs, ws.Tokens.Span, ws.BeamIndex.Span, allowCompaction, fuse ? _fusion : null);

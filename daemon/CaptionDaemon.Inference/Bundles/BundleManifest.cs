@@ -304,6 +304,14 @@ public sealed record BundleLabel
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Words { get; init; }
+
+    /// <summary>
+    /// Whether the label gates its words: a caption may say one of its <see cref="Words"/> (those no ungated label
+    /// lists) only in a window that reports it. An incremental update sets it on the labels it taught, whose words the
+    /// decoder learnt from a few dozen clips and would otherwise say over sounds that merely resemble them; absent: false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Gated { get; init; }
 }
 
 /// <summary>Parameter counts of the exported model.</summary>

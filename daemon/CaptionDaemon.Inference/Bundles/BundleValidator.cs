@@ -199,7 +199,7 @@ internal static class BundleValidator
             d > 0 ? d.ToString(CultureInfo.InvariantCulture)
             : i < meta.SymbolicDimensions.Length && !string.IsNullOrEmpty(meta.SymbolicDimensions[i]) ? meta.SymbolicDimensions[i] : "?")) + "]";
 
-    /// <summary>Checks the labels (unique non-empty names, non-empty display names, thresholds in (0, 1)), that the encoder lists <c>label_probs</c> exactly when there are labels, and that <c>label_fusion</c> is finite and not negative.</summary>
+    /// <summary>Checks the labels (unique non-empty names, non-empty display names, thresholds in (0, 1), words for a gated label), that the encoder lists <c>label_probs</c> exactly when there are labels, and that <c>label_fusion</c> is finite and not negative.</summary>
     private static void CheckLabels(BundleManifest m, string path)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -224,6 +224,11 @@ internal static class BundleValidator
             if (!(label.Threshold is > 0 and < 1))
             {
                 Fail(path, $"labels[{i}].threshold (label \"{label.Name}\") must be in (0, 1) (is {label.Threshold.ToString(CultureInfo.InvariantCulture)}).");
+            }
+
+            if (label.Gated && (label.Words is not { Count: > 0 } || label.Name == BundleLabel.Nothing))
+            {
+                Fail(path, $"labels[{i}] (label \"{label.Name}\") is gated but has no words to gate.");
             }
         }
 

@@ -162,6 +162,19 @@ public sealed class LabelledBundleTests(LabelledBundleFixture fixture)
         Assert.Contains($"output 'label_probs' has {count} columns", e.Message, StringComparison.Ordinal);
         Assert.Contains($"the manifest lists {count + 1} labels", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_GatedLabelWithoutWords_RefusedNamingTheLabel()
+    {
+        using var copy = fixture.Copy();
+        ManifestEdits.Edit(copy.Path, m => m["labels"]![0]!["gated"] = true);
+        var name = LabelledBundleFixture.LabelNames[0];
+
+        var e = Assert.Throws<BundleException>(() => CaptionBundle.Load(copy.Path, Cpu));
+
+        Assert.Contains($"labels[0] (label \"{name}\") is gated but has no words to gate", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A copy of the fixture's bundle whose labels have words of its vocabulary ('nothing' none) and the given fusion
     /// weight, loaded on the CPU with a captioner.

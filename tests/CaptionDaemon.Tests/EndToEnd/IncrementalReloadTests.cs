@@ -4,8 +4,9 @@ namespace CaptionDaemon.Tests.EndToEnd;
 
 /// <summary>
 /// An incremental update (<c>captiond-train incremental</c>, see tests/data/incremental-demo/README.md) dropped into the
-/// model folder of a running daemon: picked up without a restart, captions name the newly learnt event, and the
-/// caption sequence has no gap across the swap.
+/// model folder of a running daemon with default caption settings: picked up without a restart, captions name the newly
+/// learnt event and carry its new label above the update's carried minimum confidence, and the caption sequence has no
+/// gap across the swap.
 /// </summary>
 public sealed class IncrementalReloadTests
 {
@@ -27,8 +28,8 @@ public sealed class IncrementalReloadTests
             Sources = new { kitchen = new { Type = "wav", Path = Path.Combine(_demo, "vacuum-scene.wav"), Loop = true } },
             Sinks = new { file = new { Type = "jsonl", Path = captions, FlushEachBatch = true } },
             Broker = new { Enabled = false },
-            // Every window published: the base names nothing in the scene, so its captions sit under the bundle's recommended minimum.
-            Captions = new { SuppressRepeats = false, MinConfidence = 0.0 },
+            // The bundles' own recommended minimum confidence (no MinConfidence here): the update must clear its carried one.
+            Captions = new { SuppressRepeats = false },
             Model = new { ReloadPollSeconds = 1 },
         }));
         await using var daemon = DaemonProcess.Start(["run", "--model", model, "--hop", "1", "--metrics", $"127.0.0.1:{DaemonProcess.FreePort()}", "--config", config]);
@@ -44,6 +45,9 @@ public sealed class IncrementalReloadTests
         var (baseName, updatedName) = (ModelName(Path.Combine(DaemonProcess.RepositoryRoot, "models", "default")), ModelName(bundle));
         Assert.Equal(baseName + "+vacuum", updatedName);
         await WaitAsync(() => Read(captions).Count(c => c.Model == updatedName && c.Text.Contains("vacuum", StringComparison.Ordinal)) >= 2, daemon);
+        // The update taught the tagger a vacuum label; the base's tagger had none.
+        Assert.Contains(Read(captions), c => c.Model == updatedName && c.Labels.Contains("vacuum"));
+        Assert.DoesNotContain(Read(captions), c => c.Model == baseName && c.Labels.Contains("vacuum"));
 
         Assert.False(daemon.HasExited);
         Assert.Equal(pid, daemon.Id);
@@ -71,13 +75,13 @@ public sealed class IncrementalReloadTests
         }
     }
 
-    private static List<(long Seq, string Text, string Model)> Read(string path)
+    private static List<(long Seq, string Text, string Model, string[] Labels)> Read(string path)
     {
         if (!File.Exists(path))
             return [];
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
-        var result = new List<(long, string, string)>();
+        var result = new List<(long, string, string, string[])>();
         while (reader.ReadLine() is { } line)
         {
             // The writer may be in the middle of a line; only whole lines count.
@@ -85,7 +89,8 @@ public sealed class IncrementalReloadTests
                 break;
             using var json = JsonDocument.Parse(line);
             var root = json.RootElement;
-            result.Add((root.GetProperty("seq").GetInt64(), root.GetProperty("text").GetString()!, root.GetProperty("model").GetString()!));
+            var labels = root.GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("label").GetString()!).ToArray();
+            result.Add((root.GetProperty("seq").GetInt64(), root.GetProperty("text").GetString()!, root.GetProperty("model").GetString()!, labels));
         }
 
         return result;

@@ -138,6 +138,9 @@ public sealed class IncrementalTrainerTests(IncrementalFixture fixture) : IClass
         Assert.Equal([0.3, 0.6, 0.9, 0.5], bundle.Manifest.Labels.Select(l => l.Threshold));
         Assert.Equal("Whistle", bundle.Manifest.Labels[3].Display);
         Assert.Equal(["whistle"], bundle.Manifest.Labels[3].Words!);
+        // The taught label gates its words; the base's labels do not.
+        Assert.Equal([false, false, false, true], bundle.Manifest.Labels.Select(l => l.Gated));
+        Assert.Equal(["whistle"], result.Training[IncrementalTrainer.RecordSection]![IncrementalTrainer.TaughtLabelsKey]!.AsArray().Select(l => l!.GetValue<string>()));
         using var captioner = bundle.CreateCaptioner();
         var samples = bundle.WindowSamples;
         float Whistle(CaptionedClip clip)

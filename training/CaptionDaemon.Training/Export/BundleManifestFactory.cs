@@ -63,7 +63,7 @@ internal static class BundleManifestFactory
                 File = CaptionModel.VocabFileName,
                 Sha256 = BundleManifest.ComputeSha256(Path.Combine(bundleDirectory, CaptionModel.VocabFileName)),
             },
-            Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>(), vocabulary),
+            Labels = Labels(config.Labels, labelThresholds ?? new Dictionary<string, double>(), vocabulary, IncrementalTrainer.TaughtLabels(training)),
             Parameters = new BundleParameters { Encoder = parameters.Encoder, Decoder = parameters.Decoder, Total = parameters.Total },
             Training = training,
             LabelFusion = labelFusion,
@@ -72,9 +72,10 @@ internal static class BundleManifestFactory
 
     /// <summary>
     /// The manifest's labels in the encoder's column order, named for people by <c>categories.tsv</c>, each with the
-    /// vocabulary words of its synonyms (function words left out) for label fusion.
+    /// vocabulary words of its synonyms (function words left out) for label fusion; those an incremental update taught
+    /// (<paramref name="taught"/>) gate their words (<see cref="BundleLabel.Gated"/>).
     /// </summary>
-    private static BundleLabel[] Labels(IReadOnlyList<string> labels, IReadOnlyDictionary<string, double> thresholds, IReadOnlyList<string> vocabulary)
+    private static BundleLabel[] Labels(IReadOnlyList<string> labels, IReadOnlyDictionary<string, double> thresholds, IReadOnlyList<string> vocabulary, IReadOnlySet<string> taught)
     {
         if (labels.Count == 0)
         {
@@ -83,12 +84,17 @@ internal static class BundleManifestFactory
 
         var names = CategoryNames.LoadBundled();
         var known = vocabulary.ToHashSet(StringComparer.Ordinal);
-        return [.. labels.Select(label => new BundleLabel
+        return [.. labels.Select(label =>
         {
-            Name = label,
-            Display = label == BundleLabel.Nothing ? "Nothing notable" : names.Find(label)?.Display ?? Capitalised(label),
-            Threshold = thresholds.GetValueOrDefault(label, DefaultLabelThreshold),
-            Words = label == BundleLabel.Nothing ? null : Words(names.Find(label), label, known),
+            var words = label == BundleLabel.Nothing ? null : Words(names.Find(label), label, known);
+            return new BundleLabel
+            {
+                Name = label,
+                Display = label == BundleLabel.Nothing ? "Nothing notable" : names.Find(label)?.Display ?? Capitalised(label),
+                Threshold = thresholds.GetValueOrDefault(label, DefaultLabelThreshold),
+                Words = words,
+                Gated = words is not null && taught.Contains(label),
+            };
         })];
     }
 

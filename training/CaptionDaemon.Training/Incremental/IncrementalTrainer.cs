@@ -37,6 +37,18 @@ internal sealed class IncrementalTrainer
     /// <summary>The section of the training record (and so of the bundle manifest's <c>training</c>) that describes the update.</summary>
     public const string RecordSection = "incremental";
 
+    /// <summary>The key of that section listing every label the updates of the lineage taught the tagger.</summary>
+    public const string TaughtLabelsKey = "taught_labels";
+
+    /// <summary>The labels the updates of a model's lineage taught its tagger (<see cref="TaughtLabelsKey"/>); empty for a model no update taught one.</summary>
+    public static IReadOnlySet<string> TaughtLabels(JsonObject training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        return training[RecordSection]?[TaughtLabelsKey] is JsonArray taught
+            ? taught.Select(t => t?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+    }
+
     private readonly IncrementalOptions _options;
     private readonly TrainingProgress _progress;
 
@@ -216,6 +228,7 @@ internal sealed class IncrementalTrainer
                 ["token_top_k"] = options.TokenTopK,
             },
             ["labels_before"] = trained.Config.Labels.Count,
+            [TaughtLabelsKey] = new JsonArray([.. TaughtLabels(baseModel.Training).Order(StringComparer.Ordinal).Concat(newLabels).Select(l => JsonValue.Create(l))]),
             ["new_labels"] = new JsonArray([.. labelFits.Select(f => new JsonObject
             {
                 ["label"] = f.Label,
