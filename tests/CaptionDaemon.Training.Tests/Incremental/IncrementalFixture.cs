@@ -20,25 +20,26 @@ public sealed class IncrementalFixture : IDisposable
         TaskA = WriteTask("task-a", [("tone", "a tone beeps", i => Sine(400 + (i * 50))), ("noise", "noise hisses", i => Noise(i))]);
         TaskB = WriteTask("task-b", [("whistle", "a whistle shrieks", i => ["-f", "lavfi", "-i", Invariant($"sine=frequency={2500 + (i * 100)}:sample_rate=16000:duration=2"), "-af", "tremolo=f=9:d=0.9"])]);
         BaseRun = NewDirectory();
-        new CaptionTrainer(
-            new TrainOptions
-            {
-                DataDirectory = TaskA,
-                OutputDirectory = BaseRun,
-                Epochs = 3,
-                BatchSize = 4,
-                LearningRate = 3e-3,
-                WarmupSteps = 1,
-                Seed = 5,
-                Threads = 2,
-                MinWordCount = 1,
-                WindowSeconds = 2,
-                MaxDecodeTokens = 8,
-                CommandLine = "test-incremental-base",
-                ModelConfig = TinyModels.Student,
-            },
-            new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
+        new CaptionTrainer(BaseOptions(BaseRun), new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
     }
+
+    /// <summary>How the base is trained on task A (a tiny CNN student), into <paramref name="output"/>.</summary>
+    internal TrainOptions BaseOptions(string output) => new()
+    {
+        DataDirectory = TaskA,
+        OutputDirectory = output,
+        Epochs = 3,
+        BatchSize = 4,
+        LearningRate = 3e-3,
+        WarmupSteps = 1,
+        Seed = 5,
+        Threads = 2,
+        MinWordCount = 1,
+        WindowSeconds = 2,
+        MaxDecodeTokens = 8,
+        CommandLine = "test-incremental-base",
+        ModelConfig = TinyModels.Student,
+    };
 
     public string TaskA { get; }
 

@@ -84,22 +84,9 @@ public sealed class IncrementalTrainerTests(IncrementalFixture fixture) : IClass
     {
         // A calibrated base bundle on a tiny tagger (labels beep, static, nothing), captioning task A.
         var baseRun = fixture.NewDirectory();
+        var tagger = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "tagger"), width: 1, seed: 6);
         new CaptionTrainer(
-            new TrainOptions
-            {
-                DataDirectory = fixture.TaskA,
-                OutputDirectory = baseRun,
-                EncoderDirectory = TinyModels.TaggerCheckpoint(Path.Combine(fixture.NewDirectory(), "tagger"), width: 1, seed: 6),
-                Epochs = 1,
-                BatchSize = 4,
-                LearningRate = 3e-3,
-                Seed = 5,
-                Threads = 2,
-                MinWordCount = 1,
-                WindowSeconds = 2,
-                MaxDecodeTokens = 8,
-                CommandLine = "test-incremental-tagger-base",
-            },
+            fixture.BaseOptions(baseRun) with { ModelConfig = null, EncoderDirectory = tagger, Epochs = 1 },
             new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
         var baseCheckpoint = Path.Combine(baseRun, CaptionTrainer.BestDirectoryName);
         var baseBundle = fixture.NewDirectory();
