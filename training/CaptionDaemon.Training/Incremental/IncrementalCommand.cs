@@ -24,7 +24,7 @@ internal static class IncrementalCommand
         selection.AcceptOnlyFromAmong(MemorySelection.Methods);
         // The default is rehearsal alone: on the shipped model and in the full reproduction, the KD terms kept the old
         // model's captions so well that the new events were hardly learnt (Incremental/README.md, "Which KD by default").
-        var kd = new Option<string>("--kd") { Description = "KD terms on the rehearsal clips: a comma-separated subset of audio,token,seq, or none (rehearsal alone, the default: it learns new events; seq-KD keeps old ones better but hardly learns new ones).", DefaultValueFactory = _ => "none" };
+        var kd = new Option<string>("--kd") { Description = "KD terms on the rehearsal clips: a comma-separated subset of audio,token,seq, or none (rehearsal alone). Default token: on a tagging encoder the new labels carry the new sounds and token-KD keeps the old ones best (Incremental/README.md).", DefaultValueFactory = _ => IncrementalOptions.TokenKd };
         var kdWeights = new Option<string?>("--kd-weights") { Description = "Weights of the KD terms, e.g. audio=1,token=0.5,seq=1 (default 1 each)." };
         var teacherBeam = new Option<int>("--teacher-beam") { Description = "Beam of the old model's captions for sequence-level KD.", DefaultValueFactory = _ => 3 };
         var topK = new Option<int>("--tok-kd-top-k") { Description = "Old-model probabilities kept per step for token-level KD.", DefaultValueFactory = _ => 10 };

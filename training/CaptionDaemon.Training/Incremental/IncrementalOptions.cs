@@ -40,7 +40,7 @@ internal sealed record IncrementalOptions
     public string MemorySelection { get; init; } = Incremental.MemorySelection.Herding;
 
     /// <summary>KD terms on the rehearsal clips: any of <see cref="AudioKd"/>, <see cref="TokenKd"/>, <see cref="SequenceKd"/>.</summary>
-    public IReadOnlySet<string> Kd { get; init; } = new HashSet<string>(StringComparer.Ordinal) { AudioKd, SequenceKd };
+    public IReadOnlySet<string> Kd { get; init; } = new HashSet<string>(StringComparer.Ordinal) { TokenKd };
 
     public double AudioWeight { get; init; } = 1.0;
 
