@@ -10,7 +10,7 @@ namespace CaptionDaemon.Training.Incremental;
 /// <summary>How a new label's classifier row was fitted.</summary>
 /// <param name="Label">The new label (the category's name).</param>
 /// <param name="Positives">Windows of clips with an event of the category.</param>
-/// <param name="Negatives">Other windows: the other clips of the update, the rehearsal clips and quiet windows.</param>
+/// <param name="Negatives">Other windows: the other clips of the update, the rehearsal clips, clips of the base's data and quiet windows.</param>
 /// <param name="TrainingRecall">Share of the positives the fitted row gives at least 0.5.</param>
 /// <param name="TrainingFalseAlarms">Share of the negatives the fitted row gives at least 0.5.</param>
 internal sealed record LabelFit(string Label, int Positives, int Negatives, double TrainingRecall, double TrainingFalseAlarms);
