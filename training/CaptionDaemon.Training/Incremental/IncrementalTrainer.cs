@@ -405,42 +405,8 @@ internal sealed class IncrementalTrainer
     }
 
     /// <summary>Pooled encoder embeddings (evaluation mode) of every clip's first window.</summary>
-    internal static float[][] Embed(CaptionModel model, ClipSet clips, int windowSamples, CancellationToken cancellationToken)
-    {
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            var result = new float[clips.Count][];
-            const int batch = 16;
-            var buffer = new float[batch * windowSamples];
-            for (var first = 0; first < clips.Count; first += batch)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(batch, clips.Count - first);
-                for (var i = 0; i < count; i++)
-                {
-                    clips.CopyWindow(first + i, buffer.AsSpan(i * windowSamples, windowSamples), random: null);
-                }
-
-                using var scope = NewDisposeScope();
-                var (_, embedding) = model.Encode(tensor(buffer.AsSpan(0, count * windowSamples).ToArray(), [count, windowSamples]));
-                var values = embedding.data<float>().ToArray();
-                var dim = values.Length / count;
-                for (var i = 0; i < count; i++)
-                {
-                    result[first + i] = values.AsSpan(i * dim, dim).ToArray();
-                }
-            }
-
-            return result;
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
-    }
+    internal static float[][] Embed(CaptionModel model, ClipSet clips, int windowSamples, CancellationToken cancellationToken) =>
+        WindowFeatures.Compute(model, clips.Count, windowSamples, (i, window) => clips.CopyWindow(i, window, random: null), audio => model.Encode(audio).Embedding, cancellationToken);
 
     private TeacherTargets ComputeTargets(string teacherDirectory, double windowSeconds, string workDirectory, ClipSet clips, TeacherTargetSettings settings, string key, CancellationToken cancellationToken)
     {

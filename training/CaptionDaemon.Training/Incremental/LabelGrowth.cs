@@ -111,31 +111,30 @@ internal static class LabelGrowth
             throw new ArgumentException($"The tagger's last labels are not {string.Join(", ", newLabels)}.", nameof(newLabels));
         }
 
-        var windows = new List<float[]>();
-        var categories = new List<IReadOnlyCollection<string>>();
-        foreach (var (set, categoriesOf) in clips)
-        {
-            for (var i = 0; i < set.Count; i++)
-            {
-                var window = new float[windowSamples];
-                set.CopyWindow(i, window, random: null);
-                windows.Add(window);
-                categories.Add(categoriesOf(i));
-            }
-        }
-
+        // Every clip's first window, then the quiet windows, each drawn from one generator in order.
+        var sources = clips.SelectMany(c => Enumerable.Range(0, c.Set.Count).Select(i => (c.Set, Index: i, Categories: c.CategoriesOf(i)))).ToArray();
+        var categories = sources.Select(s => s.Categories).Concat(Enumerable.Repeat<IReadOnlyCollection<string>>([], QuietNegatives)).ToArray();
         var quiet = new QuietWindows([], model.Config.SampleRate);
         var rng = new Random(seed);
-        for (var q = 0; q < QuietNegatives; q++)
-        {
-            var window = new float[windowSamples];
-            quiet.Fill(window, rng);
-            windows.Add(window);
-            categories.Add([]);
-        }
+        var raw = WindowFeatures.Compute(
+            model,
+            categories.Length,
+            windowSamples,
+            (i, window) =>
+            {
+                if (i < sources.Length)
+                {
+                    sources[i].Set.CopyWindow(sources[i].Index, window, random: null);
+                }
+                else
+                {
+                    quiet.Fill(window, rng);
+                }
+            },
+            audio => model.EncodeWithLabelLogits(audio, logMel: false).ClassifierInput,
+            cancellationToken);
 
         // Standardised per dimension over the fit's windows, so the penalty means the same whatever the features' scale.
-        var raw = ClassifierInputs(model, windows, cancellationToken);
         var (mean, scale) = Standardisation(raw);
         var features = raw.Select(x => x.Select((v, d) => scale[d] == 0 ? 0 : (v - mean[d]) / scale[d]).ToArray()).ToArray();
         var fits = new List<LabelFit>(newLabels.Count);
@@ -171,14 +170,14 @@ internal static class LabelGrowth
     }
 
     /// <summary>Per dimension the mean and the standard deviation (0 where the dimension is constant) of <paramref name="rows"/>.</summary>
-    private static (double[] Mean, double[] Scale) Standardisation(IReadOnlyList<double[]> rows)
+    private static (double[] Mean, double[] Scale) Standardisation(IReadOnlyList<float[]> rows)
     {
         var width = rows[0].Length;
         var mean = new double[width];
         var scale = new double[width];
         for (var d = 0; d < width; d++)
         {
-            var m = rows.Average(r => r[d]);
+            var m = rows.Average(r => (double)r[d]);
             var sd = Math.Sqrt(rows.Average(r => (r[d] - m) * (r[d] - m)));
             mean[d] = m;
             scale[d] = sd > 1e-9 * Math.Max(1, Math.Abs(m)) ? sd : 0;
@@ -196,39 +195,5 @@ internal static class LabelGrowth
         }
 
         return 1 / (1 + Math.Exp(-z));
-    }
-
-    /// <summary>The tagger's classifier input (evaluation mode) of each window.</summary>
-    private static double[][] ClassifierInputs(CaptionModel model, IReadOnlyList<float[]> windows, CancellationToken cancellationToken)
-    {
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            var result = new double[windows.Count][];
-            const int batch = 16;
-            for (var start = 0; start < windows.Count; start += batch)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(batch, windows.Count - start);
-                var samples = windows[start].Length;
-                using var scope = NewDisposeScope();
-                var audio = tensor(windows.Skip(start).Take(count).SelectMany(w => w).ToArray(), [count, samples]);
-                var output = model.EncodeWithLabelLogits(audio, logMel: false);
-                var values = output.ClassifierInput.data<float>().ToArray();
-                var dim = values.Length / count;
-                for (var i = 0; i < count; i++)
-                {
-                    result[start + i] = [.. values.AsSpan(i * dim, dim).ToArray().Select(v => (double)v)];
-                }
-            }
-
-            return result;
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
     }
 }
