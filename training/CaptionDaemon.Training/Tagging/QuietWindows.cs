@@ -70,7 +70,7 @@ internal sealed class QuietWindows
     }
 
     /// <summary>White, pink-ish (one-pole low-pass) or brown (leaky integral) noise, unscaled.</summary>
-    private static void Noise(Span<float> window, Random rng)
+    internal static void Noise(Span<float> window, Random rng)
     {
         var colour = rng.Next(3);
         var state = 0.0;
@@ -115,7 +115,7 @@ internal sealed class QuietWindows
     }
 
     /// <summary>Scales <paramref name="window"/> to <paramref name="decibels"/> dBFS RMS (silence stays silent).</summary>
-    private static void Scale(Span<float> window, double decibels)
+    internal static void Scale(Span<float> window, double decibels)
     {
         var level = Evaluation.QuietClips.RmsDb(window);
         if (double.IsNegativeInfinity(level))

@@ -47,6 +47,9 @@ internal sealed record TaggerOptions
     /// <summary>Probability that a recording's window is played in a synthetic room (<c>RoomReverb</c>, RT60 0.2-0.9 s, 20-70 % wet).</summary>
     public double ReverbProbability { get; init; } = 0.3;
 
+    /// <summary>Probability that a drawn recording becomes a scene-like window (<see cref="SceneWindows"/>) instead of an isolated one.</summary>
+    public double SceneProbability { get; init; }
+
     public bool Augment { get; init; } = true;
 
     public int Seed { get; init; } = 1;
@@ -80,6 +83,11 @@ internal sealed record TaggerOptions
         if (!(LearningRate > 0) || WeightDecay < 0 || !(GradientClip > 0) || !(WindowSeconds > 0.1))
         {
             throw new ArgumentException("--lr and --grad-clip must be positive, --weight-decay not negative, --window-seconds above 0.1.");
+        }
+
+        if (SceneProbability is < 0 or > 1 || double.IsNaN(SceneProbability))
+        {
+            throw new ArgumentException($"--scene-windows must be in [0, 1], not {SceneProbability}.");
         }
 
         if (NothingFraction is < 0 or >= 1 || MixupProbability is < 0 or > 1 || MixupMaxAttenuationDb < 0 || ReverbProbability is < 0 or > 1)

@@ -9,8 +9,17 @@ using static TorchSharp.torch;
 
 namespace CaptionDaemon.Training.Tagging;
 
-/// <summary>One validated epoch of a tagger run.</summary>
-internal sealed record TaggingEpoch(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, double MeanAveragePrecision, double Top1Accuracy);
+/// <summary>
+/// One validated epoch of a tagger run: its loss, learning rate and times, and the val recordings' mAP and top-1; with
+/// scene windows (<c>SceneMeanAveragePrecision</c>), the mAP of the same val recordings as scene-like windows
+/// (<see cref="SceneWindows"/>, fixed by the seed), null when the run has none.
+/// </summary>
+internal sealed record TaggingEpoch(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, double MeanAveragePrecision, double Top1Accuracy, double? SceneMeanAveragePrecision = null)
+{
+    /// <summary>What best/ is chosen by: the mAP, or with scene windows the mean of the isolated and the scene mAP.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double Selection => SceneMeanAveragePrecision is { } scene ? (MeanAveragePrecision + scene) / 2 : MeanAveragePrecision;
+}
 
 /// <summary>
 /// <c>tagging.json</c> of a tagger checkpoint and <c>metrics.json</c> of its run: labels, every epoch's validation figures,
@@ -124,7 +133,7 @@ internal sealed class TaggerTrainer
         var augmentation = options.Augment ? new Augmentation() : null;
         record.Augmentation = augmentation is null
             ? "none"
-            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; reverb p {options.ReverbProbability}; {options.NothingFraction:0.###} quiet windows (silence, faint noise, hum, distant backgrounds)");
+            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; reverb p {options.ReverbProbability}; {options.NothingFraction:0.###} quiet windows (silence, faint noise, hum, distant backgrounds){(options.SceneProbability > 0 ? "; " + SceneWindows.Describe(options.SceneProbability) + ", not mixed up" : string.Empty)}");
         _progress.Message(FormattableString.Invariant(
             $"tagger {encoder.Config.Size}: {encoder.ParameterCount():N0} parameters, {labels.Count} labels; {train.Count} train recordings ({stepsPerEpoch} steps of {options.BatchSize} balanced draws per epoch), {validation.Count} val recordings"));
 
@@ -150,6 +159,8 @@ internal sealed class TaggerTrainer
         bool IsBackground(TaggedRecording r) => categories.Find(r.Category)?.Background == true;
         var quiet = new QuietWindows([.. train.Recordings.Where(IsBackground)], sampleRate);
         var validationQuiet = new QuietWindows([.. validation.Where(IsBackground)], sampleRate);
+        var scenes = options.SceneProbability > 0 ? new SceneWindows([.. train.Recordings.Where(IsBackground)], sampleRate) : null;
+        var validationScenes = scenes is null ? null : new SceneWindows([.. validation.Where(IsBackground)], sampleRate);
         var order = Array.Empty<int>();
         loop.Run(
             optimizer,
@@ -163,7 +174,7 @@ internal sealed class TaggerTrainer
             step: (_, step, rng) =>
             {
                 var picks = order.AsSpan(step * options.BatchSize, options.BatchSize);
-                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, quiet, augmentation, rng);
+                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, quiet, scenes, augmentation, rng);
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var output = encoder.Forward(
@@ -178,10 +189,15 @@ internal sealed class TaggerTrainer
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var scores = Evaluate(encoder, validation, validationQuiet, labels, windowSamples, options.BatchSize, record.Seed, cancellationToken);
-                history.Epochs.Add(new TaggingEpoch(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores.MeanAveragePrecision, scores.Top1Accuracy));
+                var sceneScores = validationScenes is null
+                    ? null
+                    : Evaluate(encoder, validation, validationQuiet, labels, windowSamples, options.BatchSize, record.Seed, cancellationToken, validationScenes);
+                var epoch = new TaggingEpoch(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores.MeanAveragePrecision, scores.Top1Accuracy, sceneScores?.MeanAveragePrecision);
+                history.Epochs.Add(epoch);
                 history.ValidationWindows = scores.Windows;
                 history.AveragePrecision = scores.AveragePrecision.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-                var improved = scores.MeanAveragePrecision > history.BestMeanAveragePrecision || history.BestEpoch == 0;
+                var best = history.Epochs.FirstOrDefault(e => e.Epoch == history.BestEpoch);
+                var improved = best is null || epoch.Selection > best.Selection;
                 if (improved)
                 {
                     history.BestEpoch = summary.Epoch;
@@ -192,7 +208,7 @@ internal sealed class TaggerTrainer
                 Save(lastDirectory, encoder, optimizer, record, history);
                 history.Save(Path.Combine(outputDirectory, MetricsFileName));
                 _progress.Message(FormattableString.Invariant(
-                    $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation mAP {scores.MeanAveragePrecision:0.0000} top-1 {scores.Top1Accuracy:0.000} over {scores.Windows} windows{(improved ? " (best, saved)" : $" (best {history.BestMeanAveragePrecision:0.0000} at epoch {history.BestEpoch})")}"));
+                    $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation mAP {scores.MeanAveragePrecision:0.0000} top-1 {scores.Top1Accuracy:0.000} over {scores.Windows} windows{(sceneScores is null ? string.Empty : $", as scene windows mAP {sceneScores.MeanAveragePrecision:0.0000} top-1 {sceneScores.Top1Accuracy:0.000}")}{(improved ? " (best, saved)" : $" (best {history.BestMeanAveragePrecision:0.0000} at epoch {history.BestEpoch})")}"));
             },
             cancellationToken);
         return (record, history);
@@ -200,10 +216,11 @@ internal sealed class TaggerTrainer
 
     /// <summary>
     /// Windows and multi-hot targets of one step: quiet windows with probability <see cref="TaggerOptions.NothingFraction"/>,
-    /// otherwise the drawn recording cropped or placed at random; then gain and shift, then mixup among the recordings.
+    /// otherwise the drawn recording cropped or placed at random, or with probability <see cref="TaggerOptions.SceneProbability"/>
+    /// made a scene-like window (<see cref="SceneWindows"/>); then gain and shift, then mixup among the isolated recordings.
     /// </summary>
     private (float[] Audio, float[] Targets) TrainingBatch(
-        TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, QuietWindows quiet, Augmentation? augmentation, Random rng)
+        TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, QuietWindows quiet, SceneWindows? scenes, Augmentation? augmentation, Random rng)
     {
         var labelCount = train.Labels.Count;
         var audio = new float[picks.Length * windowSamples];
@@ -220,7 +237,21 @@ internal sealed class TaggerTrainer
             }
 
             var recording = train.Recordings[picks[i]];
-            TaggingSet.CopyWindow(TaggingSet.Read(recording, sampleRate), window, rng);
+            var samples = TaggingSet.Read(recording, sampleRate);
+            if (scenes is not null && rng.NextDouble() < _options.SceneProbability)
+            {
+                // Already a mix at scene levels: neither mixed into nor mixed in (mixup would bury its quiet event).
+                if (scenes.Fill(window, samples, recording, rng) is { } background)
+                {
+                    targets[(i * labelCount) + background] = 1;
+                }
+            }
+            else
+            {
+                TaggingSet.CopyWindow(samples, window, rng);
+                sounding.Add(i);
+            }
+
             if (augmentation is not null && rng.NextDouble() < _options.ReverbProbability)
             {
                 var reverberant = window.ToArray();
@@ -229,7 +260,6 @@ internal sealed class TaggerTrainer
             }
 
             targets[(i * labelCount) + recording.Label] = 1;
-            sounding.Add(i);
         }
 
         augmentation?.PerturbWaveforms(audio, picks.Length, rng);
@@ -266,14 +296,18 @@ internal sealed class TaggerTrainer
 
     /// <summary>
     /// Validation: each recording once, its window centred; plus one quiet window per 20 recordings (fixed by the seed) so
-    /// that <see cref="TaggingSet.Nothing"/> has an AP too.
+    /// that <see cref="TaggingSet.Nothing"/> has an AP too. With <paramref name="scenes"/>, each recording is a scene
+    /// window instead (the draws fixed by the seed, so every epoch sees the same windows); a window's background is then
+    /// left out of its label's AP (<see cref="TaggingMetrics.Score"/>).
     /// </summary>
     internal static TaggingScores Evaluate(
-        TaggingEncoder encoder, IReadOnlyList<TaggedRecording> recordings, QuietWindows quietWindows, IReadOnlyList<string> labels, int windowSamples, int batchSize, int seed, CancellationToken cancellationToken)
+        TaggingEncoder encoder, IReadOnlyList<TaggedRecording> recordings, QuietWindows quietWindows, IReadOnlyList<string> labels, int windowSamples, int batchSize, int seed, CancellationToken cancellationToken, SceneWindows? scenes = null)
     {
         var quiet = Math.Max(1, recordings.Count / 20);
         var windows = recordings.Count + quiet;
         var truth = new int[windows];
+        var backgrounds = Enumerable.Repeat(-1, windows).ToArray();
+        var sceneRandom = new Random(seed + 1);
         var probabilities = new float[windows][];
         var quietRandom = new Random(seed);
         var sampleRate = encoder.Config.Frontend.SampleRate;
@@ -289,7 +323,16 @@ internal sealed class TaggerTrainer
                 if (first + i < recordings.Count)
                 {
                     var recording = recordings[first + i];
-                    TaggingSet.CopyWindow(TaggingSet.Read(recording, sampleRate), window, random: null);
+                    var samples = TaggingSet.Read(recording, sampleRate);
+                    if (scenes is null)
+                    {
+                        TaggingSet.CopyWindow(samples, window, random: null);
+                    }
+                    else
+                    {
+                        backgrounds[first + i] = scenes.Fill(window, samples, recording, sceneRandom) ?? -1;
+                    }
+
                     truth[first + i] = recording.Label;
                 }
                 else
@@ -310,7 +353,7 @@ internal sealed class TaggerTrainer
         }
 
         encoder.train();
-        return TaggingMetrics.Score(probabilities, truth, labels);
+        return TaggingMetrics.Score(probabilities, truth, labels, scenes is null ? null : backgrounds);
     }
 
     /// <summary>An even spread of at most <paramref name="limit"/> recordings (the val split is sorted by package).</summary>
@@ -339,6 +382,7 @@ internal sealed class TaggerTrainer
             Threads = options.Threads,
             WindowSeconds = options.WindowSeconds,
             BalanceExponent = options.BalanceExponent,
+            SceneWindows = options.SceneProbability > 0 ? options.SceneProbability : null,
             Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
         };
         return (new TaggingEncoder(config), record, new TaggingHistory { Labels = labels });
@@ -354,10 +398,11 @@ internal sealed class TaggerTrainer
 
         var size = _options.EncoderConfig is null ? _options.Size : TrainingRecord.CustomSize;
         var balance = record.BalanceExponent ?? TaggingSet.DefaultBalanceExponent;
-        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent)
+        var scenes = record.SceneWindows ?? 0;
+        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent || scenes != _options.SceneProbability)
         {
             throw new TrainingException(FormattableString.Invariant(
-                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize} and --balance-exponent {balance}; resume with the same settings."));
+                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}, --balance-exponent {balance} and --scene-windows {scenes}; resume with the same settings."));
         }
 
         return (Load(lastDirectory), record, TaggingHistory.Load(Path.Combine(lastDirectory, TaggingHistory.FileName)));

@@ -9,7 +9,9 @@ internal static class TaggingMetrics
     /// <param name="probabilities">Per window, per label.</param>
     /// <param name="truth">Per window, the index of its one true label (<see cref="TaggingSet.Nothing"/> for quiet windows).</param>
     /// <param name="labels">Label names.</param>
-    public static TaggingScores Score(float[][] probabilities, int[] truth, IReadOnlyList<string> labels)
+    /// <param name="ignored">Per window, a label that it holds besides its true one (a scene window's background) and that
+    /// is therefore neither a hit nor a false alarm for that label's AP; -1 for none. Null: no window holds one.</param>
+    public static TaggingScores Score(float[][] probabilities, int[] truth, IReadOnlyList<string> labels, int[]? ignored = null)
     {
         ArgumentNullException.ThrowIfNull(probabilities);
         ArgumentNullException.ThrowIfNull(truth);
@@ -23,7 +25,7 @@ internal static class TaggingMetrics
                 continue;
             }
 
-            var order = Enumerable.Range(0, truth.Length).OrderByDescending(i => probabilities[i][label]).ToArray();
+            var order = Enumerable.Range(0, truth.Length).Where(i => ignored is null || ignored[i] != label).OrderByDescending(i => probabilities[i][label]).ToArray();
             double hits = 0, sum = 0;
             for (var rank = 0; rank < order.Length; rank++)
             {

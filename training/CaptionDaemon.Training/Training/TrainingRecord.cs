@@ -102,6 +102,10 @@ internal sealed record TrainingRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? BalanceExponent { get; set; }
 
+    /// <summary>A tagger run's share of scene-like windows (<c>tag --scene-windows</c>); null for none and for other runs.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SceneWindows { get; set; }
+
     public int MaxDecodeTokens { get; set; }
 
     /// <summary>What <see cref="Augmentation"/> did to the training examples, or "none".</summary>
