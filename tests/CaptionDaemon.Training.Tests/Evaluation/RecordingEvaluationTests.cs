@@ -103,6 +103,8 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         var named = new[] { ("eval_0001.wav", "tone"), ("eval_0002.wav", "noise"), ("eval_0002.wav", "dog") }.Count(e => s_table.Names(captions[e.Item1], e.Item2));
         Assert.InRange(named, 1, 2);    // the tone is named, the dog is not
         Assert.Equal(Math.Round(named / 3.0, 4), (double)with.ToJson()["event_recall"]!);
+        // The tiny bundle has no labels: nothing to report.
+        Assert.Null(with.ToJson()["label_recall"]);
     }
 
     [Fact]
@@ -229,6 +231,33 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [Fact]
     public void Parse_LabelFusionWeight_IsValid()
         => Assert.Empty(EvalCommand.Create().Parse(["--bundle", "b", "--recordings", "r.tsv", "--label-fusion", "5"]).Errors);
+
+    [Fact]
+    public void LabelScores_ReportedLabels_CountEventsWithALabelAndLabelsOfSoundsTheClipHolds()
+    {
+        var events = new Dictionary<string, IReadOnlyList<ClipEvent>>
+        {
+            ["eval_0001.wav"] = [new ClipEvent("dog", "a dog barks"), new ClipEvent("door", "a door closes")],
+            ["eval_0002.wav"] = [new ClipEvent("cat", "a cat meows"), new ClipEvent("kazoo", "a kazoo buzzes")],
+        };
+        var heard = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["eval_0001.wav"] = ["dog", "door", "rain"],
+            ["eval_0002.wav"] = ["cat", "kazoo"],
+            ["eval_0003.wav"] = ["nothing"],
+        };
+        // The bundle knows no kazoo: that event is not counted. Rain is the first clip's background: a right label, not an event.
+        string[] labels = ["cat", "dog", "door", "rain", "nothing"];
+
+        var scores = EvalCommand.LabelScores(
+            ["eval_0001.wav", "eval_0002.wav", "eval_0003.wav"], [["dog", "rain", "cat"], [], ["nothing", "dog"]], events, heard, labels)!;
+
+        Assert.Equal(3, scores.Events);
+        Assert.Equal(1.0 / 3, scores.Recall, 9);
+        Assert.Equal(5, scores.Reported);
+        Assert.Equal(3.0 / 5, scores.Precision, 9);
+        Assert.Null(EvalCommand.LabelScores(["eval_0002.wav"], [["cat"]], events, heard, ["dog"]));
+    }
 
     [Fact]
     public void EventRecall_ScenesWithEvents_CountsTheEventsEachCaptionNames()

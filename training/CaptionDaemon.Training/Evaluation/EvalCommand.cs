@@ -288,9 +288,13 @@ internal static class EvalCommand
     /// <param name="MsPerClip">Inference time per clip, audio decoding not counted.</param>
     /// <param name="Clips">Clips captioned.</param>
     /// <param name="EventRecall">Share of the split's scene events that their clip's caption names; null without scene metadata.</param>
-    internal sealed record EvalResult(CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null)
+    /// <param name="Labels">What the tagger reported in the scenes (<see cref="LabelScores"/>); null without scene metadata or labels.</param>
+    internal sealed record EvalResult(CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null)
     {
-        /// <summary>The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>.</summary>
+        /// <summary>
+        /// The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>,
+        /// <c>label_recall</c> and <c>label_precision</c>.
+        /// </summary>
         public JsonObject ToJson()
         {
             var json = JsonNode.Parse(Scores.ToJson())!.AsObject();
@@ -300,8 +304,56 @@ internal static class EvalCommand
                 json["event_recall"] = Math.Round(eventRecall, 4);
             }
 
+            if (Labels is { } labels)
+            {
+                json["label_recall"] = Math.Round(labels.Recall, 4);
+                json["label_precision"] = Math.Round(labels.Precision, 4);
+            }
+
             return json;
         }
+    }
+
+    /// <summary>The labels a bundle reports in scenes, against what the scenes hold.</summary>
+    /// <param name="Recall">Share of the events whose category is one of the bundle's labels that their clip reports (above its threshold).</param>
+    /// <param name="Precision">Share of the reported labels that name something the clip holds: an event, its background, or "nothing" in a quiet clip (1 when none is reported).</param>
+    /// <param name="Events">Events with a label, the denominator of <paramref name="Recall"/>.</param>
+    /// <param name="Reported">Labels reported over all clips, the denominator of <paramref name="Precision"/>.</param>
+    internal sealed record SceneLabelScores(double Recall, double Precision, int Events, int Reported);
+
+    /// <summary>
+    /// Whether the tagger hears the scenes' events: <see cref="SceneLabelScores"/> from each clip's reported labels and the
+    /// categories it holds (<see cref="SceneEvents.TryLoadCategories"/>); null when no clip's event has a label.
+    /// </summary>
+    internal static SceneLabelScores? LabelScores(
+        IReadOnlyList<string> clipIds,
+        IReadOnlyList<IReadOnlyList<string>> reported,
+        IReadOnlyDictionary<string, IReadOnlyList<ClipEvent>> events,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> heard,
+        IReadOnlyCollection<string> labels)
+    {
+        var known = labels.ToHashSet(StringComparer.Ordinal);
+        var (total, found, reportedCount, right) = (0, 0, 0, 0);
+        for (var i = 0; i < clipIds.Count; i++)
+        {
+            // A clip the scene set does not list (not generated) is left out of both figures.
+            if (!heard.TryGetValue(clipIds[i], out var holds))
+            {
+                continue;
+            }
+
+            var said = reported[i].ToHashSet(StringComparer.Ordinal);
+            foreach (var clipEvent in events.GetValueOrDefault(clipIds[i], []).Where(e => known.Contains(e.Category)))
+            {
+                total++;
+                found += said.Contains(clipEvent.Category) ? 1 : 0;
+            }
+
+            reportedCount += said.Count;
+            right += said.Count(holds.Contains);
+        }
+
+        return total == 0 ? null : new SceneLabelScores((double)found / total, reportedCount == 0 ? 1 : (double)right / reportedCount, total, reportedCount);
     }
 
     /// <summary>
@@ -399,6 +451,7 @@ internal static class EvalCommand
 
         var ids = clips.Select(c => c.Id).ToList();
         double? eventRecall = null;
+        SceneLabelScores? labelScores = null;
         if (SceneEvents.TryLoad(dataDir) is not { } events)
         {
             Console.Error.WriteLine($"event_recall left out: {dataDir} has no {SceneSetBuilder.ScenesFileName} (only generated scene sets list their events).");
@@ -407,7 +460,16 @@ internal static class EvalCommand
         {
             Console.Error.WriteLine($"event_recall left out: {SceneSetBuilder.ScenesFileName} lists no events for the clips of {split}.");
         }
+        else if (bundle.Manifest.Labels.Count > 0)
+        {
+            labelScores = LabelScores(
+                ids,
+                [.. outcomes.Select(o => (IReadOnlyList<string>)[.. o.Labels.Select(l => l.Label)])],
+                events,
+                SceneEvents.TryLoadCategories(dataDir, Tagging.TaggingSet.Nothing)!,
+                [.. bundle.Manifest.Labels.Select(l => l.Name)]);
+        }
 
-        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall);
+        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall, labelScores);
     }
 }
