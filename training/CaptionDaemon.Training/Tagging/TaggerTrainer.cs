@@ -157,10 +157,12 @@ internal sealed class TaggerTrainer
         var nothing = labels.Count - 1;
         var categories = Evaluation.CategoryNames.LoadBundled();
         bool IsBackground(TaggedRecording r) => categories.Find(r.Category)?.Background == true;
-        var quiet = new QuietWindows([.. train.Recordings.Where(IsBackground)], sampleRate);
-        var validationQuiet = new QuietWindows([.. validation.Where(IsBackground)], sampleRate);
-        var scenes = options.SceneProbability > 0 ? new SceneWindows([.. train.Recordings.Where(IsBackground)], sampleRate) : null;
-        var validationScenes = scenes is null ? null : new SceneWindows([.. validation.Where(IsBackground)], sampleRate);
+        TaggedRecording[] trainBackgrounds = [.. train.Recordings.Where(IsBackground)];
+        TaggedRecording[] validationBackgrounds = [.. validation.Where(IsBackground)];
+        var quiet = new QuietWindows(trainBackgrounds, sampleRate);
+        var validationQuiet = new QuietWindows(validationBackgrounds, sampleRate);
+        var scenes = options.SceneProbability > 0 ? new SceneWindows(trainBackgrounds, sampleRate) : null;
+        var validationScenes = scenes is null ? null : new SceneWindows(validationBackgrounds, sampleRate);
         var order = Array.Empty<int>();
         loop.Run(
             optimizer,
