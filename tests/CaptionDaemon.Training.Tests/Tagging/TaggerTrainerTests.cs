@@ -124,22 +124,28 @@ public sealed class TaggerTrainerTests : IDisposable
     }
 
     [Fact]
-    public void Run_WithSceneWindows_ValidatesOnSceneWindowsTooAndResumesOnlyWithTheSameShare()
+    public void Run_WithSceneWindowsAndTimbre_ValidatesOnSceneWindowsTooAndResumesOnlyWithTheSameShares()
     {
         var sounds = TinySoundsFolder();
         var output = Path.Combine(_root, "scenes");
-        var options = Options(sounds, output, epochs: 1) with { SceneProbability = 0.5 };
+        var options = Options(sounds, output, epochs: 1) with { SceneProbability = 0.5, TimbreProbability = 0.5 };
         var (record, history) = new TaggerTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
 
-        Assert.Equal(0.5, TrainingRecord.Load(Path.Combine(output, CaptionTrainer.LastDirectoryName)).SceneWindows);
+        var saved = TrainingRecord.Load(Path.Combine(output, CaptionTrainer.LastDirectoryName));
+        Assert.Equal(0.5, saved.SceneWindows);
+        Assert.Equal(0.5, saved.Timbre);
         Assert.Contains("scene windows p 0.5", record.Augmentation, StringComparison.Ordinal);
+        Assert.Contains("timbre p 0.5", record.Augmentation, StringComparison.Ordinal);
         var epoch = Assert.Single(history.Epochs);
         Assert.InRange(epoch.SceneMeanAveragePrecision!.Value, 0.01, 1);
         Assert.NotEqual(epoch.MeanAveragePrecision, epoch.SceneMeanAveragePrecision!.Value);
 
-        var resumed = options with { Resume = true, Epochs = 2, SceneProbability = 0 };
-        var ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(resumed, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+        var withoutScenes = options with { Resume = true, Epochs = 2, SceneProbability = 0 };
+        var ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(withoutScenes, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
         Assert.Contains("--scene-windows 0.5", ex.Message, StringComparison.Ordinal);
+        var withoutTimbre = options with { Resume = true, Epochs = 2, TimbreProbability = 0 };
+        ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(withoutTimbre, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+        Assert.Contains("--timbre 0.5", ex.Message, StringComparison.Ordinal);
     }
 
     private static TaggingEncoderConfig Tiny(IReadOnlyList<string> labels) => new()

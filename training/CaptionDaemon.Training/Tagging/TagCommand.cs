@@ -26,6 +26,11 @@ internal static class TagCommand
             Description = "Share of the drawn recordings played as one event of a scene (a background, scene levels, a noise floor) instead of alone; validation then also reports the scene windows' mAP and best/ is chosen by the mean of both.",
             DefaultValueFactory = _ => 0.0,
         };
+        var timbre = new Option<double>("--timbre")
+        {
+            Description = "Chance of each change of a drawn recording's timbre: a speed change within +-3 semitones and a random three-band equaliser within +-9 dB (with --augment on).",
+            DefaultValueFactory = _ => 0.0,
+        };
         var maxValClips = new Option<int?>("--max-val-clips") { Description = "Validate on an even spread of this many val recordings (default: all)." };
         var windowSeconds = new Option<double>("--window-seconds") { Description = "Window length; shorter recordings are padded at a random offset, longer ones cropped.", DefaultValueFactory = _ => 10.0 };
         var learningRate = new Option<double>("--lr") { Description = "Peak learning rate of AdamW (warm-up, then cosine decay to 1% of it).", DefaultValueFactory = _ => 2e-3 };
@@ -36,7 +41,7 @@ internal static class TagCommand
         var (resume, checkpointMinutes) = TrainCommand.ResumeOptions();
 
         var command = new Command("tag", "Train the tagging encoder as a multi-label tagger over the catalog's categories (plus 'nothing'); validate mAP every epoch.");
-        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, balanceExponent, sceneWindows, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
+        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, balanceExponent, sceneWindows, timbre, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
         {
             command.Options.Add(option);
         }
@@ -56,6 +61,7 @@ internal static class TagCommand
                     ClipsPerEpoch = parseResult.GetValue(clipsPerEpoch),
                     BalanceExponent = parseResult.GetValue(balanceExponent),
                     SceneProbability = parseResult.GetValue(sceneWindows),
+                    TimbreProbability = parseResult.GetValue(timbre),
                     MaxValidationClips = parseResult.GetValue(maxValClips),
                     WindowSeconds = parseResult.GetValue(windowSeconds),
                     LearningRate = parseResult.GetValue(learningRate),

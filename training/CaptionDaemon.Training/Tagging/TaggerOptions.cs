@@ -50,6 +50,9 @@ internal sealed record TaggerOptions
     /// <summary>Probability that a drawn recording becomes a scene-like window (<see cref="SceneWindows"/>) instead of an isolated one.</summary>
     public double SceneProbability { get; init; }
 
+    /// <summary>Chance of each change of a drawn recording's timbre (<see cref="TimbreAugmentation"/>: speed, equaliser); 0 for none.</summary>
+    public double TimbreProbability { get; init; }
+
     public bool Augment { get; init; } = true;
 
     public int Seed { get; init; } = 1;
@@ -88,6 +91,11 @@ internal sealed record TaggerOptions
         if (SceneProbability is < 0 or > 1 || double.IsNaN(SceneProbability))
         {
             throw new ArgumentException($"--scene-windows must be in [0, 1], not {SceneProbability}.");
+        }
+
+        if (TimbreProbability is < 0 or > 1 || double.IsNaN(TimbreProbability))
+        {
+            throw new ArgumentException($"--timbre must be in [0, 1], not {TimbreProbability}.");
         }
 
         if (NothingFraction is < 0 or >= 1 || MixupProbability is < 0 or > 1 || MixupMaxAttenuationDb < 0 || ReverbProbability is < 0 or > 1)

@@ -133,7 +133,7 @@ internal sealed class TaggerTrainer
         var augmentation = options.Augment ? new Augmentation() : null;
         record.Augmentation = augmentation is null
             ? "none"
-            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; reverb p {options.ReverbProbability}; {options.NothingFraction:0.###} quiet windows (silence, faint noise, hum, distant backgrounds){(options.SceneProbability > 0 ? "; " + SceneWindows.Describe(options.SceneProbability) + ", not mixed up" : string.Empty)}");
+            : FormattableString.Invariant($"{augmentation.Describe()}; mixup p {options.MixupProbability} at -0..{options.MixupMaxAttenuationDb} dB, labels OR-ed; reverb p {options.ReverbProbability}; {options.NothingFraction:0.###} quiet windows (silence, faint noise, hum, distant backgrounds){(options.SceneProbability > 0 ? "; " + SceneWindows.Describe(options.SceneProbability) + ", not mixed up" : string.Empty)}{(options.TimbreProbability > 0 ? "; " + TimbreAugmentation.Describe(options.TimbreProbability) : string.Empty)}");
         _progress.Message(FormattableString.Invariant(
             $"tagger {encoder.Config.Size}: {encoder.ParameterCount():N0} parameters, {labels.Count} labels; {train.Count} train recordings ({stepsPerEpoch} steps of {options.BatchSize} balanced draws per epoch), {validation.Count} val recordings"));
 
@@ -163,6 +163,7 @@ internal sealed class TaggerTrainer
         var validationQuiet = new QuietWindows(validationBackgrounds, sampleRate);
         var scenes = options.SceneProbability > 0 ? new SceneWindows(trainBackgrounds, sampleRate) : null;
         var validationScenes = scenes is null ? null : new SceneWindows(validationBackgrounds, sampleRate);
+        var timbre = augmentation is not null && options.TimbreProbability > 0 ? new TimbreAugmentation(options.TimbreProbability, sampleRate) : null;
         var order = Array.Empty<int>();
         loop.Run(
             optimizer,
@@ -176,7 +177,7 @@ internal sealed class TaggerTrainer
             step: (_, step, rng) =>
             {
                 var picks = order.AsSpan(step * options.BatchSize, options.BatchSize);
-                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, quiet, scenes, augmentation, rng);
+                var (audio, targets) = TrainingBatch(train, picks, sampleRate, windowSamples, nothing, quiet, scenes, timbre, augmentation, rng);
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var output = encoder.Forward(
@@ -219,10 +220,11 @@ internal sealed class TaggerTrainer
     /// <summary>
     /// Windows and multi-hot targets of one step: quiet windows with probability <see cref="TaggerOptions.NothingFraction"/>,
     /// otherwise the drawn recording cropped or placed at random, or with probability <see cref="TaggerOptions.SceneProbability"/>
-    /// made a scene-like window (<see cref="SceneWindows"/>); then gain and shift, then mixup among the isolated recordings.
+    /// made a scene-like window (<see cref="SceneWindows"/>); the recording's speed and equaliser changed first when
+    /// <paramref name="timbre"/> is given; then gain and shift, then mixup among the isolated recordings.
     /// </summary>
     private (float[] Audio, float[] Targets) TrainingBatch(
-        TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, QuietWindows quiet, SceneWindows? scenes, Augmentation? augmentation, Random rng)
+        TaggingSet train, ReadOnlySpan<int> picks, int sampleRate, int windowSamples, int nothing, QuietWindows quiet, SceneWindows? scenes, TimbreAugmentation? timbre, Augmentation? augmentation, Random rng)
     {
         var labelCount = train.Labels.Count;
         var audio = new float[picks.Length * windowSamples];
@@ -240,6 +242,12 @@ internal sealed class TaggerTrainer
 
             var recording = train.Recordings[picks[i]];
             var samples = TaggingSet.Read(recording, sampleRate);
+            if (timbre is not null)
+            {
+                samples = timbre.ChangeSpeed(samples, windowSamples, rng);
+                timbre.Equalise(samples, rng);
+            }
+
             if (scenes is not null && rng.NextDouble() < _options.SceneProbability)
             {
                 // Already a mix at scene levels: neither mixed into nor mixed in (mixup would bury its quiet event).
@@ -385,6 +393,7 @@ internal sealed class TaggerTrainer
             WindowSeconds = options.WindowSeconds,
             BalanceExponent = options.BalanceExponent,
             SceneWindows = options.SceneProbability > 0 ? options.SceneProbability : null,
+            Timbre = options.TimbreProbability > 0 ? options.TimbreProbability : null,
             Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
         };
         return (new TaggingEncoder(config), record, new TaggingHistory { Labels = labels });
@@ -401,10 +410,11 @@ internal sealed class TaggerTrainer
         var size = _options.EncoderConfig is null ? _options.Size : TrainingRecord.CustomSize;
         var balance = record.BalanceExponent ?? TaggingSet.DefaultBalanceExponent;
         var scenes = record.SceneWindows ?? 0;
-        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent || scenes != _options.SceneProbability)
+        var timbre = record.Timbre ?? 0;
+        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent || scenes != _options.SceneProbability || timbre != _options.TimbreProbability)
         {
             throw new TrainingException(FormattableString.Invariant(
-                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}, --balance-exponent {balance} and --scene-windows {scenes}; resume with the same settings."));
+                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}, --balance-exponent {balance}, --scene-windows {scenes} and --timbre {timbre}; resume with the same settings."));
         }
 
         return (Load(lastDirectory), record, TaggingHistory.Load(Path.Combine(lastDirectory, TaggingHistory.FileName)));

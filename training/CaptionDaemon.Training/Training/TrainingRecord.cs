@@ -106,6 +106,10 @@ internal sealed record TrainingRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? SceneWindows { get; set; }
 
+    /// <summary>A tagger run's chance of each timbre change (<c>tag --timbre</c>); null for none and for other runs.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Timbre { get; set; }
+
     public int MaxDecodeTokens { get; set; }
 
     /// <summary>What <see cref="Augmentation"/> did to the training examples, or "none".</summary>
