@@ -38,6 +38,11 @@ public sealed class HearingGuardTests
         Assert.True(
             topShare <= maxTopShare,
             $"models/default gives one caption to more recordings than thresholds.json's max_top_caption_share {maxTopShare} allows: {figures}.");
+
+        // The labelled bundle's five most probable labels per recording, and the share whose category is among them:
+        // at least the share whose category was reported above its threshold.
+        Assert.All(report["captions"]!.AsObject(), c => Assert.Equal(5, c.Value!["top_labels"]!.AsArray().Select(l => (string)l!).Distinct().Count()));
+        Assert.InRange((double)report["label_top5_recall"]!, (double)report["label_recall"]!, 1.0);
     }
 
     private static double Limit(JsonObject thresholds, string key)

@@ -113,11 +113,11 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         static LabelledRecording R(string name, string category) => new(name, "/x/" + name, category);
         RecordingCaption[] captions =
         [
-            new(R("d.wav", "dog"), "a dog barks", 0.9f, true, ["dog", "speech"]),
-            new(R("c.wav", "cat"), "a dog barks", 0.8f, false, ["dog"]),
-            new(R("s1.wav", "speech"), "a man speaks", 0.7f, true, ["speech"]),
-            new(R("s2.wav", "speech"), "a bell rings", 0.6f, false, []),
-            new(R("s3.wav", "speech"), "a woman talks", 0.6f, true, ["speech"]),
+            new(R("d.wav", "dog"), "a dog barks", 0.9f, true, ["dog", "speech"], ["dog", "speech", "cat"]),
+            new(R("c.wav", "cat"), "a dog barks", 0.8f, false, ["dog"], ["dog", "cat", "bird"]),
+            new(R("s1.wav", "speech"), "a man speaks", 0.7f, true, ["speech"], ["speech", "dog", "cat"]),
+            new(R("s2.wav", "speech"), "a bell rings", 0.6f, false, [], ["bell", "dog", "cat"]),
+            new(R("s3.wav", "speech"), "a woman talks", 0.6f, true, ["speech"], ["speech", "bell", "dog"]),
         ];
         var withLabels = new HearingReport(captions, [], 0, 3) { HasLabels = true };
         var without = new HearingReport([.. captions.Select(c => c with { Labels = [] })], [], 0, 3);
@@ -127,7 +127,11 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         Assert.Null(without.LabelPrecision);
         Assert.Equal(2.0 / 3, withLabels.SpeechRecall!.Value, 6);
         Assert.Null(without.LabelRecall);
+        Assert.Equal(0.8, withLabels.LabelTop5Recall!.Value, 6);      // all but s2, whose top labels miss speech
+        Assert.Null(without.LabelTop5Recall);
         var json = withLabels.ToJson();
+        Assert.Equal(0.8, json["label_top5_recall"]!.GetValue<double>());
+        Assert.Equal("[\"dog\",\"cat\",\"bird\"]", json["captions"]!["c.wav"]!["top_labels"]!.ToJsonString());
         Assert.Equal(0.6, json["label_recall"]!.GetValue<double>());
         Assert.Equal(0.6667, json["speech_recall"]!.GetValue<double>());
         Assert.Equal(0.6, json["label_precision"]!.GetValue<double>());
@@ -140,7 +144,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [Fact]
     public void HearingReport_ReadConfidences_ReadsBackWhatToJsonWroteAndRefusesAReportWithoutThem()
     {
-        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, []);
+        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, [], []);
         RecordingCaption[] captions = [C("a.wav", 0.91234f), C("b.wav", 0.03156f)];
         var directory = Directory.CreateTempSubdirectory("hearing-read-");
         try
@@ -167,7 +171,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     [Fact]
     public void HearingReport_UncaptionedShare_CountsRecordingsUnderTheMinimumConfidence()
     {
-        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, []);
+        static RecordingCaption C(string name, float confidence) => new(new LabelledRecording(name, "/x/" + name, "dog"), "a dog barks", confidence, true, [], []);
         RecordingCaption[] captions = [C("a.wav", 0.9f), C("b.wav", 0.3f), C("c.wav", 0.29f), C("d.wav", 0.1f)];
 
         Assert.Equal(0.5, new HearingReport(captions, [], 0.3, 3).UncaptionedShare, 6);     // c and d: under 0.3

@@ -5,10 +5,11 @@ using CaptionDaemon.Training.Reporting;
 namespace CaptionDaemon.Training.Evaluation;
 
 /// <summary>
-/// A labelled recording's caption, whether it names the recording's category, and the labels the bundle reported with
-/// it (above their thresholds; empty for a bundle without labels).
+/// A labelled recording's caption, whether it names the recording's category, the labels the bundle reported with
+/// it (above their thresholds) and its <see cref="HearingReport.TopLabelCount"/> most probable labels, thresholds aside
+/// (both empty for a bundle without labels).
 /// </summary>
-internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels);
+internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels, IReadOnlyList<string> TopLabels);
 
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);
@@ -34,6 +35,9 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
 {
     /// <summary>The category of speech recordings.</summary>
     public const string Speech = "speech";
+
+    /// <summary>How many of a recording's most probable labels <see cref="LabelTop5Recall"/> looks at.</summary>
+    public const int TopLabelCount = 5;
 
     /// <summary>Whether the bundle reports labels (a tagging encoder); <see cref="LabelRecall"/> is only meaningful then.</summary>
     public bool HasLabels { get; init; }
@@ -63,6 +67,13 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
 
     /// <summary>Share of recordings whose category is among the labels reported with the caption (null without labels).</summary>
     public double? LabelRecall => HasLabels ? Share(Recordings.Count(r => r.Labels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
+
+    /// <summary>
+    /// Share of recordings whose category is among their <see cref="TopLabelCount"/> most probable labels, thresholds
+    /// aside (null without labels): whether the encoder hears the sound at all, apart from where its thresholds sit, so
+    /// two encoders compare before either is calibrated.
+    /// </summary>
+    public double? LabelTop5Recall => HasLabels ? Share(Recordings.Count(r => r.TopLabels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
 
     /// <summary>
     /// Share of the labels reported with the recordings' captions that are the recording's category (null without labels
@@ -108,8 +119,8 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// <c>expected_calibration_error</c>, <c>min_confidence</c> and <c>min_confidence_source</c> (<c>flag</c>,
     /// <c>bundle</c> or <c>daemon_default</c>), <c>isolated_recall_at_min_confidence</c>,
     /// <c>quiet_false_alarms</c> (at <c>min_confidence</c>), <c>quiet_captions</c> (clip name: caption, confidence), <c>per_category</c>
-    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption, confidence and labels
-    /// for a bundle with labels); <c>label_recall</c>, <c>label_precision</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
+    /// (category: recall, sorted by name) and <c>captions</c> (path as listed: caption, or caption, confidence, labels and
+    /// top_labels for a bundle with labels); <c>label_recall</c>, <c>label_precision</c>, <c>label_top5_recall</c> and <c>speech_recall</c> (null when not measurable). Shares are rounded to 4 places.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -139,6 +150,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
                     ["caption"] = recording.Caption,
                     ["confidence"] = Round(recording.Confidence),
                     ["labels"] = new JsonArray([.. recording.Labels.Select(l => (JsonNode)l)]),
+                    ["top_labels"] = new JsonArray([.. recording.TopLabels.Select(l => (JsonNode)l)]),
                 }
                 : recording.Caption;
         }
@@ -151,6 +163,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             ["isolated_recall"] = Round(IsolatedRecall),
             ["label_recall"] = LabelRecall is { } labelRecall ? Round(labelRecall) : null,
             ["label_precision"] = LabelPrecision is { } labelPrecision ? Round(labelPrecision) : null,
+            ["label_top5_recall"] = LabelTop5Recall is { } top5 ? Round(top5) : null,
             ["speech_recall"] = SpeechRecall is { } speechRecall ? Round(speechRecall) : null,
             ["distinct_caption_ratio"] = Round(DistinctCaptionRatio),
             ["top_caption_share"] = Round(TopCaptionShare),
@@ -188,7 +201,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
             $"{Recordings.Count} recordings of {Categories} categories: isolated_recall {IsolatedRecall:0.000}, distinct_caption_ratio {DistinctCaptionRatio:0.000}, top_caption_share {TopCaptionShare:0.000} (\"{TopCaption}\")"));
         if (LabelRecall is { } labels)
         {
-            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"label_recall {labels:0.000} (the recording's category among the labels reported with its caption), label_precision {LabelPrecision ?? 0:0.000} (reported labels that are the category)"));
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"label_recall {labels:0.000} (the recording's category among the labels reported with its caption), label_precision {LabelPrecision ?? 0:0.000} (reported labels that are the category), label_top5_recall {LabelTop5Recall ?? 0:0.000} (the category among the {TopLabelCount} most probable labels)"));
         }
 
         if (SpeechRecall is { } speech)

@@ -43,8 +43,15 @@ internal static class RecordingEvaluation
             : (DaemonMinConfidence, MinConfidenceSource.DaemonDefault);
 
         var results = CaptionWindows(captioner, recordings.Count, i => AudioDecoder.Decode(recordings[i].FullPath, sampleRate, cancellationToken), options, settings.BatchSize, "eval recordings", cancellationToken);
+        var labels = bundle.Manifest.Labels;
         var captions = recordings
-            .Select((r, i) => new RecordingCaption(r, results[i].Text, results[i].Confidence, names.Names(results[i].Text, r.Category), [.. results[i].Labels.Select(l => l.Label)]))
+            .Select((r, i) => new RecordingCaption(
+                r,
+                results[i].Text,
+                results[i].Confidence,
+                names.Names(results[i].Text, r.Category),
+                [.. results[i].Labels.Select(l => l.Label)],
+                [.. results[i].LabelProbabilities.Select((p, l) => (p, l)).OrderByDescending(x => x.p).Take(HearingReport.TopLabelCount).Select(x => labels[x.l].Name)]))
             .ToList();
 
         var quietClips = QuietClips.Generate(sampleRate);
