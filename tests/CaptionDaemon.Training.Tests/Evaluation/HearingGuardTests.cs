@@ -41,7 +41,7 @@ public sealed class HearingGuardTests
 
         // The labelled bundle's five most probable labels per recording, and the share whose category is among them:
         // at least the share whose category was reported above its threshold.
-        Assert.All(report["captions"]!.AsObject(), c => Assert.Equal(5, c.Value!["top_labels"]!.AsArray().Select(l => (string)l!).Distinct().Count()));
+        Assert.All(report["captions"]!.AsObject(), c => Assert.Equal(5, c.Value!["top_labels"]!.AsArray().Select(l => (string)l!["label"]!).Distinct().Count()));
         Assert.InRange((double)report["label_top5_recall"]!, (double)report["label_recall"]!, 1.0);
     }
 

@@ -113,11 +113,11 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         static LabelledRecording R(string name, string category) => new(name, "/x/" + name, category);
         RecordingCaption[] captions =
         [
-            new(R("d.wav", "dog"), "a dog barks", 0.9f, true, ["dog", "speech"], ["dog", "speech", "cat"]),
-            new(R("c.wav", "cat"), "a dog barks", 0.8f, false, ["dog"], ["dog", "cat", "bird"]),
-            new(R("s1.wav", "speech"), "a man speaks", 0.7f, true, ["speech"], ["speech", "dog", "cat"]),
-            new(R("s2.wav", "speech"), "a bell rings", 0.6f, false, [], ["bell", "dog", "cat"]),
-            new(R("s3.wav", "speech"), "a woman talks", 0.6f, true, ["speech"], ["speech", "bell", "dog"]),
+            new(R("d.wav", "dog"), "a dog barks", 0.9f, true, ["dog", "speech"], [new("dog", 0.6f), new("speech", 0.3f), new("cat", 0.1f)]),
+            new(R("c.wav", "cat"), "a dog barks", 0.8f, false, ["dog"], [new("dog", 0.6f), new("cat", 0.3f), new("bird", 0.1f)]),
+            new(R("s1.wav", "speech"), "a man speaks", 0.7f, true, ["speech"], [new("speech", 0.6f), new("dog", 0.3f), new("cat", 0.1f)]),
+            new(R("s2.wav", "speech"), "a bell rings", 0.6f, false, [], [new("bell", 0.6f), new("dog", 0.3f), new("cat", 0.1f)]),
+            new(R("s3.wav", "speech"), "a woman talks", 0.6f, true, ["speech"], [new("speech", 0.6f), new("bell", 0.3f), new("dog", 0.1f)]),
         ];
         var withLabels = new HearingReport(captions, [], 0, 3) { HasLabels = true };
         var without = new HearingReport([.. captions.Select(c => c with { Labels = [] })], [], 0, 3);
@@ -131,7 +131,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         Assert.Null(without.LabelTop5Recall);
         var json = withLabels.ToJson();
         Assert.Equal(0.8, json["label_top5_recall"]!.GetValue<double>());
-        Assert.Equal("[\"dog\",\"cat\",\"bird\"]", json["captions"]!["c.wav"]!["top_labels"]!.ToJsonString());
+        Assert.Equal("[{\"label\":\"dog\",\"probability\":0.6},{\"label\":\"cat\",\"probability\":0.3},{\"label\":\"bird\",\"probability\":0.1}]", json["captions"]!["c.wav"]!["top_labels"]!.ToJsonString());
         Assert.Equal(0.6, json["label_recall"]!.GetValue<double>());
         Assert.Equal(0.6667, json["speech_recall"]!.GetValue<double>());
         Assert.Equal(0.6, json["label_precision"]!.GetValue<double>());

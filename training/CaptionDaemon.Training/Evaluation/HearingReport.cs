@@ -6,10 +6,13 @@ namespace CaptionDaemon.Training.Evaluation;
 
 /// <summary>
 /// A labelled recording's caption, whether it names the recording's category, the labels the bundle reported with
-/// it (above their thresholds) and its <see cref="HearingReport.TopLabelCount"/> most probable labels, thresholds aside
-/// (both empty for a bundle without labels).
+/// it (above their thresholds) and its <see cref="HearingReport.TopLabelCount"/> most probable labels with their
+/// probabilities, highest first, thresholds aside (both empty for a bundle without labels).
 /// </summary>
-internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels, IReadOnlyList<string> TopLabels);
+internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels, IReadOnlyList<LabelProbability> TopLabels);
+
+/// <summary>A label and the probability the tagger gave it.</summary>
+internal readonly record struct LabelProbability(string Label, float Probability);
 
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);
@@ -73,7 +76,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
     /// aside (null without labels): whether the encoder hears the sound at all, apart from where its thresholds sit, so
     /// two encoders compare before either is calibrated.
     /// </summary>
-    public double? LabelTop5Recall => HasLabels ? Share(Recordings.Count(r => r.TopLabels.Contains(r.Recording.Category, StringComparer.Ordinal)), Recordings.Count) : null;
+    public double? LabelTop5Recall => HasLabels ? Share(Recordings.Count(r => r.TopLabels.Any(l => l.Label == r.Recording.Category)), Recordings.Count) : null;
 
     /// <summary>
     /// Share of the labels reported with the recordings' captions that are the recording's category (null without labels
@@ -150,7 +153,7 @@ internal sealed record HearingReport(IReadOnlyList<RecordingCaption> Recordings,
                     ["caption"] = recording.Caption,
                     ["confidence"] = Round(recording.Confidence),
                     ["labels"] = new JsonArray([.. recording.Labels.Select(l => (JsonNode)l)]),
-                    ["top_labels"] = new JsonArray([.. recording.TopLabels.Select(l => (JsonNode)l)]),
+                    ["top_labels"] = new JsonArray([.. recording.TopLabels.Select(l => (JsonNode)new JsonObject { ["label"] = l.Label, ["probability"] = Round(l.Probability) })]),
                 }
                 : recording.Caption;
         }
