@@ -12,9 +12,12 @@ namespace CaptionDaemon.Training.Tagging;
 /// <summary>
 /// One validated epoch of a tagger run: its loss, learning rate and times, and the val recordings' mAP and top-1; with
 /// scene windows (<c>SceneMeanAveragePrecision</c>), the mAP of the same val recordings as scene-like windows
-/// (<see cref="SceneWindows"/>, fixed by the seed), null when the run has none.
+/// (<see cref="SceneWindows"/>, fixed by the seed), null when the run has none; and the mAP over the everyday labels
+/// alone (<c>EverydayMeanAveragePrecision</c>, categories of the index's group ENV): the val split's instrument phrases
+/// outnumber its everyday recordings ten to one and dominate the mAP, while the everyday sounds are the ones a tagger
+/// struggles to carry to other packages.
 /// </summary>
-internal sealed record TaggingEpoch(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, double MeanAveragePrecision, double Top1Accuracy, double? SceneMeanAveragePrecision = null)
+internal sealed record TaggingEpoch(int Epoch, double TrainLoss, double LearningRate, double TrainSeconds, double ValidationSeconds, double MeanAveragePrecision, double Top1Accuracy, double? SceneMeanAveragePrecision = null, double? EverydayMeanAveragePrecision = null)
 {
     /// <summary>What best/ is chosen by: the mAP, or with scene windows the mean of the isolated and the scene mAP.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -71,6 +74,9 @@ internal sealed class TaggerTrainer
     public const string ConfigFileName = "tagger.json";
     public const string MetricsFileName = "metrics.json";
 
+    /// <summary>The index group of everyday sounds (neither instruments nor speech).</summary>
+    public const string EverydayGroup = "ENV";
+
     private readonly TaggerOptions _options;
     private readonly TrainingProgress _progress;
 
@@ -108,6 +114,7 @@ internal sealed class TaggerTrainer
         var (encoder, record, history) = options.Resume ? Resume(lastDirectory, soundsDirectory) : Start(entries, soundsDirectory);
         using var encoderScope = encoder;
         var labels = encoder.Config.Labels;
+        var everyday = entries.Where(e => e.Group == EverydayGroup).Select(e => e.Category).ToHashSet(StringComparer.Ordinal);
         var train = TaggingSet.Of(soundsDirectory, entries, "train", labels, options.BalanceExponent);
         var validation = Spread(TaggingSet.Of(soundsDirectory, entries, "val", labels).Recordings, options.MaxValidationClips);
         if (train.Count == 0 || validation.Count == 0)
@@ -195,7 +202,7 @@ internal sealed class TaggerTrainer
                 var sceneScores = validationScenes is null
                     ? null
                     : Evaluate(encoder, validation, validationQuiet, labels, windowSamples, options.BatchSize, record.Seed, cancellationToken, validationScenes);
-                var epoch = new TaggingEpoch(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores.MeanAveragePrecision, scores.Top1Accuracy, sceneScores?.MeanAveragePrecision);
+                var epoch = new TaggingEpoch(summary.Epoch, summary.MeanLoss, summary.LearningRate, summary.TrainSeconds, clock.Elapsed.TotalSeconds, scores.MeanAveragePrecision, scores.Top1Accuracy, sceneScores?.MeanAveragePrecision, scores.MeanOver(everyday));
                 history.Epochs.Add(epoch);
                 history.ValidationWindows = scores.Windows;
                 history.AveragePrecision = scores.AveragePrecision.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -211,7 +218,7 @@ internal sealed class TaggerTrainer
                 Save(lastDirectory, encoder, optimizer, record, history);
                 history.Save(Path.Combine(outputDirectory, MetricsFileName));
                 _progress.Message(FormattableString.Invariant(
-                    $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation mAP {scores.MeanAveragePrecision:0.0000} top-1 {scores.Top1Accuracy:0.000} over {scores.Windows} windows{(sceneScores is null ? string.Empty : $", as scene windows mAP {sceneScores.MeanAveragePrecision:0.0000} top-1 {sceneScores.Top1Accuracy:0.000}")}{(improved ? " (best, saved)" : $" (best {history.BestMeanAveragePrecision:0.0000} at epoch {history.BestEpoch})")}"));
+                    $"epoch {summary.Epoch}: train loss {summary.MeanLoss:0.0000}; validation mAP {scores.MeanAveragePrecision:0.0000} (everyday {epoch.EverydayMeanAveragePrecision ?? 0:0.0000}) top-1 {scores.Top1Accuracy:0.000} over {scores.Windows} windows{(sceneScores is null ? string.Empty : $", as scene windows mAP {sceneScores.MeanAveragePrecision:0.0000} top-1 {sceneScores.Top1Accuracy:0.000}")}{(improved ? " (best, saved)" : $" (best {history.BestMeanAveragePrecision:0.0000} at epoch {history.BestEpoch})")}"));
             },
             cancellationToken);
         return (record, history);

@@ -1,7 +1,16 @@
 namespace CaptionDaemon.Training.Tagging;
 
 /// <summary>Validation figures of a tagger: mean average precision over labels with positives, per-label AP, top-1 accuracy of the recordings.</summary>
-internal sealed record TaggingScores(double MeanAveragePrecision, double Top1Accuracy, int Windows, IReadOnlyDictionary<string, double> AveragePrecision);
+internal sealed record TaggingScores(double MeanAveragePrecision, double Top1Accuracy, int Windows, IReadOnlyDictionary<string, double> AveragePrecision)
+{
+    /// <summary>The mean AP over those of <paramref name="labels"/> that have one (positives in the windows); null when none has.</summary>
+    public double? MeanOver(IReadOnlySet<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var chosen = AveragePrecision.Where(p => labels.Contains(p.Key)).Select(p => p.Value).ToList();
+        return chosen.Count == 0 ? null : chosen.Average();
+    }
+}
 
 /// <summary>Average precision as scikit-learn's <c>average_precision_score</c> computes it (no interpolation).</summary>
 internal static class TaggingMetrics
