@@ -126,16 +126,17 @@ public sealed class TaggerTrainerTests : IDisposable
     }
 
     [Fact]
-    public void Run_WithSceneWindowsAndTimbre_ValidatesOnSceneWindowsTooAndResumesOnlyWithTheSameShares()
+    public void Run_WithSceneWindowsTimbreAndBalancedPackages_ValidatesOnSceneWindowsTooAndResumesOnlyWithTheSameSettings()
     {
         var sounds = TinySoundsFolder();
         var output = Path.Combine(_root, "scenes");
-        var options = Options(sounds, output, epochs: 1) with { SceneProbability = 0.5, TimbreProbability = 0.5 };
+        var options = Options(sounds, output, epochs: 1) with { SceneProbability = 0.5, TimbreProbability = 0.5, BalancePackages = true };
         var (record, history) = new TaggerTrainer(options, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run();
 
         var saved = TrainingRecord.Load(Path.Combine(output, CaptionTrainer.LastDirectoryName));
         Assert.Equal(0.5, saved.SceneWindows);
         Assert.Equal(0.5, saved.Timbre);
+        Assert.True(saved.BalancePackages);
         Assert.Contains("scene windows p 0.5", record.Augmentation, StringComparison.Ordinal);
         Assert.Contains("timbre p 0.5", record.Augmentation, StringComparison.Ordinal);
         var epoch = Assert.Single(history.Epochs);
@@ -148,6 +149,9 @@ public sealed class TaggerTrainerTests : IDisposable
         var withoutTimbre = options with { Resume = true, Epochs = 2, TimbreProbability = 0 };
         ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(withoutTimbre, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
         Assert.Contains("--timbre 0.5", ex.Message, StringComparison.Ordinal);
+        var withoutPackages = options with { Resume = true, Epochs = 2, BalancePackages = false };
+        ex = Assert.Throws<TrainingException>(() => new TaggerTrainer(withoutPackages, new TrainingProgress(TextWriter.Null, isTerminal: false)).Run());
+        Assert.Contains("--balance-packages", ex.Message, StringComparison.Ordinal);
     }
 
     private static TaggingEncoderConfig Tiny(IReadOnlyList<string> labels) => new()

@@ -30,6 +30,32 @@ public sealed class TaggingSetTests
         Assert.Equal(cat, Share("cat"), 2);
     }
 
+    [Fact]
+    public void SampleBalanced_BalancingPackages_SplitsACategorysDrawsEvenlyOverItsPackagesAndKeepsItsShare()
+    {
+        // dog: 8 recordings from package a, 1 from package b; cat: 1 from a. Exponent 1: each category half the draws.
+        SoundIndexEntry[] entries =
+        [
+            .. Enumerable.Range(0, 8).Select(i => Entry($"a{i}", "dog", "a")),
+            Entry("b0", "dog", "b"),
+            Entry("c0", "cat", "a"),
+        ];
+        var labels = TaggingSet.LabelsOf(entries);
+        var plain = TaggingSet.Of("/sounds", entries, "train", labels, 1.0);
+        var balanced = TaggingSet.Of("/sounds", entries, "train", labels, 1.0, balancePackages: true);
+
+        static double Share(TaggingSet set, Func<TaggedRecording, bool> which)
+        {
+            var draws = set.SampleBalanced(60_000, new Random(5));
+            return draws.Count(d => which(set.Recordings[d])) / (double)draws.Length;
+        }
+
+        Assert.Equal(0.5, Share(balanced, r => r.Category == "cat"), 2);
+        Assert.Equal(0.25, Share(balanced, r => r.Id == "b0"), 2);          // half of dog's half
+        Assert.Equal(0.5 / 9, Share(plain, r => r.Id == "b0"), 2);          // one of dog's nine recordings
+        Assert.Equal("b", balanced.Recordings.Single(r => r.Id == "b0").Package);
+    }
+
     [Theory]
     [InlineData(-0.1)]
     [InlineData(1.5)]
@@ -43,11 +69,11 @@ public sealed class TaggingSetTests
         Assert.Contains("--balance-exponent", ex.Message, StringComparison.Ordinal);
     }
 
-    private static SoundIndexEntry Entry(string id, string category) => new()
+    private static SoundIndexEntry Entry(string id, string category, string package = "p") => new()
     {
         Id = id,
         File = $"audio/{id}.wav",
-        Package = "p",
+        Package = package,
         SourcePath = id,
         Category = category,
         Caption = category,

@@ -21,6 +21,10 @@ internal static class TagCommand
             Description = "Class balance of the draws: a category of n train recordings gets n^(1-e) of them (0: as the split has them, 1: every category alike).",
             DefaultValueFactory = _ => TaggingSet.DefaultBalanceExponent,
         };
+        var balancePackages = new Option<bool>("--balance-packages")
+        {
+            Description = "Spread each category's draws evenly over the packages its recordings come from, so that one game's many recordings of a sound do not outweigh another's few.",
+        };
         var sceneWindows = new Option<double>("--scene-windows")
         {
             Description = "Share of the drawn recordings played as one event of a scene (a background, scene levels, a noise floor) instead of alone; validation then also reports the scene windows' mAP and best/ is chosen by the mean of both.",
@@ -41,7 +45,7 @@ internal static class TagCommand
         var (resume, checkpointMinutes) = TrainCommand.ResumeOptions();
 
         var command = new Command("tag", "Train the tagging encoder as a multi-label tagger over the catalog's categories (plus 'nothing'); validate mAP every epoch.");
-        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, balanceExponent, sceneWindows, timbre, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
+        foreach (var option in new Option[] { sounds, output, size, epochs, batchSize, clipsPerEpoch, balanceExponent, balancePackages, sceneWindows, timbre, maxValClips, windowSeconds, learningRate, augment, seed, threads, resume, checkpointMinutes })
         {
             command.Options.Add(option);
         }
@@ -60,6 +64,7 @@ internal static class TagCommand
                     BatchSize = parseResult.GetValue(batchSize),
                     ClipsPerEpoch = parseResult.GetValue(clipsPerEpoch),
                     BalanceExponent = parseResult.GetValue(balanceExponent),
+                    BalancePackages = parseResult.GetValue(balancePackages),
                     SceneProbability = parseResult.GetValue(sceneWindows),
                     TimbreProbability = parseResult.GetValue(timbre),
                     MaxValidationClips = parseResult.GetValue(maxValClips),

@@ -24,6 +24,9 @@ internal sealed record TaggerOptions
     /// <summary>Exponent e of the class-balanced draws: a category of n train recordings gets n^(1-e) of them (<see cref="TaggingSet"/>).</summary>
     public double BalanceExponent { get; init; } = TaggingSet.DefaultBalanceExponent;
 
+    /// <summary>Spread each category's draws evenly over the packages its recordings come from (<see cref="TaggingSet.Of"/>).</summary>
+    public bool BalancePackages { get; init; }
+
     /// <summary>Validation recordings (an even spread of the split); null: all.</summary>
     public int? MaxValidationClips { get; init; }
 

@@ -115,7 +115,7 @@ internal sealed class TaggerTrainer
         using var encoderScope = encoder;
         var labels = encoder.Config.Labels;
         var everyday = entries.Where(e => e.Group == EverydayGroup).Select(e => e.Category).ToHashSet(StringComparer.Ordinal);
-        var train = TaggingSet.Of(soundsDirectory, entries, "train", labels, options.BalanceExponent);
+        var train = TaggingSet.Of(soundsDirectory, entries, "train", labels, options.BalanceExponent, options.BalancePackages);
         var validation = Spread(TaggingSet.Of(soundsDirectory, entries, "val", labels).Recordings, options.MaxValidationClips);
         if (train.Count == 0 || validation.Count == 0)
         {
@@ -399,6 +399,7 @@ internal sealed class TaggerTrainer
             Threads = options.Threads,
             WindowSeconds = options.WindowSeconds,
             BalanceExponent = options.BalanceExponent,
+            BalancePackages = options.BalancePackages ? true : null,
             SceneWindows = options.SceneProbability > 0 ? options.SceneProbability : null,
             Timbre = options.TimbreProbability > 0 ? options.TimbreProbability : null,
             Started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
@@ -418,10 +419,12 @@ internal sealed class TaggerTrainer
         var balance = record.BalanceExponent ?? TaggingSet.DefaultBalanceExponent;
         var scenes = record.SceneWindows ?? 0;
         var timbre = record.Timbre ?? 0;
-        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent || scenes != _options.SceneProbability || timbre != _options.TimbreProbability)
+        var packages = record.BalancePackages ?? false;
+        if (record.Method != "tagging" || record.Size != size || record.BatchSize != _options.BatchSize || balance != _options.BalanceExponent || packages != _options.BalancePackages
+            || scenes != _options.SceneProbability || timbre != _options.TimbreProbability)
         {
             throw new TrainingException(FormattableString.Invariant(
-                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}, --balance-exponent {balance}, --scene-windows {scenes} and --timbre {timbre}; resume with the same settings."));
+                $"--resume: {lastDirectory} is a {record.Method} run of size {record.Size} with --batch-size {record.BatchSize}, --balance-exponent {balance}{(packages ? ", --balance-packages" : string.Empty)}, --scene-windows {scenes} and --timbre {timbre}; resume with the same settings."));
         }
 
         return (Load(lastDirectory), record, TaggingHistory.Load(Path.Combine(lastDirectory, TaggingHistory.FileName)));

@@ -3,8 +3,8 @@ using CaptionDaemon.Training.Data.Sounds;
 
 namespace CaptionDaemon.Training.Tagging;
 
-/// <summary>One isolated recording of a sounds folder with the index of its label.</summary>
-internal sealed record TaggedRecording(string Id, string Path, string Category, int Label);
+/// <summary>One isolated recording of a sounds folder with the index of its label, and the package it came from.</summary>
+internal sealed record TaggedRecording(string Id, string Path, string Category, int Label, string? Package = null);
 
 /// <summary>
 /// The isolated recordings of one split of a sounds folder, labelled by their catalog category (speech is the
@@ -25,16 +25,23 @@ internal sealed class TaggingSet
 
     private readonly double[] _cumulativeWeights;
 
-    private TaggingSet(IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels, double balanceExponent)
+    private TaggingSet(IReadOnlyList<TaggedRecording> recordings, IReadOnlyList<string> labels, double balanceExponent, bool balancePackages)
     {
         Recordings = recordings;
         Labels = labels;
         var counts = recordings.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Count());
+        var packages = recordings.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Select(r => r.Package).Distinct().Count());
+        var perPackage = recordings.GroupBy(r => (r.Label, r.Package)).ToDictionary(g => g.Key, g => g.Count());
         _cumulativeWeights = new double[recordings.Count];
         var sum = 0.0;
         for (var i = 0; i < recordings.Count; i++)
         {
-            sum += Math.Pow(counts[recordings[i].Label], -balanceExponent);
+            var r = recordings[i];
+            // A category's share of the draws is n^(1-e) either way: n^-e for each of its n recordings, or split evenly
+            // among its packages first.
+            sum += balancePackages
+                ? Math.Pow(counts[r.Label], 1 - balanceExponent) / (packages[r.Label] * perPackage[(r.Label, r.Package)])
+                : Math.Pow(counts[r.Label], -balanceExponent);
             _cumulativeWeights[i] = sum;
         }
     }
@@ -51,19 +58,22 @@ internal sealed class TaggingSet
 
     /// <summary>
     /// The recordings of <paramref name="split"/> whose category is one of <paramref name="labels"/> (a category seen
-    /// only outside the train split has no label to learn); one per content hash, since packages ship copies.
+    /// only outside the train split has no label to learn); one per content hash, since packages ship copies. Draws
+    /// (<see cref="SampleBalanced"/>) give a category of n recordings n^(1-<paramref name="balanceExponent"/>) of the
+    /// weight, spread evenly over its recordings, or with <paramref name="balancePackages"/> evenly over its packages
+    /// first (a category's 49 recordings from one game and 3 from another then weigh alike).
     /// </summary>
     public static TaggingSet Of(
-        string soundsDirectory, IReadOnlyList<SoundIndexEntry> entries, string split, IReadOnlyList<string> labels, double balanceExponent = DefaultBalanceExponent)
+        string soundsDirectory, IReadOnlyList<SoundIndexEntry> entries, string split, IReadOnlyList<string> labels, double balanceExponent = DefaultBalanceExponent, bool balancePackages = false)
     {
         var index = labels.Select((label, i) => (label, i)).ToDictionary(p => p.label, p => p.i, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var recordings = entries
             .Where(e => string.Equals(e.Split ?? "train", split, StringComparison.Ordinal) && index.ContainsKey(e.Category))
             .Where(e => e.ContentHash is null || seen.Add(e.ContentHash))
-            .Select(e => new TaggedRecording(e.Id, System.IO.Path.Combine(soundsDirectory, e.File), e.Category, index[e.Category]))
+            .Select(e => new TaggedRecording(e.Id, System.IO.Path.Combine(soundsDirectory, e.File), e.Category, index[e.Category], e.Package))
             .ToArray();
-        return new TaggingSet(recordings, labels, balanceExponent);
+        return new TaggingSet(recordings, labels, balanceExponent, balancePackages);
     }
 
     /// <summary><paramref name="count"/> recordings drawn with replacement by the class-balanced weights.</summary>

@@ -102,6 +102,10 @@ internal sealed record TrainingRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? BalanceExponent { get; set; }
 
+    /// <summary>Whether a tagger run spread each category's draws evenly over its packages (<c>tag --balance-packages</c>); null for no and for other runs.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? BalancePackages { get; set; }
+
     /// <summary>A tagger run's share of scene-like windows (<c>tag --scene-windows</c>); null for none and for other runs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? SceneWindows { get; set; }
