@@ -51,6 +51,15 @@ public sealed class SceneLabelEvalTests(TestSoundsFixture sounds)
         Assert.Equal(4, result.Labels!.Events);
         Assert.Equal(Math.Round(hits / 4.0, 4), (double)json["label_recall"]!);
         Assert.Equal(Math.Round(total == 0 ? 1 : right / (double)total, 4), (double)json["label_precision"]!);
+        // Each clip's five most probable labels, highest first; a label reported above its threshold is among them.
+        Assert.All(lines.Values, p =>
+        {
+            var top = p["top_labels"]!.AsArray().Select(l => (double)l!["probability"]!).ToList();
+            Assert.Equal(5, top.Count);
+            Assert.Equal(top.OrderDescending(), top);
+        });
+        Assert.All(Enumerable.Range(0, 4).Where(i => reported[$"eval_{i:0000}.wav"].Contains(picks[i].Category)), i =>
+            Assert.Contains(picks[i].Category, lines[$"eval_{i:0000}.wav"]["top_labels"]!.AsArray().Select(l => (string)l!["label"]!)));
         // The shipped model names isolated recordings (isolated recall 0.79): it hears some of these.
         Assert.True(hits >= 1, "labels reported: " + string.Join("; ", reported.Select(p => p.Key + ": " + string.Join(",", p.Value))));
     }

@@ -439,10 +439,7 @@ internal static class EvalCommand
                     caption = outcome.Text,
                     confidence = Math.Round(outcome.Confidence, 4),
                     labels = outcome.Labels.Select(l => new { label = l.Label, score = Math.Round(l.Score, 4) }),
-                    top_labels = outcome.LabelProbabilities
-                        .Select((probability, index) => (Label: bundle.Manifest.Labels[index].Name, Probability: probability))
-                        .OrderByDescending(l => l.Probability)
-                        .Take(5)
+                    top_labels = LabelProbability.Top(outcome.LabelProbabilities, bundle.Manifest.Labels, HearingReport.TopLabelCount)
                         .Select(l => new { label = l.Label, probability = Math.Round(l.Probability, 4) }),
                     references = clips[i].Captions,
                 }));

@@ -12,7 +12,12 @@ namespace CaptionDaemon.Training.Evaluation;
 internal sealed record RecordingCaption(LabelledRecording Recording, string Caption, float Confidence, bool Named, IReadOnlyList<string> Labels, IReadOnlyList<LabelProbability> TopLabels);
 
 /// <summary>A label and the probability the tagger gave it.</summary>
-internal readonly record struct LabelProbability(string Label, float Probability);
+internal readonly record struct LabelProbability(string Label, float Probability)
+{
+    /// <summary>The <paramref name="count"/> most probable of a window's label probabilities, highest first, thresholds aside.</summary>
+    public static IReadOnlyList<LabelProbability> Top(IReadOnlyList<float> probabilities, IReadOnlyList<CaptionDaemon.Inference.Bundles.BundleLabel> labels, int count) =>
+        [.. probabilities.Select((p, i) => new LabelProbability(labels[i].Name, p)).OrderByDescending(l => l.Probability).Take(count)];
+}
 
 /// <summary>A quiet clip's caption; a false alarm when the daemon would publish it and it names a sound event.</summary>
 internal sealed record QuietCaption(string Name, string Caption, float Confidence, bool FalseAlarm);

@@ -51,7 +51,7 @@ internal static class RecordingEvaluation
                 results[i].Confidence,
                 names.Names(results[i].Text, r.Category),
                 [.. results[i].Labels.Select(l => l.Label)],
-                [.. results[i].LabelProbabilities.Select((p, l) => (p, l)).OrderByDescending(x => x.p).Take(HearingReport.TopLabelCount).Select(x => new LabelProbability(labels[x.l].Name, x.p))]))
+                LabelProbability.Top(results[i].LabelProbabilities, labels, HearingReport.TopLabelCount)))
             .ToList();
 
         var quietClips = QuietClips.Generate(sampleRate);
