@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CaptionDaemon.Inference;
 using CaptionDaemon.Training.Data;
+using CaptionDaemon.Training.Data.Sounds;
 using CaptionDaemon.Training.Evaluation;
 using CaptionDaemon.Training.Export;
 using CaptionDaemon.Training.Incremental;
@@ -273,10 +274,49 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
             ["dev_0001.wav"] = [new ClipEvent("cat", "a cat meows")],
         };
 
-        var recall = EvalCommand.EventRecall(
+        var named = EvalCommand.NamedEvents(
             ["eval_0001.wav", "eval_0002.wav", "eval_0003.wav"], ["dogs are barking in the distance", "heavy rain", "a cat meows"], events, s_table);
 
-        Assert.Equal(2.0 / 3, recall!.Value, 9);
-        Assert.Null(EvalCommand.EventRecall(["eval_0003.wav"], ["a cat meows"], events, s_table));
+        Assert.Equal([new NamedEvent("dog", true), new NamedEvent("door", false), new NamedEvent("rain", true)], named);
+        Assert.Equal(2.0 / 3, EvalCommand.EventRecall(named)!.Value, 9);
+        Assert.Null(EvalCommand.EventRecall(EvalCommand.NamedEvents(["eval_0003.wav"], ["a cat meows"], events, s_table)));
     }
+
+    [Fact]
+    public void TrainingCoverage_Breakdown_SharesAndRecallPerBandOfTrainRecordings()
+    {
+        var coverage = new TrainingCoverage(new Dictionary<string, int> { ["dog"] = 61, ["door"] = 60, ["cat"] = 5, ["seal"] = 6 });
+        NamedEvent[] events = [new("dog", true), new("dog", false), new("door", true), new("cat", false), new("fox", false), new("fox", true), new("seal", true), new("seal", true)];
+
+        var bands = coverage.Breakdown(events).Select(b => b!.AsObject()).ToList();
+
+        Assert.Equal(["0", "1-5", "6-20", "21-60", ">60"], bands.Select(b => (string)b["train_recordings"]!));
+        Assert.Equal([2, 1, 2, 1, 2], bands.Select(b => (int)b["events"]!));
+        Assert.Equal([0.25, 0.125, 0.25, 0.125, 0.25], bands.Select(b => (double)b["share_of_events"]!));
+        Assert.Equal([0.5, 0.0, 1.0, 1.0, 0.5], bands.Select(b => (double)b["event_recall"]!));
+        Assert.Null(coverage.Breakdown([new("dog", true)])[0]!["event_recall"]);
+    }
+
+    [Fact]
+    public void TrainingCoverage_Load_CountsTheTrainSplitOnly()
+    {
+        using var files = new TestFiles();
+        SoundIndex.Write(files.Root, [Entry("a", "dog", "train"), Entry("b", "dog", "train"), Entry("c", "dog", "test"), Entry("d", "cat", "val")]);
+
+        var coverage = TrainingCoverage.Load(files.Root);
+
+        Assert.Equal(2, coverage.TrainRecordings("dog"));
+        Assert.Equal(0, coverage.TrainRecordings("cat"));
+        Assert.Equal("1-5", coverage.Band("dog"));
+        Assert.Equal("0", coverage.Band("cat"));
+        File.Delete(Path.Combine(files.Root, SoundIndex.FileName));
+        SoundIndex.Write(files.Root, [Entry("c", "dog", "test")]);
+        Assert.Contains("no train recordings", Assert.Throws<DatasetFormatException>(() => TrainingCoverage.Load(files.Root)).Message, StringComparison.Ordinal);
+    }
+
+    private static SoundIndexEntry Entry(string id, string category, string split) => new()
+    {
+        Id = id, File = $"audio/{id}.wav", Package = "p", SourcePath = $"{id}.ogg", Category = category, Caption = category,
+        Group = "ENV", License = "GPL", CopyrightFile = "copyright/p.txt", Split = split,
+    };
 }

@@ -52,6 +52,10 @@ internal static class EvalCommand
         {
             Description = "A teacher bundle: caption the split with it too, time both models side by side (one test window decoded to the references' mean caption length; beam 3, batch 1, 1 thread) and report speedup_vs_teacher.",
         };
+        var soundsOption = new Option<DirectoryInfo?>("--sounds")
+        {
+            Description = "With --data: the sounds folder of 'data fetch' the model trained on; event recall is also reported by how many train recordings the event's category has (event_recall_by_training_recordings).",
+        };
         var minConfidenceOption = new Option<double?>("--min-confidence")
         {
             Description = "With --recordings: count quiet false alarms (and isolated_recall_at_min_confidence) at this minimum confidence instead of the bundle's recommended one (or 0 without one), as the daemon's Captions:MinConfidence would.",
@@ -62,7 +66,7 @@ internal static class EvalCommand
         };
 
         var command = new Command("eval", "Caption a data split with a bundle and print BLEU, ROUGE-L, CIDEr-D and ms per clip; or caption labelled recordings (--recordings) and print whether the model tells them apart.");
-        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, noRepeatOption, lengthPenaltyOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption })
+        foreach (var option in new Option[] { bundleOption, dataOption, recordingsOption, splitOption, jsonOption, beamOption, fusionOption, noRepeatOption, lengthPenaltyOption, batchOption, threadsOption, maxClipsOption, predictionsOption, teacherOption, recordOption, minConfidenceOption, soundsOption })
         {
             command.Options.Add(option);
         }
@@ -78,7 +82,7 @@ internal static class EvalCommand
 
             if (hasRecordings)
             {
-                foreach (var option in new Option[] { splitOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
+                foreach (var option in new Option[] { splitOption, maxClipsOption, predictionsOption, teacherOption, recordOption, soundsOption })
                 {
                     if (result.GetResult(option) is not null)
                     {
@@ -151,8 +155,15 @@ internal static class EvalCommand
                 parse.GetValue(splitOption)!,
                 settings,
                 parse.GetValue(teacherOption)?.FullName);
+            var coverage = parse.GetValue(soundsOption) is { } sounds ? TrainingCoverage.Load(sounds.FullName, cancellationToken) : null;
             var result = Run(request, parse.GetValue(predictionsOption)?.FullName, cancellationToken);
-            WriteJson(result.ToJson(), parse.GetValue(jsonOption));
+            var json = result.ToJson();
+            if (coverage is not null && result.Student.Events is { } events)
+            {
+                json["event_recall_by_training_recordings"] = coverage.Breakdown(events);
+            }
+
+            WriteJson(json, parse.GetValue(jsonOption));
 
             if (parse.GetValue(recordOption))
             {
@@ -289,7 +300,9 @@ internal static class EvalCommand
     /// <param name="Clips">Clips captioned.</param>
     /// <param name="EventRecall">Share of the split's scene events that their clip's caption names; null without scene metadata.</param>
     /// <param name="Labels">What the tagger reported in the scenes (<see cref="LabelScores"/>); null without scene metadata or labels.</param>
-    internal sealed record EvalResult(CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null)
+    /// <param name="Events">Every scene event of the split and whether its caption names it (<see cref="EventRecall"/> is their share); null without scene metadata.</param>
+    internal sealed record EvalResult(
+        CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null, IReadOnlyList<NamedEvent>? Events = null)
     {
         /// <summary>
         /// The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>,
@@ -357,24 +370,26 @@ internal static class EvalCommand
     }
 
     /// <summary>
-    /// Share of the events of the clips (from a scene set's <c>scenes.jsonl</c>, keyed by clip id) that the clip's
-    /// caption names by the synonym table; backgrounds are not events. Null when no clip has events listed.
+    /// The events of the clips (from a scene set's <c>scenes.jsonl</c>, keyed by clip id), each with whether the clip's
+    /// caption names it by the synonym table; backgrounds are not events.
     /// </summary>
-    internal static double? EventRecall(
+    internal static List<NamedEvent> NamedEvents(
         IReadOnlyList<string> clipIds, IReadOnlyList<string> captions, IReadOnlyDictionary<string, IReadOnlyList<ClipEvent>> events, CategoryNames names)
     {
-        var (total, named) = (0, 0);
+        var named = new List<NamedEvent>();
         for (var i = 0; i < clipIds.Count; i++)
         {
             if (events.TryGetValue(clipIds[i], out var clipEvents))
             {
-                total += clipEvents.Count;
-                named += clipEvents.Count(e => names.Names(captions[i], e.Category));
+                named.AddRange(clipEvents.Select(e => new NamedEvent(e.Category, names.Names(captions[i], e.Category))));
             }
         }
 
-        return total == 0 ? null : (double)named / total;
+        return named;
     }
+
+    /// <summary>Share of the events that their caption names (<see cref="NamedEvents"/>); null when there are none.</summary>
+    internal static double? EventRecall(IReadOnlyList<NamedEvent> events) => events.Count == 0 ? null : (double)events.Count(e => e.Named) / events.Count;
 
     /// <summary>
     /// Captions every clip of the split (first window of each clip, zero-padded when shorter) and scores the
@@ -447,13 +462,15 @@ internal static class EvalCommand
         }
 
         var ids = clips.Select(c => c.Id).ToList();
-        double? eventRecall = null;
+        var events = SceneEvents.TryLoad(dataDir);
+        var namedEvents = events is null ? [] : NamedEvents(ids, candidates, events, CategoryNames.LoadBundled());
+        var eventRecall = EventRecall(namedEvents);
         SceneLabelScores? labelScores = null;
-        if (SceneEvents.TryLoad(dataDir) is not { } events)
+        if (events is null)
         {
             Console.Error.WriteLine($"event_recall left out: {dataDir} has no {SceneSetBuilder.ScenesFileName} (only generated scene sets list their events).");
         }
-        else if ((eventRecall = EventRecall(ids, candidates, events, CategoryNames.LoadBundled())) is null)
+        else if (eventRecall is null)
         {
             Console.Error.WriteLine($"event_recall left out: {SceneSetBuilder.ScenesFileName} lists no events for the clips of {split}.");
         }
@@ -467,6 +484,6 @@ internal static class EvalCommand
                 [.. bundle.Manifest.Labels.Select(l => l.Name)]);
         }
 
-        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall, labelScores);
+        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall, labelScores, eventRecall is null ? null : namedEvents);
     }
 }
