@@ -290,7 +290,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
 
         var bands = coverage.Breakdown(events).Select(b => b!.AsObject()).ToList();
 
-        Assert.Equal(["0", "1-5", "6-20", "21-60", ">60"], bands.Select(b => (string)b["train_recordings"]!));
+        Assert.Equal(["0", "1-5", "6-20", "21-60", "61+"], bands.Select(b => (string)b["train_recordings"]!));
         Assert.Equal([2, 1, 2, 1, 2], bands.Select(b => (int)b["events"]!));
         Assert.Equal([0.25, 0.125, 0.25, 0.125, 0.25], bands.Select(b => (double)b["share_of_events"]!));
         Assert.Equal([0.5, 0.0, 1.0, 1.0, 0.5], bands.Select(b => (double)b["event_recall"]!));

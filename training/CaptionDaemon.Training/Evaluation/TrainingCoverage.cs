@@ -11,12 +11,12 @@ internal sealed record NamedEvent(string Category, bool Named);
 /// How many train recordings each category has in a sounds folder (the <c>index.jsonl</c> of <c>data fetch</c>), so that
 /// <c>eval --data --sounds</c> can say where event recall is lost: in categories the model had enough recordings of, or
 /// in categories it barely or never heard in training. Events fall into fixed bands of train recordings (0, 1-5, 6-20,
-/// 21-60, over 60): a band's share of the events is also the most a perfect hearer of that band alone could add.
+/// 21-60, 61 or more): a band's share of the events is also the most a perfect hearer of that band alone could add.
 /// </summary>
 internal sealed class TrainingCoverage
 {
     /// <summary>The bands, by the train recordings of the event's category: a name and the highest count it holds.</summary>
-    internal static readonly IReadOnlyList<(string Name, int Max)> Bands = [("0", 0), ("1-5", 5), ("6-20", 20), ("21-60", 60), (">60", int.MaxValue)];
+    internal static readonly IReadOnlyList<(string Name, int Max)> Bands = [("0", 0), ("1-5", 5), ("6-20", 20), ("21-60", 60), ("61+", int.MaxValue)];
 
     private readonly Dictionary<string, int> _trainRecordings;
 
