@@ -109,6 +109,17 @@ internal sealed class CatalogBuilder(LabelRules rules, IReadOnlyList<SoundPackag
         return list;
     }
 
+    /// <summary>
+    /// Packages that the rules or the reviewed files name but the package table does not list: the builder never lists
+    /// such a package's files, so its rows would go unused without a word (sorted, distinct).
+    /// </summary>
+    public static List<string> UnlistedPackages(IReadOnlyList<SoundPackage> packages, LabelRules rules, SoundCatalog overrides)
+    {
+        var listed = packages.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        return rules.Packages.Concat(overrides.Recordings.Select(r => r.Package))
+            .Where(p => !listed.Contains(p)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Where two files differ only in extension (a.ogg and a.wav), the catalog keeps one: ids leave out the extension.</summary>
     private static IEnumerable<string> PreferOneExtension(IReadOnlyList<string> files)
         => files

@@ -110,6 +110,14 @@ internal static class CatalogCommand
                 }
 
                 var overrides = SoundCatalog.Load(Path.Combine(directory, CatalogBuilder.OverridesFileName), cancellationToken);
+                if (CatalogBuilder.UnlistedPackages(allPackages, rules, overrides) is [_, ..] unlisted)
+                {
+                    Console.Error.WriteLine(
+                        $"data catalog build: {LabelRules.RulesFileName} or {CatalogBuilder.OverridesFileName} in {directory} label files of {string.Join(", ", unlisted)}, "
+                        + $"which {CatalogBuilder.PackagesFileName} does not list: add the package(s) to the table (with their split and licence) or remove their rows.");
+                    return 2;
+                }
+
                 var builder = new CatalogBuilder(rules, table, overrides, parse.GetValue(debs)!, Console.Out);
                 var (rows, report) = await builder.BuildAsync(cancellationToken);
                 var path = parse.GetValue(output)!;
