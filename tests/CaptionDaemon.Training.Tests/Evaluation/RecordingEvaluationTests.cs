@@ -277,7 +277,7 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
         var named = EvalCommand.NamedEvents(
             ["eval_0001.wav", "eval_0002.wav", "eval_0003.wav"], ["dogs are barking in the distance", "heavy rain", "a cat meows"], events, s_table);
 
-        Assert.Equal([new NamedEvent("dog", true), new NamedEvent("door", false), new NamedEvent("rain", true)], named);
+        Assert.Equal([new NamedSound("dog", true), new NamedSound("door", false), new NamedSound("rain", true)], named);
         Assert.Equal(2.0 / 3, EvalCommand.EventRecall(named)!.Value, 9);
         Assert.Null(EvalCommand.EventRecall(EvalCommand.NamedEvents(["eval_0003.wav"], ["a cat meows"], events, s_table)));
     }
@@ -286,15 +286,18 @@ public sealed class RecordingEvaluationTests(TrainedCheckpointFixture fixture) :
     public void TrainingCoverage_Breakdown_SharesAndRecallPerBandOfTrainRecordings()
     {
         var coverage = new TrainingCoverage(new Dictionary<string, int> { ["dog"] = 61, ["door"] = 60, ["cat"] = 5, ["seal"] = 6 });
-        NamedEvent[] events = [new("dog", true), new("dog", false), new("door", true), new("cat", false), new("fox", false), new("fox", true), new("seal", true), new("seal", true)];
+        NamedSound[] events = [new("dog", true), new("dog", false), new("door", true), new("cat", false), new("fox", false), new("fox", true), new("seal", true), new("seal", true)];
 
-        var bands = coverage.Breakdown(events).Select(b => b!.AsObject()).ToList();
+        var bands = coverage.Breakdown(events, "events", "event_recall").Select(b => b!.AsObject()).ToList();
 
         Assert.Equal(["0", "1-5", "6-20", "21-60", "61+"], bands.Select(b => (string)b["train_recordings"]!));
         Assert.Equal([2, 1, 2, 1, 2], bands.Select(b => (int)b["events"]!));
         Assert.Equal([0.25, 0.125, 0.25, 0.125, 0.25], bands.Select(b => (double)b["share_of_events"]!));
         Assert.Equal([0.5, 0.0, 1.0, 1.0, 0.5], bands.Select(b => (double)b["event_recall"]!));
-        Assert.Null(coverage.Breakdown([new("dog", true)])[0]!["event_recall"]);
+        Assert.Null(coverage.Breakdown([new("dog", true)], "events", "event_recall")[0]!["event_recall"]);
+        var recordings = coverage.Breakdown([new("cat", true), new("cat", false)], "recordings", "isolated_recall")[1]!.AsObject();
+        Assert.Equal(["train_recordings", "recordings", "share_of_recordings", "isolated_recall"], recordings.Select(p => p.Key));
+        Assert.Equal(0.5, (double)recordings["isolated_recall"]!);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ internal static class EvalCommand
         };
         var soundsOption = new Option<DirectoryInfo?>("--sounds")
         {
-            Description = "With --data: the sounds folder of 'data fetch' the model trained on; event recall is also reported by how many train recordings the event's category has (event_recall_by_training_recordings).",
+            Description = "The sounds folder of 'data fetch' the model trained on: recall is also reported by how many train recordings the category has (event_recall_by_training_recordings with --data, isolated_recall_by_training_recordings with --recordings).",
         };
         var minConfidenceOption = new Option<double?>("--min-confidence")
         {
@@ -82,7 +82,7 @@ internal static class EvalCommand
 
             if (hasRecordings)
             {
-                foreach (var option in new Option[] { splitOption, maxClipsOption, predictionsOption, teacherOption, recordOption, soundsOption })
+                foreach (var option in new Option[] { splitOption, maxClipsOption, predictionsOption, teacherOption, recordOption })
                 {
                     if (result.GetResult(option) is not null)
                     {
@@ -140,12 +140,20 @@ internal static class EvalCommand
                 NoRepeatNgram = parse.GetValue(noRepeatOption),
                 LengthPenalty = parse.GetValue(lengthPenaltyOption),
             };
+            var coverage = parse.GetValue(soundsOption) is { } sounds ? TrainingCoverage.Load(sounds.FullName, cancellationToken) : null;
             if (parse.GetValue(recordingsOption) is { } list)
             {
                 var report = RecordingEvaluation.Run(
                     bundle, RecordingList.Load(list.FullName), CategoryNames.LoadBundled(), settings, parse.GetValue(minConfidenceOption), cancellationToken);
                 report.WriteSummary(Console.Error);
-                WriteJson(report.ToJson(), parse.GetValue(jsonOption));
+                var reportJson = report.ToJson();
+                if (coverage is not null)
+                {
+                    reportJson["isolated_recall_by_training_recordings"] = coverage.Breakdown(
+                        [.. report.Recordings.Select(r => new NamedSound(r.Recording.Category, r.Named))], "recordings", "isolated_recall");
+                }
+
+                WriteJson(reportJson, parse.GetValue(jsonOption));
                 return Task.FromResult(0);
             }
 
@@ -155,12 +163,11 @@ internal static class EvalCommand
                 parse.GetValue(splitOption)!,
                 settings,
                 parse.GetValue(teacherOption)?.FullName);
-            var coverage = parse.GetValue(soundsOption) is { } sounds ? TrainingCoverage.Load(sounds.FullName, cancellationToken) : null;
             var result = Run(request, parse.GetValue(predictionsOption)?.FullName, cancellationToken);
             var json = result.ToJson();
             if (coverage is not null && result.Student.Events is { } events)
             {
-                json["event_recall_by_training_recordings"] = coverage.Breakdown(events);
+                json["event_recall_by_training_recordings"] = coverage.Breakdown(events, "events", "event_recall");
             }
 
             WriteJson(json, parse.GetValue(jsonOption));
@@ -302,7 +309,7 @@ internal static class EvalCommand
     /// <param name="Labels">What the tagger reported in the scenes (<see cref="LabelScores"/>); null without scene metadata or labels.</param>
     /// <param name="Events">Every scene event of the split and whether its caption names it (<see cref="EventRecall"/> is their share); null without scene metadata.</param>
     internal sealed record EvalResult(
-        CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null, IReadOnlyList<NamedEvent>? Events = null)
+        CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null, IReadOnlyList<NamedSound>? Events = null)
     {
         /// <summary>
         /// The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>,
@@ -373,15 +380,15 @@ internal static class EvalCommand
     /// The events of the clips (from a scene set's <c>scenes.jsonl</c>, keyed by clip id), each with whether the clip's
     /// caption names it by the synonym table; backgrounds are not events.
     /// </summary>
-    internal static List<NamedEvent> NamedEvents(
+    internal static List<NamedSound> NamedEvents(
         IReadOnlyList<string> clipIds, IReadOnlyList<string> captions, IReadOnlyDictionary<string, IReadOnlyList<ClipEvent>> events, CategoryNames names)
     {
-        var named = new List<NamedEvent>();
+        var named = new List<NamedSound>();
         for (var i = 0; i < clipIds.Count; i++)
         {
             if (events.TryGetValue(clipIds[i], out var clipEvents))
             {
-                named.AddRange(clipEvents.Select(e => new NamedEvent(e.Category, names.Names(captions[i], e.Category))));
+                named.AddRange(clipEvents.Select(e => new NamedSound(e.Category, names.Names(captions[i], e.Category))));
             }
         }
 
@@ -389,7 +396,7 @@ internal static class EvalCommand
     }
 
     /// <summary>Share of the events that their caption names (<see cref="NamedEvents"/>); null when there are none.</summary>
-    internal static double? EventRecall(IReadOnlyList<NamedEvent> events) => events.Count == 0 ? null : (double)events.Count(e => e.Named) / events.Count;
+    internal static double? EventRecall(IReadOnlyList<NamedSound> events) => events.Count == 0 ? null : (double)events.Count(e => e.Named) / events.Count;
 
     /// <summary>
     /// Captions every clip of the split (first window of each clip, zero-padded when shorter) and scores the

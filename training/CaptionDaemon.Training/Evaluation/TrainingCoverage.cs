@@ -4,14 +4,14 @@ using CaptionDaemon.Training.Data.Sounds;
 
 namespace CaptionDaemon.Training.Evaluation;
 
-/// <summary>A scene event and whether its clip's caption names it (<see cref="EvalCommand.NamedEvents"/>).</summary>
-internal sealed record NamedEvent(string Category, bool Named);
+/// <summary>A sound of a category (a scene event, an isolated recording) and whether its caption names it.</summary>
+internal sealed record NamedSound(string Category, bool Named);
 
 /// <summary>
 /// How many train recordings each category has in a sounds folder (the <c>index.jsonl</c> of <c>data fetch</c>), so that
-/// <c>eval --data --sounds</c> can say where event recall is lost: in categories the model had enough recordings of, or
-/// in categories it barely or never heard in training. Events fall into fixed bands of train recordings (0, 1-5, 6-20,
-/// 21-60, 61 or more): a band's share of the events is also the most a perfect hearer of that band alone could add.
+/// <c>eval --sounds</c> can say where recall is lost: in categories the model had enough recordings of, or in categories
+/// it barely or never heard in training. Sounds fall into fixed bands of train recordings (0, 1-5, 6-20, 21-60, 61 or
+/// more): a band's share of the sounds is also the most a perfect hearer of that band alone could add to the recall.
 /// </summary>
 internal sealed class TrainingCoverage
 {
@@ -50,12 +50,13 @@ internal sealed class TrainingCoverage
     }
 
     /// <summary>
-    /// Per band (all bands, in order, empty ones too): <c>train_recordings</c> (the band), <c>events</c>,
-    /// <c>share_of_events</c> and <c>event_recall</c> (null for a band without events).
+    /// Per band (all bands, in order, empty ones too): <c>train_recordings</c> (the band), the band's sounds (key
+    /// <paramref name="noun"/>: "events", "recordings"), their <c>share_of_</c><paramref name="noun"/> and the share named
+    /// (key <paramref name="recallKey"/>; null for a band without sounds).
     /// </summary>
-    public JsonArray Breakdown(IReadOnlyList<NamedEvent> events)
+    public JsonArray Breakdown(IReadOnlyList<NamedSound> sounds, string noun, string recallKey)
     {
-        var byBand = events.ToLookup(e => Band(e.Category), StringComparer.Ordinal);
+        var byBand = sounds.ToLookup(e => Band(e.Category), StringComparer.Ordinal);
         var rows = new JsonArray();
         foreach (var (name, _) in Bands)
         {
@@ -63,9 +64,9 @@ internal sealed class TrainingCoverage
             rows.Add(new JsonObject
             {
                 ["train_recordings"] = name,
-                ["events"] = band.Count,
-                ["share_of_events"] = events.Count == 0 ? 0 : Math.Round((double)band.Count / events.Count, 4),
-                ["event_recall"] = band.Count == 0 ? null : Math.Round((double)band.Count(e => e.Named) / band.Count, 4),
+                [noun] = band.Count,
+                ["share_of_" + noun] = sounds.Count == 0 ? 0 : Math.Round((double)band.Count / sounds.Count, 4),
+                [recallKey] = band.Count == 0 ? null : Math.Round((double)band.Count(e => e.Named) / band.Count, 4),
             });
         }
 
