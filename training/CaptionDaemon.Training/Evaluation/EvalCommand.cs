@@ -305,12 +305,14 @@ internal static class EvalCommand
     /// <param name="Scores">BLEU, ROUGE-L and CIDEr-D of the captions.</param>
     /// <param name="MsPerClip">Inference time per clip, audio decoding not counted.</param>
     /// <param name="Clips">Clips captioned.</param>
-    /// <param name="EventRecall">Share of the split's scene events that their clip's caption names; null without scene metadata.</param>
+    /// <param name="Events">Every scene event of the split and whether its caption names it; null without scene metadata or events.</param>
     /// <param name="Labels">What the tagger reported in the scenes (<see cref="LabelScores"/>); null without scene metadata or labels.</param>
-    /// <param name="Events">Every scene event of the split and whether its caption names it (<see cref="EventRecall"/> is their share); null without scene metadata.</param>
     internal sealed record EvalResult(
-        CaptionScores Scores, double MsPerClip, int Clips, double? EventRecall = null, SceneLabelScores? Labels = null, IReadOnlyList<NamedSound>? Events = null)
+        CaptionScores Scores, double MsPerClip, int Clips, IReadOnlyList<NamedSound>? Events = null, SceneLabelScores? Labels = null)
     {
+        /// <summary>Share of the split's scene events that their clip's caption names; null without events.</summary>
+        public double? EventRecall => Events is null ? null : EvalCommand.EventRecall(Events);
+
         /// <summary>
         /// The score keys of <see cref="CaptionScores"/> plus <c>ms_per_clip</c> and, for scene sets, <c>event_recall</c>,
         /// <c>label_recall</c> and <c>label_precision</c>.
@@ -471,13 +473,12 @@ internal static class EvalCommand
         var ids = clips.Select(c => c.Id).ToList();
         var events = SceneEvents.TryLoad(dataDir);
         var namedEvents = events is null ? [] : NamedEvents(ids, candidates, events, CategoryNames.LoadBundled());
-        var eventRecall = EventRecall(namedEvents);
         SceneLabelScores? labelScores = null;
         if (events is null)
         {
             Console.Error.WriteLine($"event_recall left out: {dataDir} has no {SceneSetBuilder.ScenesFileName} (only generated scene sets list their events).");
         }
-        else if (eventRecall is null)
+        else if (namedEvents.Count == 0)
         {
             Console.Error.WriteLine($"event_recall left out: {SceneSetBuilder.ScenesFileName} lists no events for the clips of {split}.");
         }
@@ -491,6 +492,6 @@ internal static class EvalCommand
                 [.. bundle.Manifest.Labels.Select(l => l.Name)]);
         }
 
-        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, eventRecall, labelScores, eventRecall is null ? null : namedEvents);
+        return new EvalResult(scores, inference.Elapsed.TotalMilliseconds / clips.Count, clips.Count, namedEvents.Count == 0 ? null : namedEvents, labelScores);
     }
 }

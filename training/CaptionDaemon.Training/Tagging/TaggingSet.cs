@@ -30,8 +30,8 @@ internal sealed class TaggingSet
         Recordings = recordings;
         Labels = labels;
         var counts = recordings.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Count());
-        var packages = recordings.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Select(r => r.Package).Distinct().Count());
         var perPackage = recordings.GroupBy(r => (r.Label, r.Package)).ToDictionary(g => g.Key, g => g.Count());
+        var packages = perPackage.Keys.GroupBy(k => k.Label).ToDictionary(g => g.Key, g => g.Count());
         _cumulativeWeights = new double[recordings.Count];
         var sum = 0.0;
         for (var i = 0; i < recordings.Count; i++)
